@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Frequency backends: the only code that changes a physical CPU.  A backend
+ * is chosen by name; every frequency is in kHz.
+ *
+ *   sim            a simulated machine (see sim.h); no files touched
+ *
+ * (acpi-cpufreq, intel_pstate, cppc and amd-pstate follow, reading and
+ * writing under a configurable sysfs root.)
+ *
+ * A backend saves each CPU's original settings before the first change and
+ * puts them back on vpwr_backend_restore() and vpwr_backend_free().
+ * A handle is used by one thread at a time.
+ */
+#ifndef LIBVPWR_BACKEND_H
+#define LIBVPWR_BACKEND_H
+
+#include "common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct vpwr_backend;
+struct vpwr_sim_opts;
+
+/* Capabilities of one CPU, vpwr_backend_caps(). */
+#define VPWR_BACKEND_CAP_SET_FREQ 0x1u  /* a target frequency can be set */
+#define VPWR_BACKEND_CAP_LIMITS 0x2u    /* min/max limits can be set */
+#define VPWR_BACKEND_CAP_TURBO 0x4u     /* turbo can be toggled */
+#define VPWR_BACKEND_CAP_EPP 0x8u       /* an EPP hint can be set */
+#define VPWR_BACKEND_CAP_TABLE 0x10u    /* discrete frequency table */
+
+struct vpwr_backend_opts {
+	size_t sz;
+	const char *sysfs_root;  /* sysfs backends; NULL: "/sys" */
+	const struct vpwr_sim_opts *sim; /* "sim"; NULL: defaults */
+	vpwr_log_fn log_fn;
+	void *log_userdata;
+	int log_level;           /* 0: VPWR_LOG_WARNING */
+};
+
+/*
+ * Open backend `name`.  Errors: -ENOENT (unknown name), -ENODEV (the
+ * driver is not present), -EINVAL (bad options), -ENOMEM.
+ */
+VPWR_API int vpwr_backend_open(const char *name,
+			       const struct vpwr_backend_opts *opts,
+			       struct vpwr_backend **out);
+
+/* Restores every CPU the backend changed, then frees.  Accepts NULL. */
+VPWR_API void vpwr_backend_free(struct vpwr_backend *b);
+
+VPWR_API const char *vpwr_backend_name(const struct vpwr_backend *b);
+
+/* Number of CPUs (ids 0 .. n-1; offline ones report -ENODEV). */
+VPWR_API int vpwr_backend_nr_cpus(const struct vpwr_backend *b);
+
+/* VPWR_BACKEND_CAP_* of `cpu` (>= 0), or -errno. */
+VPWR_API int vpwr_backend_caps(struct vpwr_backend *b, unsigned cpu);
+
+/*
+ * The available frequencies of `cpu`, ascending, without turbo unless
+ * turbo is on.  Writes at most `cap` entries to khz (may be NULL when cap
+ * is 0) and returns how many there are.
+ */
+VPWR_API int vpwr_backend_get_freqs(struct vpwr_backend *b, unsigned cpu,
+				    uint32_t *khz, size_t cap);
+
+/* The current frequency of `cpu`. */
+VPWR_API int vpwr_backend_get_freq(struct vpwr_backend *b, unsigned cpu,
+				   uint32_t *khz);
+
+/*
+ * Set the target frequency of `cpu`.  It must lie within the CPU's
+ * current limits (-VPWR_E_BAD_FREQ otherwise); a value between table
+ * entries is rounded down to the nearest entry.
+ */
+VPWR_API int vpwr_backend_set_freq(struct vpwr_backend *b, unsigned cpu,
+				   uint32_t khz);
+
+/* The current min/max limits of `cpu`. */
+VPWR_API int vpwr_backend_get_limits(struct vpwr_backend *b, unsigned cpu,
+				     uint32_t *min_khz, uint32_t *max_khz);
+
+/*
+ * Set the limits of `cpu`, min <= max, both within the hardware range
+ * (-EINVAL otherwise).  The current frequency is clamped into them.
+ */
+VPWR_API int vpwr_backend_set_limits(struct vpwr_backend *b, unsigned cpu,
+				     uint32_t min_khz, uint32_t max_khz);
+
+/* Turbo of `cpu`: 1 on, 0 off. */
+VPWR_API int vpwr_backend_get_turbo(struct vpwr_backend *b, unsigned cpu);
+VPWR_API int vpwr_backend_set_turbo(struct vpwr_backend *b, unsigned cpu,
+				    int enable);
+
+/* Put back what the backend changed on `cpu`.  0 if nothing was changed. */
+VPWR_API int vpwr_backend_restore(struct vpwr_backend *b, unsigned cpu);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Codecs turn struct vpwr_msg into bytes and back.  They never touch a
+ * transport.  Decoding is split in two so that a stream can be cut into
+ * frames before anything is interpreted:
+ *
+ *   n = vpwr_codec_frame_len(c, buf, len);    // > 0: a whole frame of n bytes
+ *                                              // 0: need more bytes
+ *                                              // < 0: the stream is broken
+ *   rc = vpwr_codec_decode(c, buf, n, &msg, &err);
+ *
+ * A frame that is well delimited but whose content is invalid makes
+ * vpwr_codec_decode() fail while still filling msg.type and msg.seq as far
+ * as they could be read, so that the peer can be answered with a NACK.
+ * A broken stream (bad magic, oversized length) cannot be resynchronised:
+ * the channel must be reset.
+ *
+ * Codec tables are static and immutable: thread-safe.
+ */
+#ifndef LIBVPWR_CODEC_H
+#define LIBVPWR_CODEC_H
+
+#include "common.h"
+#include "message.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct vpwr_codec;
+
+/* Where and why input was rejected.  Caller-owned. */
+struct vpwr_decode_error {
+	size_t offset;  /* byte offset of the offending data in the frame */
+	int line;       /* text codecs: 1-based line, else 0 */
+	int column;     /* text codecs: 1-based column, else 0 */
+	char text[160]; /* NUL-terminated explanation */
+};
+
+/* Native frames: 16-byte header, at most this many bytes in all. */
+#define VPWR_NATIVE_HDR_LEN 16
+#define VPWR_NATIVE_MAX_FRAME 4096
+
+VPWR_API const struct vpwr_codec *vpwr_codec_native(void);
+
+/* Look a codec up by name ("native", ...).  NULL if unknown. */
+VPWR_API const struct vpwr_codec *vpwr_codec_by_name(const char *name);
+
+VPWR_API const char *vpwr_codec_name(const struct vpwr_codec *c);
+
+/*
+ * Pick the codec a peer speaks from the first bytes it sent.  Returns the
+ * codec, or NULL when `len` bytes are not enough to tell (or no codec
+ * matches; *err then says -VPWR_E_PROTO, else 0).  `err` may be NULL.
+ */
+VPWR_API const struct vpwr_codec *vpwr_codec_detect(const void *buf,
+						    size_t len, int *err);
+
+/*
+ * Length of the frame at the start of buf: > 0 when a whole frame is
+ * present, 0 when more bytes are needed, -VPWR_E_PROTO or -VPWR_E_TOOBIG
+ * when the stream cannot be framed.  `err` may be NULL.
+ */
+VPWR_API int vpwr_codec_frame_len(const struct vpwr_codec *c, const void *buf,
+				  size_t len, struct vpwr_decode_error *err);
+
+/*
+ * Decode exactly one frame of `len` bytes into `m`.  Returns 0, or
+ * -VPWR_E_PROTO (malformed), -VPWR_E_VERSION, -EPROTONOSUPPORT (an unknown
+ * mandatory attribute), -EBADMSG (unknown message type); `err` (may be
+ * NULL) says where and why.
+ */
+VPWR_API int vpwr_codec_decode(const struct vpwr_codec *c, const void *buf,
+			       size_t len, struct vpwr_msg *m,
+			       struct vpwr_decode_error *err);
+
+/*
+ * Encode `m` into buf.  Returns the number of bytes written, -ENOBUFS if
+ * `cap` is too small, -EINVAL if `m` cannot be expressed by this codec.
+ */
+VPWR_API int vpwr_codec_encode(const struct vpwr_codec *c,
+			       const struct vpwr_msg *m, void *buf,
+			       size_t cap);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The embeddable host engine.  It owns channels to guests, each bound by the
+ * host (never by the guest) to one domain; decodes their requests; checks
+ * them against the domain's vCPUs and pinning; arbitrates every physical
+ * CPU between all requesters and the operator's bounds; applies the result
+ * through the backend; and answers every request.
+ *
+ * Single-threaded around one epoll set.  Embed it by polling
+ * vpwr_host_fd() for readability and calling vpwr_host_dispatch(h, 0), or
+ * let vpwr_host_run() do the loop.  A handle is used by one thread at a
+ * time, except vpwr_host_stop(), which any thread or a signal handler may
+ * call.
+ */
+#ifndef LIBVPWR_HOST_H
+#define LIBVPWR_HOST_H
+
+#include "common.h"
+#include "message.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct vpwr_host;
+struct vpwr_backend;
+struct vpwr_resolver;
+struct vpwr_channel;
+struct vpwr_listener;
+
+/* How requests of several domains on one physical CPU combine. */
+enum vpwr_arbitration {
+	VPWR_ARB_PERFORMANCE = 0, /* the highest request wins (default) */
+	VPWR_ARB_POWERSAVE = 1,   /* the lowest request wins */
+	VPWR_ARB_EXCLUSIVE = 2,   /* refuse domains that share the CPU */
+};
+
+enum vpwr_host_event_type {
+	VPWR_HOST_EV_CHANNEL_UP = 1,   /* channel_id, domain */
+	VPWR_HOST_EV_CHANNEL_DOWN = 2, /* channel_id, domain, status */
+	VPWR_HOST_EV_REQUEST = 3,      /* request, reply, status */
+	VPWR_HOST_EV_CPU_CHANGED = 4,  /* pcpu, old/new state, winner */
+};
+
+struct vpwr_host_event {
+	uint32_t type;                 /* enum vpwr_host_event_type */
+	uint32_t channel_id;
+	const char *domain;            /* NULL for CPU_CHANGED */
+	int status;
+	const struct vpwr_msg *request;
+	const struct vpwr_msg *reply;
+	uint32_t pcpu;
+	uint32_t old_khz, new_khz;     /* CPU_CHANGED: frequency */
+	uint32_t min_khz, max_khz;     /* CPU_CHANGED: effective limits */
+	uint32_t turbo;
+	const char *winner;            /* CPU_CHANGED: domain that won, or
+					  NULL when restored */
+};
+
+/* Called from vpwr_host_dispatch(); pointers are valid during the call. */
+typedef void (*vpwr_host_event_fn)(const struct vpwr_host_event *ev,
+				   void *userdata);
+
+struct vpwr_host_opts {
+	size_t sz;
+	struct vpwr_backend *backend;   /* required; borrowed */
+	struct vpwr_resolver *resolver; /* required; borrowed */
+	unsigned mode;                  /* enum vpwr_arbitration */
+	unsigned max_channels;          /* 0: 64 */
+	unsigned allow_shared;          /* 1: apply to pCPUs other domains
+					   may also run on */
+	vpwr_host_event_fn event_fn;
+	void *event_userdata;
+	vpwr_log_fn log_fn;
+	void *log_userdata;
+	int log_level;
+};
+
+/* Errors: -EINVAL (missing backend/resolver, bad mode), -ENOMEM, -errno. */
+VPWR_API int vpwr_host_new(const struct vpwr_host_opts *opts,
+			   struct vpwr_host **out);
+
+/*
+ * Closes every channel and listener, restores every physical CPU the host
+ * changed, and frees.  Accepts NULL.  The backend and resolver stay the
+ * caller's.
+ */
+VPWR_API void vpwr_host_free(struct vpwr_host *h);
+
+/*
+ * Serve `ch`, bound to `domain`.  Takes ownership of ch, also on failure.
+ * Returns the channel id (> 0), or -VPWR_E_NO_DOMAIN, -VPWR_E_LIMIT, -errno.
+ */
+VPWR_API int vpwr_host_add_channel(struct vpwr_host *h, const char *domain,
+				   struct vpwr_channel *ch);
+
+/*
+ * Accept connections on `l`; each becomes a channel bound to `domain`.
+ * Takes ownership of l, also on failure.  Returns 0 or -errno.
+ */
+VPWR_API int vpwr_host_add_listener(struct vpwr_host *h, const char *domain,
+				    struct vpwr_listener *l);
+
+/* vpwr_listener_open(uri) + vpwr_host_add_listener(). */
+VPWR_API int vpwr_host_listen(struct vpwr_host *h, const char *domain,
+			      const char *uri);
+
+/*
+ * Close channel `id` and drop its requests (as a RELEASE would).
+ * -ENOENT if there is no such channel.
+ */
+VPWR_API int vpwr_host_remove_channel(struct vpwr_host *h, int id);
+
+/* The epoll fd to poll for readability. */
+VPWR_API int vpwr_host_fd(const struct vpwr_host *h);
+
+/*
+ * Wait up to timeout_ms (0: do not wait, -1: forever) for events and
+ * handle them.  Returns the number of events handled, or -errno.  Trouble
+ * on one channel never fails the call: that channel is answered or reset.
+ */
+VPWR_API int vpwr_host_dispatch(struct vpwr_host *h, int timeout_ms);
+
+/* Dispatch until vpwr_host_stop().  Returns 0 or -errno. */
+VPWR_API int vpwr_host_run(struct vpwr_host *h);
+
+/* Make vpwr_host_run() return.  Async-signal-safe. */
+VPWR_API void vpwr_host_stop(struct vpwr_host *h);
+
+/*
+ * Handle one request of `domain` as if it had come over a channel and fill
+ * `reply`.  Returns reply->status.
+ */
+VPWR_API int vpwr_host_handle(struct vpwr_host *h, const char *domain,
+			      const struct vpwr_msg *request,
+			      struct vpwr_msg *reply);
+
+/*
+ * Operator bounds of physical CPU `pcpu`: no guest may push it outside
+ * [min_khz, max_khz].  0, 0 removes them.  Re-arbitrates at once.
+ */
+VPWR_API int vpwr_host_set_bounds(struct vpwr_host *h, unsigned pcpu,
+				  uint32_t min_khz, uint32_t max_khz);
+
+struct vpwr_host_cpu_info {
+	uint32_t cur_khz;       /* as the backend reports it */
+	uint32_t min_khz;       /* effective limits */
+	uint32_t max_khz;
+	uint32_t turbo;
+	uint32_t nr_requests;   /* live requests on this CPU */
+	uint32_t managed;       /* 1 if the host has changed this CPU */
+	char winner[64];        /* the domain whose request won, or "" */
+};
+
+/* What the host holds for physical CPU `pcpu`. */
+VPWR_API int vpwr_host_cpu_info(struct vpwr_host *h, unsigned pcpu,
+				struct vpwr_host_cpu_info *info);
+
+/* Number of open channels. */
+VPWR_API int vpwr_host_nr_channels(const struct vpwr_host *h);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

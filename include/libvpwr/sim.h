@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The simulator backend ("sim"): N CPUs with a frequency table, limits,
+ * turbo and a power model, under a virtual clock that only moves when told.
+ * Given the same calls it produces the same figures.
+ *
+ * Power of one CPU at frequency f (GHz) and utilisation u (0..1):
+ *
+ *   V(f) = v_min + (v_max - v_min) * (f - f_min) / (f_max - f_min)
+ *   P    = static_w + dyn_w_per_ghz_v2 * f * V^2 * (idle_fraction
+ *                                                  + (1 - idle_fraction) * u)
+ *
+ * where f_min/f_max span the table including turbo.  Energy is the integral
+ * of P over virtual time, accumulated by vpwr_sim_advance().
+ */
+#ifndef LIBVPWR_SIM_H
+#define LIBVPWR_SIM_H
+
+#include "common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct vpwr_backend;
+
+struct vpwr_sim_opts {
+	size_t sz;
+	unsigned nr_cpus;          /* 0: 4 */
+	const uint32_t *freqs_khz; /* ascending, without turbo; NULL: default
+				      800000 .. 2400000 in 200 MHz steps */
+	size_t nr_freqs;
+	uint32_t turbo_khz;        /* 0 with freqs_khz set: no turbo;
+				      default table: 3000000 */
+	double static_w;           /* 0: 1.0 W */
+	double dyn_w_per_ghz_v2;   /* 0: 3.0 */
+	double v_min;              /* 0: 0.7 V */
+	double v_max;              /* 0: 1.2 V */
+	double idle_fraction;      /* dynamic power share drawn when idle;
+				      0: 0.3 (negative for 0) */
+	double util;               /* initial utilisation of every CPU;
+				      0: 1.0 (poll mode; negative for 0) */
+};
+
+/*
+ * Move the virtual clock forward by ns, accumulating energy and residency
+ * at the current frequencies.  -EINVAL if `b` is not a sim backend.
+ */
+VPWR_API int vpwr_sim_advance(struct vpwr_backend *b, uint64_t ns);
+
+/* Virtual time elapsed since open, in ns. */
+VPWR_API int vpwr_sim_now(struct vpwr_backend *b, uint64_t *ns);
+
+/* Set the utilisation (0..1) of `cpu`. */
+VPWR_API int vpwr_sim_set_util(struct vpwr_backend *b, unsigned cpu,
+			       double util);
+
+/* Energy used by `cpu` so far, in joules. */
+VPWR_API int vpwr_sim_energy(struct vpwr_backend *b, unsigned cpu,
+			     double *joules);
+
+/* The model's power draw of `cpu` at `khz` and `util`, in watts. */
+VPWR_API int vpwr_sim_power(struct vpwr_backend *b, unsigned cpu,
+			    uint32_t khz, double util, double *watts);
+
+/* Time `cpu` has spent at `khz`, in ns. */
+VPWR_API int vpwr_sim_residency(struct vpwr_backend *b, unsigned cpu,
+				uint32_t khz, uint64_t *ns);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
