@@ -4,7 +4,7 @@
 #define LIBVPWR_LIBVPWR_H
 
 #include "common.h"
-#include "version.h"
+#include <libvpwr/version.h>
 #include "error.h"
 #include "message.h"
 #include "codec.h"

@@ -167,6 +167,13 @@ VPWR_API void vpwr_msg_reply(struct vpwr_msg *m, const struct vpwr_msg *req,
  */
 VPWR_API int vpwr_msg_validate(const struct vpwr_msg *m, const char **why);
 
+/*
+ * Render `m` on one line for people ("scale vcpu=0 op=max",
+ * "reply scale seq=3 status=0 cur=2400000kHz ...").  Returns the length the
+ * whole text needs, like snprintf; buf is always NUL-terminated when len > 0.
+ */
+VPWR_API int vpwr_msg_format(const struct vpwr_msg *m, char *buf, size_t len);
+
 /* "scale", "set_freq", ...; NULL if unknown. */
 VPWR_API const char *vpwr_msg_type_name(unsigned type);
 /* "up", "down", ...; NULL if unknown. */

@@ -11,7 +11,8 @@
  *                                                  + (1 - idle_fraction) * u)
  *
  * where f_min/f_max span the table including turbo.  Energy is the integral
- * of P over virtual time, accumulated by vpwr_sim_advance().
+ * of P over virtual time, accumulated by vpwr_sim_advance() (or, with
+ * `wallclock` set, by real time passing).
  */
 #ifndef LIBVPWR_SIM_H
 #define LIBVPWR_SIM_H
@@ -40,6 +41,9 @@ struct vpwr_sim_opts {
 				      0: 0.3 (negative for 0) */
 	double util;               /* initial utilisation of every CPU;
 				      0: 1.0 (poll mode; negative for 0) */
+	int wallclock;             /* 1: the virtual clock follows the
+				      monotonic clock (for demos); every
+				      call brings it up to date first */
 };
 
 /*

@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vpwr-hostd: the host daemon.  Serves each domain's guest channel, prints
+ * what guests ask for and what every physical CPU is set to, and on exit
+ * (SIGINT/SIGTERM) restores every CPU it changed.  On the simulator it also
+ * reports the energy used against an untouched, all-max host.  Argument
+ * parsing and library calls only.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libvpwr/libvpwr.h>
+
+#define MAX_CHANNELS 64
+
+static struct vpwr_host *host;
+
+static void usage(FILE *f)
+{
+	fputs("usage: vpwr-hostd --resolver URI --channel DOMAIN=URI... [options]\n"
+	      "\n"
+	      "Serves power requests from guests.  Each --channel binds a listening\n"
+	      "URI to one domain: whoever connects there speaks for that domain.\n"
+	      "\n"
+	      "options:\n"
+	      "  -r, --resolver URI        vCPU pinning: static:PINS.json\n"
+	      "  -c, --channel DOM=URI     e.g. vm1=unix-listen:/run/vpwr/vm1.sock\n"
+	      "  -b, --backend NAME        sim (default), auto, or a driver name\n"
+	      "      --sysfs-root DIR      root of the sysfs tree (default /sys)\n"
+	      "      --sim-cpus N          simulated CPUs (default 4)\n"
+	      "      --sim-wallclock       simulated time follows real time\n"
+	      "  -m, --mode MODE           performance (default), powersave, exclusive\n"
+	      "      --allow-shared        steer vCPUs that float over shared pCPUs\n"
+	      "  -q, --quiet               do not print requests and changes\n"
+	      "  -v, --verbose             log library messages to stderr\n"
+	      "  -h, --help                this text\n", f);
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	vpwr_host_stop(host);
+}
+
+static void log_stderr(enum vpwr_log_level level, const char *msg, void *ud)
+{
+	(void)ud;
+	fprintf(stderr, "vpwr-hostd: <%d> %s\n", (int)level, msg);
+}
+
+static void on_event(const struct vpwr_host_event *ev, void *ud)
+{
+	char req[512], reply[512];
+
+	(void)ud;
+	switch (ev->type) {
+	case VPWR_HOST_EV_CHANNEL_UP:
+		printf("[%s] channel %u connected\n", ev->domain, ev->channel_id);
+		break;
+	case VPWR_HOST_EV_CHANNEL_DOWN:
+		printf("[%s] channel %u closed\n", ev->domain, ev->channel_id);
+		break;
+	case VPWR_HOST_EV_REQUEST:
+		vpwr_msg_format(ev->request, req, sizeof(req));
+		vpwr_msg_format(ev->reply, reply, sizeof(reply));
+		printf("[%s] asks:  %s\n[%s] %s %s\n", ev->domain, req,
+		       ev->domain, ev->status ? "REFUSED" : "ok:", reply);
+		break;
+	case VPWR_HOST_EV_CPU_CHANGED:
+		if (ev->winner)
+			printf("    pCPU %u: %u -> %u MHz (limits %u-%u MHz, "
+			       "turbo %s, set for %s)\n",
+			       ev->pcpu, ev->old_khz / 1000, ev->new_khz / 1000,
+			       ev->min_khz / 1000, ev->max_khz / 1000,
+			       ev->turbo ? "on" : "off", ev->winner);
+		else
+			printf("    pCPU %u: %u -> %u MHz (restored)\n", ev->pcpu,
+			       ev->old_khz / 1000, ev->new_khz / 1000);
+		break;
+	}
+	fflush(stdout);
+}
+
+/* Energy so far against every CPU held at the frequency it started at. */
+static void energy_report(struct vpwr_backend *b, const uint32_t *start_khz)
+{
+	double total = 0, base = 0;
+	uint64_t ns = 0;
+	int n = vpwr_backend_nr_cpus(b);
+
+	if (vpwr_sim_now(b, &ns) < 0 || ns == 0)
+		return;
+	printf("\nsimulated energy over %.2f s:\n", (double)ns / 1e9);
+	for (int c = 0; c < n; c++) {
+		double j = 0, w = 0;
+
+		vpwr_sim_energy(b, (unsigned)c, &j);
+		vpwr_sim_power(b, (unsigned)c, start_khz[c], 1.0, &w);
+		printf("  pCPU %d: %8.3f J   (all-max at %u MHz: %8.3f J)\n", c,
+		       j, start_khz[c] / 1000, w * (double)ns / 1e9);
+		total += j;
+		base += w * (double)ns / 1e9;
+	}
+	printf("  total:  %8.3f J   vs all-max %8.3f J  -> %.1f %% saved\n",
+	       total, base, base > 0 ? 100.0 * (base - total) / base : 0.0);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "resolver", required_argument, NULL, 'r' },
+		{ "channel", required_argument, NULL, 'c' },
+		{ "backend", required_argument, NULL, 'b' },
+		{ "sysfs-root", required_argument, NULL, 'S' },
+		{ "sim-cpus", required_argument, NULL, 'N' },
+		{ "sim-wallclock", no_argument, NULL, 'W' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ "allow-shared", no_argument, NULL, 'A' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	VPWR_OPTS(vpwr_sim_opts, sim);
+	VPWR_OPTS(vpwr_backend_opts, bopts, .sim = &sim);
+	VPWR_OPTS(vpwr_resolver_opts, ropts);
+	VPWR_OPTS(vpwr_host_opts, hopts, .event_fn = on_event);
+	const char *backend_name = "sim", *resolver_uri = NULL;
+	char *channels[MAX_CHANNELS];
+	int nr_channels = 0, c, rc;
+	struct vpwr_backend *b = NULL;
+	struct vpwr_resolver *r = NULL;
+	uint32_t *start_khz = NULL;
+
+	while ((c = getopt_long(argc, argv, "r:c:b:m:qvh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'r': resolver_uri = optarg; break;
+		case 'c':
+			if (nr_channels == MAX_CHANNELS || !strchr(optarg, '=')) {
+				fprintf(stderr, "vpwr-hostd: bad --channel '%s'\n",
+					optarg);
+				return 2;
+			}
+			channels[nr_channels++] = optarg;
+			break;
+		case 'b': backend_name = optarg; break;
+		case 'S': bopts.sysfs_root = optarg; break;
+		case 'N': sim.nr_cpus = (unsigned)atoi(optarg); break;
+		case 'W': sim.wallclock = 1; break;
+		case 'm':
+			if (!strcmp(optarg, "performance"))
+				hopts.mode = VPWR_ARB_PERFORMANCE;
+			else if (!strcmp(optarg, "powersave"))
+				hopts.mode = VPWR_ARB_POWERSAVE;
+			else if (!strcmp(optarg, "exclusive"))
+				hopts.mode = VPWR_ARB_EXCLUSIVE;
+			else {
+				fprintf(stderr, "vpwr-hostd: bad --mode '%s'\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'A': hopts.allow_shared = 1; break;
+		case 'q': hopts.event_fn = NULL; break;
+		case 'v':
+			bopts.log_fn = ropts.log_fn = hopts.log_fn = log_stderr;
+			bopts.log_level = ropts.log_level = hopts.log_level =
+				VPWR_LOG_DEBUG;
+			break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (!resolver_uri || !nr_channels || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (!ropts.log_fn) /* configuration errors are worth seeing */
+		ropts.log_fn = log_stderr;
+
+	rc = vpwr_backend_open(backend_name, &bopts, &b);
+	if (rc < 0) {
+		fprintf(stderr, "vpwr-hostd: backend %s: %s\n", backend_name,
+			vpwr_strerror(rc));
+		return 1;
+	}
+	rc = vpwr_resolver_open(resolver_uri, &ropts, &r);
+	if (rc < 0) {
+		fprintf(stderr, "vpwr-hostd: resolver %s: %s\n", resolver_uri,
+			vpwr_strerror(rc));
+		goto out;
+	}
+	hopts.backend = b;
+	hopts.resolver = r;
+	rc = vpwr_host_new(&hopts, &host);
+	if (rc < 0) {
+		fprintf(stderr, "vpwr-hostd: %s\n", vpwr_strerror(rc));
+		goto out;
+	}
+	for (int i = 0; i < nr_channels; i++) {
+		char *eq = strchr(channels[i], '=');
+
+		*eq = '\0';
+		rc = vpwr_host_listen(host, channels[i], eq + 1);
+		if (rc < 0) {
+			fprintf(stderr, "vpwr-hostd: domain %s on %s: %s\n",
+				channels[i], eq + 1, vpwr_strerror(rc));
+			goto out;
+		}
+		printf("[%s] listening on %s\n", channels[i], eq + 1);
+	}
+	start_khz = calloc((size_t)vpwr_backend_nr_cpus(b), sizeof(*start_khz));
+	for (int i = 0; start_khz && i < vpwr_backend_nr_cpus(b); i++)
+		vpwr_backend_get_freq(b, (unsigned)i, &start_khz[i]);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	fflush(stdout);
+
+	rc = vpwr_host_run(host);
+	if (rc < 0)
+		fprintf(stderr, "vpwr-hostd: %s\n", vpwr_strerror(rc));
+	if (start_khz && !strcmp(vpwr_backend_name(b), "sim"))
+		energy_report(b, start_khz);
+	printf("restoring every CPU and exiting\n");
+out:
+	vpwr_host_free(host);
+	vpwr_resolver_free(r);
+	vpwr_backend_free(b);
+	free(start_khz);
+	return rc < 0 ? 1 : 0;
+}

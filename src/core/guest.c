@@ -1,0 +1,359 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The guest client: one channel to the host, requests sent one at a time
+ * and answered in order of sequence numbers.  Every call is blocking with
+ * a deadline; the channel itself stays non-blocking so that a slow or
+ * absent host can never hang the caller past that deadline.
+ */
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "framer.h"
+#include "internal.h"
+#include "libvpwr/codec.h"
+#include "libvpwr/guest.h"
+#include "libvpwr/transport.h"
+
+struct vpwr_guest {
+	struct vpwr_guest_opts opts;
+	struct vpwr_logger log;
+	struct vpwr_channel *ch;
+	const struct vpwr_codec *codec;
+	uint32_t next_seq;
+	char reason[VPWR_REASON_MAX];
+	struct vpwr_framer rx;
+};
+
+VPWR_API int vpwr_guest_open_channel(struct vpwr_channel *ch,
+				     const struct vpwr_guest_opts *opts,
+				     struct vpwr_guest **out)
+{
+	struct vpwr_guest *g;
+	int rc;
+
+	if (!out || !ch) {
+		vpwr_channel_free(ch);
+		return -EINVAL;
+	}
+	*out = NULL;
+	g = calloc(1, sizeof(*g));
+	if (!g) {
+		vpwr_channel_free(ch);
+		return -ENOMEM;
+	}
+	rc = VPWR_OPTS_LOAD(&g->opts, opts);
+	if (rc == 0) {
+		g->codec = g->opts.codec ? vpwr_codec_by_name(g->opts.codec)
+					 : vpwr_codec_native();
+		if (!g->codec)
+			rc = -EPROTONOSUPPORT;
+	}
+	if (rc < 0) {
+		vpwr_channel_free(ch);
+		free(g);
+		return rc;
+	}
+	vpwr_logger_init(&g->log, g->opts.log_fn, g->opts.log_userdata,
+			 g->opts.log_level);
+	if (!g->opts.timeout_ms)
+		g->opts.timeout_ms = 2000;
+	g->opts.codec = NULL; /* not kept: the caller's string may go */
+	g->ch = ch;
+	g->next_seq = 1;
+	vpwr_framer_init(&g->rx, g->codec);
+	*out = g;
+	return 0;
+}
+
+VPWR_API int vpwr_guest_open(const char *uri,
+			     const struct vpwr_guest_opts *opts,
+			     struct vpwr_guest **out)
+{
+	struct vpwr_guest_opts o;
+	struct vpwr_channel *ch;
+	int rc;
+
+	if (!uri || !out)
+		return -EINVAL;
+	rc = VPWR_OPTS_LOAD(&o, opts);
+	if (rc < 0)
+		return rc;
+	rc = vpwr_channel_open(uri,
+			       &(struct vpwr_channel_opts){
+				       .sz = sizeof(struct vpwr_channel_opts),
+				       .log_fn = o.log_fn,
+				       .log_userdata = o.log_userdata,
+				       .log_level = o.log_level },
+			       &ch);
+	if (rc < 0)
+		return rc;
+	return vpwr_guest_open_channel(ch, opts, out);
+}
+
+VPWR_API void vpwr_guest_free(struct vpwr_guest *g)
+{
+	if (!g)
+		return;
+	vpwr_channel_free(g->ch);
+	free(g);
+}
+
+VPWR_API int vpwr_guest_fd(const struct vpwr_guest *g)
+{
+	return g ? vpwr_channel_fd(g->ch) : -EINVAL;
+}
+
+VPWR_API const char *vpwr_guest_last_reason(const struct vpwr_guest *g)
+{
+	return g ? g->reason : "";
+}
+
+/* Milliseconds left until `deadline` (ns), or -1 for no deadline. */
+static int remaining_ms(uint64_t deadline)
+{
+	uint64_t now;
+
+	if (!deadline)
+		return -1;
+	now = vpwr_now_ns();
+	return now >= deadline ? 0 : (int)((deadline - now + 999999) / 1000000);
+}
+
+static int wait_fd(struct vpwr_guest *g, short events, uint64_t deadline)
+{
+	struct pollfd p = { .fd = vpwr_channel_fd(g->ch), .events = events };
+	int n;
+
+	do {
+		n = poll(&p, 1, remaining_ms(deadline));
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return n == 0 ? -ETIMEDOUT : 0;
+}
+
+static int send_all(struct vpwr_guest *g, const uint8_t *buf, size_t len,
+		    uint64_t deadline)
+{
+	while (len) {
+		ssize_t n = vpwr_channel_write(g->ch, buf, len);
+
+		if (n == -EAGAIN) {
+			int rc = wait_fd(g, POLLOUT, deadline);
+			if (rc < 0)
+				return rc;
+			continue;
+		}
+		if (n < 0)
+			return (int)n;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* The next whole message from the host. */
+static int recv_msg(struct vpwr_guest *g, struct vpwr_msg *m,
+		    uint64_t deadline)
+{
+	struct vpwr_decode_error err;
+	const uint8_t *frame;
+
+	for (;;) {
+		int len = vpwr_framer_next(&g->rx, &frame, &err);
+		ssize_t n;
+
+		if (len > 0) {
+			int rc = vpwr_codec_decode(g->codec, frame, (size_t)len,
+						   m, &err);
+			vpwr_framer_consume(&g->rx, (size_t)len);
+			if (rc < 0)
+				log_warn(&g->log, "bad frame from the host: %s",
+					 err.text);
+			return rc;
+		}
+		if (len < 0) {
+			log_err(&g->log, "host stream cannot be framed: %s",
+				err.text);
+			return len;
+		}
+		n = vpwr_channel_read(g->ch, vpwr_framer_tail(&g->rx),
+				      vpwr_framer_space(&g->rx));
+		if (n == -EAGAIN) {
+			int rc = wait_fd(g, POLLIN, deadline);
+			if (rc < 0)
+				return rc;
+			continue;
+		}
+		if (n == 0)
+			return -VPWR_E_CLOSED;
+		if (n < 0)
+			return (int)n;
+		vpwr_framer_commit(&g->rx, (size_t)n);
+	}
+}
+
+VPWR_API int vpwr_guest_request(struct vpwr_guest *g,
+				const struct vpwr_msg *request,
+				struct vpwr_msg *reply)
+{
+	uint8_t buf[VPWR_NATIVE_MAX_FRAME];
+	struct vpwr_msg req;
+	uint64_t deadline = 0;
+	int n, rc;
+
+	if (!g || !request || !reply)
+		return -EINVAL;
+	req = *request;
+	req.seq = g->next_seq++;
+	req.flags = 0;
+	g->reason[0] = '\0';
+	n = vpwr_codec_encode(g->codec, &req, buf, sizeof(buf));
+	if (n < 0)
+		return n;
+	if (g->opts.timeout_ms > 0)
+		deadline = vpwr_now_ns() + (uint64_t)g->opts.timeout_ms * 1000000u;
+	rc = send_all(g, buf, (size_t)n, deadline);
+	while (rc == 0) {
+		rc = recv_msg(g, reply, deadline);
+		if (rc == -VPWR_E_PROTO || rc == -EBADMSG ||
+		    rc == -EPROTONOSUPPORT || rc == -VPWR_E_VERSION)
+			rc = 0; /* one bad frame: keep waiting for ours */
+		else if (rc < 0)
+			break;
+		else if (reply->flags & VPWR_MSG_F_NOTIFY) {
+			if (g->opts.notify_fn)
+				g->opts.notify_fn(reply, g->opts.notify_userdata);
+		} else if ((reply->flags & VPWR_MSG_F_REPLY) &&
+			   reply->seq == req.seq) {
+			vpwr_strlcpy(g->reason, reply->reason,
+				     sizeof(g->reason));
+			return reply->status;
+		} else {
+			/* The late answer to a request that timed out. */
+			log_debug(&g->log, "dropping reply seq %u", reply->seq);
+		}
+		reply->status = 0;
+	}
+	if (rc == -ETIMEDOUT)
+		log_warn(&g->log, "no reply to %s (seq %u) within %d ms",
+			 vpwr_msg_type_name(req.type), req.seq,
+			 g->opts.timeout_ms);
+	return rc;
+}
+
+static int simple(struct vpwr_guest *g, struct vpwr_msg *req)
+{
+	struct vpwr_msg reply;
+
+	return vpwr_guest_request(g, req, &reply);
+}
+
+VPWR_API int vpwr_guest_hello(struct vpwr_guest *g, struct vpwr_hello *info)
+{
+	struct vpwr_msg req, reply;
+	int rc;
+
+	vpwr_msg_init(&req, VPWR_MSG_HELLO, 0, VPWR_VCPU_NONE);
+	req.u.hello.version_min = 1;
+	req.u.hello.version_max = VPWR_PROTO_VERSION;
+	rc = vpwr_guest_request(g, &req, &reply);
+	if (rc == 0 && info)
+		*info = reply.u.hello;
+	return rc;
+}
+
+VPWR_API int vpwr_guest_scale(struct vpwr_guest *g, unsigned vcpu,
+			      enum vpwr_scale_op op)
+{
+	struct vpwr_msg req;
+
+	vpwr_msg_init(&req, VPWR_MSG_SCALE, 0, vcpu);
+	req.u.scale.op = (uint32_t)op;
+	return simple(g, &req);
+}
+
+VPWR_API int vpwr_guest_set_freq(struct vpwr_guest *g, unsigned vcpu,
+				 uint32_t khz)
+{
+	struct vpwr_msg req;
+
+	vpwr_msg_init(&req, VPWR_MSG_SET_FREQ, 0, vcpu);
+	req.u.freq.khz = khz;
+	return simple(g, &req);
+}
+
+VPWR_API int vpwr_guest_set_range(struct vpwr_guest *g, unsigned vcpu,
+				  uint32_t min_khz, uint32_t max_khz)
+{
+	struct vpwr_msg req;
+
+	vpwr_msg_init(&req, VPWR_MSG_SET_RANGE, 0, vcpu);
+	req.u.range.min_khz = min_khz;
+	req.u.range.max_khz = max_khz;
+	return simple(g, &req);
+}
+
+VPWR_API int vpwr_guest_set_turbo(struct vpwr_guest *g, unsigned vcpu,
+				  int enable)
+{
+	struct vpwr_msg req;
+
+	vpwr_msg_init(&req, VPWR_MSG_TURBO, 0, vcpu);
+	req.u.turbo.enable = enable ? 1 : 0;
+	return simple(g, &req);
+}
+
+VPWR_API int vpwr_guest_set_epp(struct vpwr_guest *g, unsigned vcpu,
+				unsigned hint)
+{
+	struct vpwr_msg req;
+
+	vpwr_msg_init(&req, VPWR_MSG_SET_EPP, 0, vcpu);
+	req.u.epp.hint = hint;
+	return simple(g, &req);
+}
+
+VPWR_API int vpwr_guest_query_freqs(struct vpwr_guest *g, unsigned vcpu,
+				    uint32_t *khz, size_t cap,
+				    uint32_t *cur_khz)
+{
+	struct vpwr_msg req, reply;
+	int rc;
+
+	if (!khz && cap)
+		return -EINVAL;
+	vpwr_msg_init(&req, VPWR_MSG_QUERY_FREQS, 0, vcpu);
+	rc = vpwr_guest_request(g, &req, &reply);
+	if (rc < 0)
+		return rc;
+	if (reply.u.freqs.nr > VPWR_MSG_MAX_FREQS)
+		return -VPWR_E_PROTO;
+	memcpy(khz, reply.u.freqs.khz,
+	       VPWR_MIN(cap, reply.u.freqs.nr) * sizeof(*khz));
+	if (cur_khz)
+		*cur_khz = reply.u.freqs.cur_khz;
+	return (int)reply.u.freqs.nr;
+}
+
+VPWR_API int vpwr_guest_query_state(struct vpwr_guest *g, unsigned vcpu,
+				    struct vpwr_vcpu_state *state)
+{
+	struct vpwr_msg req, reply;
+	int rc;
+
+	vpwr_msg_init(&req, VPWR_MSG_QUERY_STATE, 0, vcpu);
+	rc = vpwr_guest_request(g, &req, &reply);
+	if (rc == 0 && state)
+		*state = reply.u.state;
+	return rc;
+}
+
+VPWR_API int vpwr_guest_release(struct vpwr_guest *g)
+{
+	struct vpwr_msg req;
+
+	vpwr_msg_init(&req, VPWR_MSG_RELEASE, 0, VPWR_VCPU_NONE);
+	return simple(g, &req);
+}

@@ -1,0 +1,550 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The host engine's event loop: one epoll set holding a stop eventfd, the
+ * listeners and the channels.  Bytes from a channel are reassembled into
+ * frames, each frame is decoded with the codec detected for that channel
+ * and handed to the request handler, and every request is answered in the
+ * channel's codec.  Replies that cannot be written at once wait in a
+ * bounded per-channel buffer; a peer that lets it fill up, or whose stream
+ * cannot be framed, is reset.  Nothing one channel does can block another.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "host_internal.h"
+#include "libvpwr/transport.h"
+
+enum source_kind { SRC_CHANNEL, SRC_LISTENER };
+
+struct host_source {
+	enum source_kind kind;
+	int id;
+	struct host_domain *dom;
+	struct vpwr_channel *ch;
+	struct vpwr_listener *l;
+	struct vpwr_framer rx;
+	uint8_t *tx;
+	size_t tx_len;
+	bool want_out;
+	struct host_source *next;
+};
+
+/* Reads per channel per dispatch: enough to drain, bounded for fairness. */
+#define HOST_READS_PER_EVENT 8
+
+static int watch(struct vpwr_host *h, int op, int fd, uint32_t events,
+		 void *ptr)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = ptr };
+
+	return epoll_ctl(h->epfd, op, fd, &ev) < 0 ? -errno : 0;
+}
+
+VPWR_API int vpwr_host_new(const struct vpwr_host_opts *opts,
+			   struct vpwr_host **out)
+{
+	struct vpwr_host *h;
+	int n, rc;
+
+	if (!out)
+		return -EINVAL;
+	*out = NULL;
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	h->epfd = h->stopfd = -1;
+	rc = VPWR_OPTS_LOAD(&h->opts, opts);
+	if (rc < 0 || !h->opts.backend || !h->opts.resolver ||
+	    h->opts.mode > VPWR_ARB_EXCLUSIVE) {
+		free(h);
+		return -EINVAL;
+	}
+	vpwr_logger_init(&h->log, h->opts.log_fn, h->opts.log_userdata,
+			 h->opts.log_level);
+	h->backend = h->opts.backend;
+	h->resolver = h->opts.resolver;
+	if (!h->opts.max_channels)
+		h->opts.max_channels = 64;
+	h->next_channel_id = 1;
+	n = vpwr_backend_nr_cpus(h->backend);
+	if (n <= 0) {
+		free(h);
+		return n < 0 ? n : -ENODEV;
+	}
+	h->nr_pcpus = (unsigned)VPWR_MIN(n, VPWR_MAX_CPUS);
+	h->pcpu = calloc(h->nr_pcpus, sizeof(*h->pcpu));
+	h->epfd = epoll_create1(EPOLL_CLOEXEC);
+	h->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (!h->pcpu || h->epfd < 0 || h->stopfd < 0) {
+		rc = h->pcpu ? -errno : -ENOMEM;
+		goto fail;
+	}
+	for (unsigned p = 0; p < h->nr_pcpus; p++)
+		h->pcpu[p].turbo = -1;
+	rc = watch(h, EPOLL_CTL_ADD, h->stopfd, EPOLLIN, NULL);
+	if (rc < 0)
+		goto fail;
+	*out = h;
+	return 0;
+fail:
+	vpwr_host_free(h);
+	return rc;
+}
+
+static void source_close(struct vpwr_host *h, struct host_source *s, int why)
+{
+	struct host_source **pp;
+
+	for (pp = &h->sources; *pp; pp = &(*pp)->next) {
+		if (*pp == s) {
+			*pp = s->next;
+			break;
+		}
+	}
+	if (s->kind == SRC_CHANNEL) {
+		struct vpwr_host_event ev = {
+			.type = VPWR_HOST_EV_CHANNEL_DOWN,
+			.channel_id = (uint32_t)s->id,
+			.domain = s->dom->name,
+			.status = why,
+		};
+		epoll_ctl(h->epfd, EPOLL_CTL_DEL, vpwr_channel_fd(s->ch), NULL);
+		vpwr_channel_free(s->ch);
+		h->nr_channels--;
+		log_info(&h->log, "domain %s: channel %d closed (%s)",
+			 s->dom->name, s->id, vpwr_strerror(why));
+		host_emit(h, &ev);
+		/* The domain's last channel gone: its wishes go with it. */
+		if (--s->dom->nr_channels == 0)
+			host_domain_release(h, s->dom);
+	} else {
+		epoll_ctl(h->epfd, EPOLL_CTL_DEL, vpwr_listener_fd(s->l), NULL);
+		vpwr_listener_free(s->l);
+		s->dom->nr_listeners--;
+	}
+	host_domain_put(h, s->dom);
+	free(s->tx);
+	free(s);
+}
+
+VPWR_API void vpwr_host_free(struct vpwr_host *h)
+{
+	if (!h)
+		return;
+	while (h->sources)
+		source_close(h, h->sources, 0);
+	if (h->pcpu)
+		host_restore_all(h);
+	while (h->domains) {
+		struct host_domain *d = h->domains;
+		h->domains = d->next;
+		free(d->req);
+		free(d);
+	}
+	if (h->epfd >= 0)
+		close(h->epfd);
+	if (h->stopfd >= 0)
+		close(h->stopfd);
+	free(h->pcpu);
+	free(h);
+}
+
+static struct host_source *source_new(struct vpwr_host *h, const char *domain,
+				      enum source_kind kind, int *rc)
+{
+	struct host_source *s = calloc(1, sizeof(*s));
+
+	if (!s) {
+		*rc = -ENOMEM;
+		return NULL;
+	}
+	s->kind = kind;
+	s->dom = host_domain_get(h, domain, rc);
+	if (!s->dom) {
+		free(s);
+		return NULL;
+	}
+	/* Counted before anything can fail, so source_close() balances. */
+	if (kind == SRC_CHANNEL)
+		s->dom->nr_channels++;
+	else
+		s->dom->nr_listeners++;
+	return s;
+}
+
+VPWR_API int vpwr_host_add_channel(struct vpwr_host *h, const char *domain,
+				   struct vpwr_channel *ch)
+{
+	struct host_source *s;
+	int rc;
+
+	if (!h || !domain || !ch) {
+		vpwr_channel_free(ch);
+		return -EINVAL;
+	}
+	if (h->nr_channels >= h->opts.max_channels) {
+		log_warn(&h->log, "domain %s: channel refused, %u open already",
+			 domain, h->nr_channels);
+		vpwr_channel_free(ch);
+		return -VPWR_E_LIMIT;
+	}
+	s = source_new(h, domain, SRC_CHANNEL, &rc);
+	if (!s) {
+		vpwr_channel_free(ch);
+		return rc;
+	}
+	s->ch = ch;
+	s->id = h->next_channel_id++;
+	vpwr_framer_init(&s->rx, NULL);
+	s->next = h->sources;
+	h->sources = s;
+	h->nr_channels++;
+	rc = watch(h, EPOLL_CTL_ADD, vpwr_channel_fd(ch), EPOLLIN, s);
+	if (rc < 0) {
+		source_close(h, s, rc);
+		return rc;
+	}
+	log_info(&h->log, "domain %s: channel %d up (%s)", domain, s->id,
+		 vpwr_channel_scheme(ch));
+	host_emit(h, &(struct vpwr_host_event){
+			     .type = VPWR_HOST_EV_CHANNEL_UP,
+			     .channel_id = (uint32_t)s->id,
+			     .domain = s->dom->name });
+	return s->id;
+}
+
+VPWR_API int vpwr_host_add_listener(struct vpwr_host *h, const char *domain,
+				    struct vpwr_listener *l)
+{
+	struct host_source *s;
+	int rc;
+
+	if (!h || !domain || !l) {
+		vpwr_listener_free(l);
+		return -EINVAL;
+	}
+	s = source_new(h, domain, SRC_LISTENER, &rc);
+	if (!s) {
+		vpwr_listener_free(l);
+		return rc;
+	}
+	s->l = l;
+	s->next = h->sources;
+	h->sources = s;
+	rc = watch(h, EPOLL_CTL_ADD, vpwr_listener_fd(l), EPOLLIN, s);
+	if (rc < 0) {
+		source_close(h, s, rc);
+		return rc;
+	}
+	return 0;
+}
+
+VPWR_API int vpwr_host_listen(struct vpwr_host *h, const char *domain,
+			      const char *uri)
+{
+	struct vpwr_channel_opts co = { .sz = sizeof(co),
+					.log_fn = h ? h->opts.log_fn : NULL,
+					.log_userdata = h ? h->opts.log_userdata : NULL,
+					.log_level = h ? h->opts.log_level : 0 };
+	struct vpwr_listener *l;
+	int rc;
+
+	if (!h || !domain || !uri)
+		return -EINVAL;
+	/* Check the domain before creating a socket file for it. */
+	rc = vpwr_resolver_nr_vcpus(h->resolver, domain);
+	if (rc < 0)
+		return rc;
+	rc = vpwr_listener_open(uri, &co, &l);
+	if (rc < 0)
+		return rc;
+	return vpwr_host_add_listener(h, domain, l);
+}
+
+VPWR_API int vpwr_host_remove_channel(struct vpwr_host *h, int id)
+{
+	if (!h)
+		return -EINVAL;
+	for (struct host_source *s = h->sources; s; s = s->next) {
+		if (s->kind == SRC_CHANNEL && s->id == id) {
+			source_close(h, s, 0);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/* ------------------------------------------------------------- output */
+
+static int flush(struct vpwr_host *h, struct host_source *s)
+{
+	while (s->tx_len) {
+		ssize_t n = vpwr_channel_write(s->ch, s->tx, s->tx_len);
+
+		if (n == -EAGAIN)
+			break;
+		if (n < 0)
+			return (int)n;
+		memmove(s->tx, s->tx + n, s->tx_len - (size_t)n);
+		s->tx_len -= (size_t)n;
+	}
+	if (!!s->tx_len != s->want_out) {
+		s->want_out = s->tx_len > 0;
+		return watch(h, EPOLL_CTL_MOD, vpwr_channel_fd(s->ch),
+			     EPOLLIN | (s->want_out ? EPOLLOUT : 0), s);
+	}
+	return 0;
+}
+
+static int send_msg(struct vpwr_host *h, struct host_source *s,
+		    const struct vpwr_msg *m)
+{
+	uint8_t buf[VPWR_NATIVE_MAX_FRAME];
+	int n = vpwr_codec_encode(vpwr_framer_codec(&s->rx), m, buf,
+				  sizeof(buf));
+
+	if (n < 0) {
+		log_err(&h->log, "domain %s: cannot encode a %s reply: %s",
+			s->dom->name, vpwr_msg_type_name(m->type),
+			vpwr_strerror(n));
+		return 0;
+	}
+	if (s->tx_len + (size_t)n > HOST_TX_CAP) {
+		log_warn(&h->log, "domain %s: channel %d does not read its "
+			 "replies; resetting it", s->dom->name, s->id);
+		return -ENOBUFS;
+	}
+	if (!s->tx) {
+		s->tx = malloc(HOST_TX_CAP);
+		if (!s->tx)
+			return -ENOMEM;
+	}
+	memcpy(s->tx + s->tx_len, buf, (size_t)n);
+	s->tx_len += (size_t)n;
+	return flush(h, s);
+}
+
+/* -------------------------------------------------------------- input */
+
+static int handle_frame(struct vpwr_host *h, struct host_source *s,
+			const uint8_t *frame, size_t len)
+{
+	struct vpwr_decode_error err;
+	struct vpwr_msg req, reply;
+	int rc;
+
+	rc = vpwr_codec_decode(vpwr_framer_codec(&s->rx), frame, len, &req,
+			       &err);
+	if (rc < 0) {
+		log_notice(&h->log, "domain %s: bad frame at byte %zu: %s",
+			   s->dom->name, err.offset, err.text);
+		vpwr_msg_reply(&reply, &req, rc, "%s", err.text);
+	} else {
+		host_handle_request(h, s->dom, &req, &reply);
+	}
+	host_emit(h, &(struct vpwr_host_event){
+			     .type = VPWR_HOST_EV_REQUEST,
+			     .channel_id = (uint32_t)s->id,
+			     .domain = s->dom->name,
+			     .status = reply.status,
+			     .request = &req,
+			     .reply = &reply });
+	return send_msg(h, s, &reply);
+}
+
+static int channel_input(struct vpwr_host *h, struct host_source *s)
+{
+	struct vpwr_decode_error err;
+	const uint8_t *frame;
+	int len, rc;
+
+	for (int i = 0; i < HOST_READS_PER_EVENT; i++) {
+		ssize_t n = vpwr_channel_read(s->ch, vpwr_framer_tail(&s->rx),
+					      vpwr_framer_space(&s->rx));
+		if (n == -EAGAIN)
+			return 0;
+		if (n == 0)
+			return s->rx.len ? -VPWR_E_PROTO : -VPWR_E_CLOSED;
+		if (n < 0)
+			return (int)n;
+		vpwr_framer_commit(&s->rx, (size_t)n);
+		while ((len = vpwr_framer_next(&s->rx, &frame, &err)) > 0) {
+			rc = handle_frame(h, s, frame, (size_t)len);
+			vpwr_framer_consume(&s->rx, (size_t)len);
+			if (rc < 0)
+				return rc;
+		}
+		if (len < 0) {
+			log_warn(&h->log, "domain %s: channel %d sent an "
+				 "unframeable stream (%s); resetting it",
+				 s->dom->name, s->id, err.text);
+			return len;
+		}
+	}
+	return 0;
+}
+
+static void listener_input(struct vpwr_host *h, struct host_source *s)
+{
+	for (int i = 0; i < HOST_READS_PER_EVENT; i++) {
+		struct vpwr_channel *ch;
+		int rc = vpwr_listener_accept(s->l, &ch);
+
+		if (rc == -EAGAIN)
+			return;
+		if (rc < 0) {
+			log_warn(&h->log, "domain %s: accept: %s",
+				 s->dom->name, vpwr_strerror(rc));
+			return;
+		}
+		vpwr_host_add_channel(h, s->dom->name, ch);
+	}
+}
+
+static void handle_event(struct vpwr_host *h, struct epoll_event *ev)
+{
+	struct host_source *s = ev->data.ptr;
+	int rc = 0;
+
+	if (!s) {
+		uint64_t v;
+		if (read(h->stopfd, &v, sizeof(v)) == sizeof(v))
+			h->stop_requested = true;
+		return;
+	}
+	if (s->kind == SRC_LISTENER) {
+		listener_input(h, s);
+		return;
+	}
+	if (ev->events & EPOLLOUT)
+		rc = flush(h, s);
+	if (rc == 0 && (ev->events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+		rc = channel_input(h, s);
+	if (rc < 0)
+		source_close(h, s, rc);
+}
+
+VPWR_API int vpwr_host_dispatch(struct vpwr_host *h, int timeout_ms)
+{
+	struct epoll_event evs[32];
+	int n;
+
+	if (!h)
+		return -EINVAL;
+	do {
+		n = epoll_wait(h->epfd, evs, (int)VPWR_ARRAY_SIZE(evs),
+			       timeout_ms);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	for (int i = 0; i < n; i++) {
+		/* A source closed earlier in this batch is skipped. */
+		struct host_source *s = evs[i].data.ptr;
+		bool live = !s;
+
+		for (struct host_source *t = h->sources; t && !live; t = t->next)
+			live = t == s;
+		if (live)
+			handle_event(h, &evs[i]);
+	}
+	return n;
+}
+
+VPWR_API int vpwr_host_run(struct vpwr_host *h)
+{
+	if (!h)
+		return -EINVAL;
+	while (!h->stop_requested) {
+		int rc = vpwr_host_dispatch(h, -1);
+		if (rc < 0)
+			return rc;
+	}
+	h->stop_requested = false;
+	return 0;
+}
+
+VPWR_API void vpwr_host_stop(struct vpwr_host *h)
+{
+	uint64_t one = 1;
+
+	if (h && write(h->stopfd, &one, sizeof(one)) < 0) {
+		/* Already signalled: the counter cannot overflow in practice. */
+	}
+}
+
+VPWR_API int vpwr_host_fd(const struct vpwr_host *h)
+{
+	return h ? h->epfd : -EINVAL;
+}
+
+VPWR_API int vpwr_host_nr_channels(const struct vpwr_host *h)
+{
+	return h ? (int)h->nr_channels : -EINVAL;
+}
+
+VPWR_API int vpwr_host_handle(struct vpwr_host *h, const char *domain,
+			      const struct vpwr_msg *request,
+			      struct vpwr_msg *reply)
+{
+	struct host_domain *d;
+	int rc = 0;
+
+	if (!h || !domain || !request || !reply)
+		return -EINVAL;
+	d = host_domain_get(h, domain, &rc);
+	if (!d) {
+		vpwr_msg_reply(reply, request, rc, "domain %s: %s", domain,
+			       vpwr_strerror(rc));
+		return rc;
+	}
+	rc = host_handle_request(h, d, request, reply);
+	host_domain_put(h, d);
+	return rc;
+}
+
+VPWR_API int vpwr_host_set_bounds(struct vpwr_host *h, unsigned pcpu,
+				  uint32_t min_khz, uint32_t max_khz)
+{
+	if (!h || pcpu >= h->nr_pcpus || (max_khz && min_khz > max_khz))
+		return -EINVAL;
+	h->pcpu[pcpu].bound_min = min_khz;
+	h->pcpu[pcpu].bound_max = max_khz;
+	/* Force a fresh decision under the new bounds. */
+	h->pcpu[pcpu].min_khz = h->pcpu[pcpu].max_khz = 0;
+	return host_rearbitrate(h, pcpu);
+}
+
+VPWR_API int vpwr_host_cpu_info(struct vpwr_host *h, unsigned pcpu,
+				struct vpwr_host_cpu_info *info)
+{
+	const struct host_pcpu *pc;
+	int rc, t;
+
+	if (!h || !info || pcpu >= h->nr_pcpus)
+		return -EINVAL;
+	pc = &h->pcpu[pcpu];
+	memset(info, 0, sizeof(*info));
+	rc = vpwr_backend_get_freq(h->backend, pcpu, &info->cur_khz);
+	if (rc < 0)
+		return rc;
+	if (pc->managed && pc->max_khz) {
+		info->min_khz = pc->min_khz;
+		info->max_khz = pc->max_khz;
+	} else {
+		rc = vpwr_backend_get_limits(h->backend, pcpu, &info->min_khz,
+					     &info->max_khz);
+		if (rc < 0)
+			return rc;
+	}
+	t = vpwr_backend_get_turbo(h->backend, pcpu);
+	info->turbo = t > 0;
+	info->nr_requests = pc->nr_requests;
+	info->managed = pc->managed;
+	if (pc->winner)
+		vpwr_strlcpy(info->winner, pc->winner->name,
+			     sizeof(info->winner));
+	return 0;
+}

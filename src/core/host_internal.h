@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Host engine internals shared by host.c (event loop, channels, framing)
+ * and arbiter.c (requests, per-pCPU arbitration, applying to the backend).
+ */
+#ifndef VPWR_HOST_INTERNAL_H
+#define VPWR_HOST_INTERNAL_H
+
+#include <stdbool.h>
+
+#include "framer.h"
+#include "internal.h"
+#include "libvpwr/backend.h"
+#include "libvpwr/host.h"
+#include "libvpwr/resolver.h"
+
+#define HOST_DOMAIN_NAME_MAX 64
+#define HOST_TX_CAP (64 * 1024)   /* unsent replies before a reset */
+#define HOST_MAX_FREQS 256
+
+/* What one vCPU of one domain has asked for; lo == 0 means nothing. */
+struct vcpu_request {
+	uint32_t lo_khz;
+	uint32_t hi_khz;
+	int turbo;                 /* -1: no wish, 0 off, 1 on */
+};
+
+struct host_domain {
+	char name[HOST_DOMAIN_NAME_MAX];
+	unsigned nr_vcpus;
+	unsigned nr_channels;       /* open channels */
+	unsigned nr_listeners;      /* listeners that make channels for it */
+	struct vcpu_request *req;  /* nr_vcpus entries */
+	struct host_domain *next;
+};
+
+/* The host's view of one physical CPU. */
+struct host_pcpu {
+	bool managed;              /* the host has changed it */
+	uint32_t min_khz, max_khz; /* applied effective limits */
+	int turbo;                 /* applied turbo, -1: left alone */
+	uint32_t bound_min, bound_max; /* operator bounds, 0: none */
+	uint32_t nr_requests;
+	const struct host_domain *winner;
+};
+
+struct vpwr_host {
+	struct vpwr_host_opts opts;
+	struct vpwr_logger log;
+	struct vpwr_backend *backend;
+	struct vpwr_resolver *resolver;
+	unsigned nr_pcpus;
+	struct host_pcpu *pcpu;
+	struct host_domain *domains;
+
+	int epfd;
+	int stopfd;                /* eventfd written by vpwr_host_stop */
+	bool stop_requested;
+	struct host_source *sources; /* channels and listeners */
+	unsigned nr_channels;
+	int next_channel_id;
+};
+
+/* arbiter.c */
+struct host_domain *host_domain_get(struct vpwr_host *h, const char *name,
+				    int *err);
+void host_domain_put(struct vpwr_host *h, struct host_domain *d);
+void host_domain_release(struct vpwr_host *h, struct host_domain *d);
+int host_handle_request(struct vpwr_host *h, struct host_domain *d,
+			const struct vpwr_msg *req, struct vpwr_msg *reply);
+int host_rearbitrate(struct vpwr_host *h, unsigned pcpu);
+void host_restore_all(struct vpwr_host *h);
+void host_emit(struct vpwr_host *h, const struct vpwr_host_event *ev);
+
+#endif
