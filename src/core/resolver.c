@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The resolver registry and the public vpwr_resolver_* wrappers: split the
+ * URI into "scheme:rest", pick the scheme's ops, and check arguments once
+ * so the schemes do not have to.
+ */
+#include <stdlib.h>
+
+#include "resolver_internal.h"
+
+static const struct vpwr_resolver_ops *const registry[] = {
+	&vpwr_resolver_static_ops,
+};
+
+static const struct vpwr_resolver_ops *find_scheme(const char *uri,
+						   size_t len)
+{
+	for (size_t i = 0; i < VPWR_ARRAY_SIZE(registry); i++) {
+		const char *s = registry[i]->scheme;
+
+		if (strlen(s) == len && !memcmp(s, uri, len))
+			return registry[i];
+	}
+	return NULL;
+}
+
+VPWR_API int vpwr_resolver_open(const char *uri,
+				const struct vpwr_resolver_opts *opts,
+				struct vpwr_resolver **out)
+{
+	struct vpwr_resolver_opts o;
+	struct vpwr_logger log;
+	const struct vpwr_resolver_ops *ops;
+	struct vpwr_resolver *r;
+	const char *colon;
+	int err;
+
+	if (out)
+		*out = NULL;
+	if (!uri || !out)
+		return -EINVAL;
+	err = VPWR_OPTS_LOAD(&o, opts);
+	if (err)
+		return err;
+	vpwr_logger_init(&log, o.log_fn, o.log_userdata, o.log_level);
+	colon = strchr(uri, ':');
+	if (!colon || colon == uri) {
+		log_err(&log, "resolver URI \"%s\" is not scheme:rest", uri);
+		return -EINVAL;
+	}
+	ops = find_scheme(uri, (size_t)(colon - uri));
+	if (!ops) {
+		log_err(&log, "unknown resolver scheme \"%.*s\"",
+			(int)(colon - uri), uri);
+		return -EPROTONOSUPPORT;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->ops = ops;
+	r->log = log;
+	err = ops->open(r, colon + 1);
+	if (err) {
+		vpwr_resolver_free(r);
+		return err;
+	}
+	*out = r;
+	return 0;
+}
+
+VPWR_API void vpwr_resolver_free(struct vpwr_resolver *r)
+{
+	if (!r)
+		return;
+	if (r->ops)
+		r->ops->free(r);
+	free(r);
+}
+
+VPWR_API int vpwr_resolver_nr_vcpus(struct vpwr_resolver *r,
+				    const char *domain)
+{
+	if (!r || !domain)
+		return -EINVAL;
+	return r->ops->nr_vcpus(r, domain);
+}
+
+VPWR_API int vpwr_resolver_lookup(struct vpwr_resolver *r, const char *domain,
+				  unsigned vcpu, struct vpwr_cpuset *pcpus)
+{
+	if (!r || !domain || !pcpus)
+		return -EINVAL;
+	vpwr_cpuset_zero(pcpus);
+	return r->ops->lookup(r, domain, vcpu, pcpus);
+}
+
+VPWR_API int vpwr_resolver_foreach_domain(struct vpwr_resolver *r,
+					  void (*fn)(const char *domain,
+						     void *userdata),
+					  void *userdata)
+{
+	if (!r || !fn)
+		return -EINVAL;
+	return r->ops->foreach_domain(r, fn, userdata);
+}
+
+int vpwr_resolver_domain_cid(struct vpwr_resolver *r, const char *domain,
+			     uint32_t *cid)
+{
+	if (!r || !domain || !cid)
+		return -EINVAL;
+	if (!r->ops->domain_cid)
+		return -VPWR_E_UNSUPPORTED;
+	return r->ops->domain_cid(r, domain, cid);
+}
+
+int vpwr_resolver_change_fd(struct vpwr_resolver *r)
+{
+	if (!r)
+		return -EINVAL;
+	return r->ops->change_fd ? r->ops->change_fd(r) : -VPWR_E_UNSUPPORTED;
+}
+
+int vpwr_resolver_refresh(struct vpwr_resolver *r)
+{
+	if (!r)
+		return -EINVAL;
+	return r->ops->refresh ? r->ops->refresh(r) : -VPWR_E_UNSUPPORTED;
+}

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What a resolver scheme implements, and the handle they share.  One const
+ * ops table per URI scheme ("static", later "libvirt"), listed in the
+ * registry in resolver.c.  resolver.c checks every argument, so a scheme
+ * never sees NULL pointers; it does its own domain and vCPU range checks.
+ */
+#ifndef VPWR_RESOLVER_INTERNAL_H
+#define VPWR_RESOLVER_INTERNAL_H
+
+#include "internal.h"
+#include "libvpwr/resolver.h"
+
+/* Domain names are at most this long (libvirt allows more; we do not). */
+#define VPWR_RESOLVER_NAME_MAX 63
+
+struct vpwr_resolver;
+
+struct vpwr_resolver_ops {
+	const char *scheme;        /* the part of the URI before ':' */
+
+	/*
+	 * Build r->priv from `rest`, the URI after "scheme:" (r->ops and
+	 * r->log are set).  free() releases it and must accept a half-built
+	 * r (priv NULL or partly filled).
+	 */
+	int (*open)(struct vpwr_resolver *r, const char *rest);
+	void (*free)(struct vpwr_resolver *r);
+
+	/* ---- required ------------------------------------------------- */
+	int (*nr_vcpus)(struct vpwr_resolver *r, const char *domain);
+	int (*lookup)(struct vpwr_resolver *r, const char *domain,
+		      unsigned vcpu, struct vpwr_cpuset *pcpus);
+	/* Sorted by name, so that callers see a stable order. */
+	int (*foreach_domain)(struct vpwr_resolver *r,
+			      void (*fn)(const char *domain, void *userdata),
+			      void *userdata);
+
+	/* ---- optional ------------------------------------------------- */
+	/* The domain's vsock CID, -ENOENT if it has none. */
+	int (*domain_cid)(struct vpwr_resolver *r, const char *domain,
+			  uint32_t *cid);
+	/*
+	 * Change notification (libvirt: pinning and lifecycle events).
+	 * change_fd() gives an fd that turns readable when the mapping may
+	 * have changed; refresh() consumes the notification and reloads,
+	 * returning 1 if anything changed, 0 if not, or -errno.
+	 */
+	int (*change_fd)(struct vpwr_resolver *r);
+	int (*refresh)(struct vpwr_resolver *r);
+};
+
+struct vpwr_resolver {
+	const struct vpwr_resolver_ops *ops;
+	struct vpwr_logger log;
+	void *priv;                /* the scheme's */
+};
+
+/* The registered schemes. */
+extern const struct vpwr_resolver_ops vpwr_resolver_static_ops;
+
+/*
+ * Internal entry points for the host engine (not exported).  Errors:
+ * -EINVAL (NULL arguments), -VPWR_E_NO_DOMAIN, -ENOENT (no CID),
+ * -VPWR_E_UNSUPPORTED (the scheme has no such feature).
+ */
+int vpwr_resolver_domain_cid(struct vpwr_resolver *r, const char *domain,
+			     uint32_t *cid);
+int vpwr_resolver_change_fd(struct vpwr_resolver *r);
+int vpwr_resolver_refresh(struct vpwr_resolver *r);
+
+#endif
