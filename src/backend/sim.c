@@ -45,6 +45,8 @@ struct sim {
 	size_t nr_table;
 	double static_w, dyn_w, v_min, v_max, idle_fraction;
 	uint64_t now_ns;
+	bool wallclock;            /* virtual time follows the monotonic clock */
+	uint64_t wall_ns;          /* monotonic time last accounted for */
 	struct sim_cpu *cpu;
 	uint64_t *residency_ns;    /* nr_cpus * nr_table */
 };
@@ -104,6 +106,8 @@ static void clamp_cur(const struct sim *s, struct sim_cpu *c)
 	if (cur < lo || cur > hi || c->st.cur >= nr_avail(s, c))
 		c->st.cur = resolve(s, c, VPWR_MIN(VPWR_MAX(cur, lo), hi));
 }
+
+static void sync_wallclock(struct sim *s);
 
 static void save_once(struct sim_cpu *c)
 {
@@ -224,6 +228,8 @@ static int sim_init(struct vpwr_backend *b)
 		return -ENOMEM;
 	b->priv = s;
 	s->nr_cpus = o.nr_cpus ? o.nr_cpus : SIM_DEFAULT_CPUS;
+	s->wallclock = o.wallclock != 0;
+	s->wall_ns = s->wallclock ? vpwr_now_ns() : 0;
 	if ((err = load_table(b, s, &o)) || (err = load_model(b, s, &o, &util)))
 		return err;
 	s->cpu = calloc(s->nr_cpus, sizeof(*s->cpu));
@@ -309,6 +315,7 @@ static int sim_set_freq(struct vpwr_backend *b, unsigned cpu, uint32_t khz)
 	struct sim_cpu *c = &s->cpu[cpu];
 	uint32_t lo, hi;
 
+	sync_wallclock(s);
 	eff_limits(s, c, &lo, &hi);
 	if (khz < lo || khz > hi) {
 		log_debug(&b->log, "sim: cpu %u: %u kHz outside [%u, %u]", cpu,
@@ -327,6 +334,7 @@ static int sim_set_limits(struct vpwr_backend *b, unsigned cpu,
 	struct sim_cpu *c = &s->cpu[cpu];
 	bool any = false;
 
+	sync_wallclock(s);
 	if (min_khz < s->table[0] || max_khz > hw_max(s)) {
 		log_debug(&b->log, "sim: cpu %u: limits [%u, %u] outside the "
 			  "hardware range [%u, %u]", cpu, min_khz, max_khz,
@@ -361,6 +369,7 @@ static int sim_set_turbo(struct vpwr_backend *b, unsigned cpu, bool enable)
 	struct sim *s = b->priv;
 	struct sim_cpu *c = &s->cpu[cpu];
 
+	sync_wallclock(s);
 	if (!has_turbo(s))
 		return -VPWR_E_UNSUPPORTED;
 	save_once(c);
@@ -374,6 +383,7 @@ static int sim_restore(struct vpwr_backend *b, unsigned cpu)
 	struct sim *s = b->priv;
 	struct sim_cpu *c = &s->cpu[cpu];
 
+	sync_wallclock(s);
 	if (c->saved) {
 		c->st = c->orig;
 		c->saved = false;
@@ -427,12 +437,8 @@ static double power_w(const struct sim *s, uint32_t khz, double util)
 	return s->static_w + s->dyn_w * f * v * v * activity;
 }
 
-VPWR_API int vpwr_sim_advance(struct vpwr_backend *b, uint64_t ns)
+static int advance(struct sim *s, uint64_t ns)
 {
-	struct sim *s = sim_of(b);
-
-	if (!s)
-		return -EINVAL;
 	if (ns > UINT64_MAX - s->now_ns)
 		return -EOVERFLOW;
 	for (unsigned i = 0; i < s->nr_cpus; i++) {
@@ -446,12 +452,40 @@ VPWR_API int vpwr_sim_advance(struct vpwr_backend *b, uint64_t ns)
 	return 0;
 }
 
+/*
+ * In wallclock mode, account for the real time since the last call at the
+ * state that held during it.  Called before every change and every read
+ * of the counters, so each interval is charged to the right frequency.
+ */
+static void sync_wallclock(struct sim *s)
+{
+	uint64_t now;
+
+	if (!s->wallclock)
+		return;
+	now = vpwr_now_ns();
+	if (now > s->wall_ns)
+		advance(s, now - s->wall_ns);
+	s->wall_ns = now;
+}
+
+VPWR_API int vpwr_sim_advance(struct vpwr_backend *b, uint64_t ns)
+{
+	struct sim *s = sim_of(b);
+
+	if (!s)
+		return -EINVAL;
+	sync_wallclock(s);
+	return advance(s, ns);
+}
+
 VPWR_API int vpwr_sim_now(struct vpwr_backend *b, uint64_t *ns)
 {
 	struct sim *s = sim_of(b);
 
 	if (!s || !ns)
 		return -EINVAL;
+	sync_wallclock(s);
 	*ns = s->now_ns;
 	return 0;
 }
@@ -463,6 +497,7 @@ VPWR_API int vpwr_sim_set_util(struct vpwr_backend *b, unsigned cpu,
 
 	if (!s || !util_ok(util))
 		return -EINVAL;
+	sync_wallclock(s);
 	s->cpu[cpu].util = util;
 	return 0;
 }
@@ -474,6 +509,7 @@ VPWR_API int vpwr_sim_energy(struct vpwr_backend *b, unsigned cpu,
 
 	if (!s || !joules)
 		return -EINVAL;
+	sync_wallclock(s);
 	*joules = s->cpu[cpu].energy_j;
 	return 0;
 }
@@ -497,6 +533,7 @@ VPWR_API int vpwr_sim_residency(struct vpwr_backend *b, unsigned cpu,
 
 	if (!s || !ns)
 		return -EINVAL;
+	sync_wallclock(s);
 	for (size_t i = 0; i < s->nr_table; i++) {
 		if (s->table[i] == khz) {
 			*ns = s->cpu[cpu].residency_ns[i];
