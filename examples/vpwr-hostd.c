@@ -52,9 +52,22 @@ static void log_stderr(enum vpwr_log_level level, const char *msg, void *ud)
 	fprintf(stderr, "vpwr-hostd: <%d> %s\n", (int)level, msg);
 }
 
+/* CPU changes happen while a request is handled; print them after it. */
+static char pending[8192];
+static size_t pending_len;
+
+static void flush_pending(void)
+{
+	fputs(pending, stdout);
+	pending_len = 0;
+	pending[0] = '\0';
+}
+
 static void on_event(const struct vpwr_host_event *ev, void *ud)
 {
-	char req[512], reply[512];
+	char req[512], reply[512], *p = pending + pending_len;
+	size_t room = sizeof(pending) - pending_len;
+	int n = 0;
 
 	(void)ud;
 	switch (ev->type) {
@@ -63,23 +76,31 @@ static void on_event(const struct vpwr_host_event *ev, void *ud)
 		break;
 	case VPWR_HOST_EV_CHANNEL_DOWN:
 		printf("[%s] channel %u closed\n", ev->domain, ev->channel_id);
+		flush_pending();
 		break;
 	case VPWR_HOST_EV_REQUEST:
 		vpwr_msg_format(ev->request, req, sizeof(req));
 		vpwr_msg_format(ev->reply, reply, sizeof(reply));
 		printf("[%s] asks:  %s\n[%s] %s %s\n", ev->domain, req,
 		       ev->domain, ev->status ? "REFUSED" : "ok:", reply);
+		flush_pending();
 		break;
 	case VPWR_HOST_EV_CPU_CHANGED:
 		if (ev->winner)
-			printf("    pCPU %u: %u -> %u MHz (limits %u-%u MHz, "
-			       "turbo %s, set for %s)\n",
-			       ev->pcpu, ev->old_khz / 1000, ev->new_khz / 1000,
-			       ev->min_khz / 1000, ev->max_khz / 1000,
-			       ev->turbo ? "on" : "off", ev->winner);
+			n = snprintf(p, room, "    pCPU %u: %u -> %u MHz (limits "
+				     "%u-%u MHz, turbo %s, set for %s)\n",
+				     ev->pcpu, ev->old_khz / 1000,
+				     ev->new_khz / 1000, ev->min_khz / 1000,
+				     ev->max_khz / 1000,
+				     ev->turbo ? "on" : "off", ev->winner);
 		else
-			printf("    pCPU %u: %u -> %u MHz (restored)\n", ev->pcpu,
-			       ev->old_khz / 1000, ev->new_khz / 1000);
+			n = snprintf(p, room, "    pCPU %u: %u -> %u MHz "
+				     "(restored)\n", ev->pcpu,
+				     ev->old_khz / 1000, ev->new_khz / 1000);
+		if (n > 0 && (size_t)n < room)
+			pending_len += (size_t)n;
+		else
+			flush_pending();
 		break;
 	}
 	fflush(stdout);
@@ -221,6 +242,7 @@ int main(int argc, char **argv)
 	fflush(stdout);
 
 	rc = vpwr_host_run(host);
+	flush_pending();
 	if (rc < 0)
 		fprintf(stderr, "vpwr-hostd: %s\n", vpwr_strerror(rc));
 	if (start_khz && !strcmp(vpwr_backend_name(b), "sim"))
@@ -228,6 +250,7 @@ int main(int argc, char **argv)
 	printf("restoring every CPU and exiting\n");
 out:
 	vpwr_host_free(host);
+	flush_pending();
 	vpwr_resolver_free(r);
 	vpwr_backend_free(b);
 	free(start_khz);

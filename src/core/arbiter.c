@@ -221,7 +221,7 @@ static void emit_cpu(struct vpwr_host *h, unsigned pcpu, uint32_t old_khz)
 
 	vpwr_backend_get_freq(h->backend, pcpu, &ev.new_khz);
 	ev.turbo = t > 0;
-	if (!pc->managed)
+	if (!pc->managed || !pc->max_khz) /* no frequency wish: as is */
 		vpwr_backend_get_limits(h->backend, pcpu, &ev.min_khz,
 					&ev.max_khz);
 	host_emit(h, &ev);
