@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What a codec is inside the library: one const ops table per wire format,
+ * defined in its own file (codec_native.c, later codec_dpdk.c and
+ * codec_json.c) and listed once in codec.c's registry.  Callers only ever
+ * hold a `const struct vpwr_codec *` and go through the public wrappers in
+ * codec.c, which check arguments, zero the error struct and the message,
+ * and never pass a NULL `err` down: ops need no NULL checks of their own.
+ */
+#ifndef VPWR_CODEC_INTERNAL_H
+#define VPWR_CODEC_INTERNAL_H
+
+#include <stdint.h>
+
+#include "libvpwr/codec.h"
+
+/* What probe() says about the first bytes of a stream. */
+enum vpwr_probe {
+	VPWR_PROBE_NO = -1,   /* these bytes cannot start this codec's frames */
+	VPWR_PROBE_MAYBE = 0, /* a prefix of something this codec would accept */
+	VPWR_PROBE_YES = 1,   /* this codec's frames start like this */
+};
+
+struct vpwr_codec {
+	const char *name;
+	/* The largest frame this codec produces or accepts, in bytes. */
+	size_t max_frame;
+	/*
+	 * Detection.  The registry is probed in order and the first YES wins,
+	 * but a MAYBE from an earlier codec means "wait for more bytes", so a
+	 * catch-all codec (dpdk: anything that is neither native nor JSON)
+	 * belongs last.
+	 */
+	int (*probe)(const uint8_t *buf, size_t len);
+	/* Same contract as vpwr_codec_frame_len(); len may be 0. */
+	int (*frame_len)(const uint8_t *buf, size_t len,
+			 struct vpwr_decode_error *err);
+	/* Same contract as vpwr_codec_decode(); m arrives zeroed. */
+	int (*decode)(const uint8_t *buf, size_t len, struct vpwr_msg *m,
+		      struct vpwr_decode_error *err);
+	/* Same contract as vpwr_codec_encode(); never writes past cap. */
+	int (*encode)(const struct vpwr_msg *m, uint8_t *buf, size_t cap);
+};
+
+extern const struct vpwr_codec vpwr_native_codec;
+
+/*
+ * Fill `err` (offset and printf-style text) and return `rc`, so that ops
+ * can write `return vpwr_decode_fail(err, -VPWR_E_PROTO, off, "...")`.
+ */
+int vpwr_decode_fail(struct vpwr_decode_error *err, int rc, size_t offset,
+		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Little-endian access byte by byte: no alignment or host-order games. */
+static inline uint16_t vpwr_get_le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | (unsigned)p[1] << 8);
+}
+
+static inline uint32_t vpwr_get_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+static inline void vpwr_put_le16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static inline void vpwr_put_le32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+#endif

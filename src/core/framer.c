@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Frame reassembly for stream transports: collects bytes as they come,
+ * detects the peer's codec from the first ones unless it was fixed, and
+ * hands out whole frames.  Frames are always at the start of the buffer
+ * (consumed ones are moved out), so a codec sees one contiguous frame.
+ */
+#include "framer.h"
+
+#include "codec_internal.h"
+#include "internal.h"
+
+void vpwr_framer_init(struct vpwr_framer *f, const struct vpwr_codec *codec)
+{
+	if (!f)
+		return;
+	f->codec = codec;
+	f->len = 0;
+}
+
+const struct vpwr_codec *vpwr_framer_codec(const struct vpwr_framer *f)
+{
+	return f ? f->codec : NULL;
+}
+
+uint8_t *vpwr_framer_tail(struct vpwr_framer *f)
+{
+	return f ? f->buf + f->len : NULL;
+}
+
+size_t vpwr_framer_space(const struct vpwr_framer *f)
+{
+	return f ? sizeof(f->buf) - f->len : 0;
+}
+
+void vpwr_framer_commit(struct vpwr_framer *f, size_t n)
+{
+	if (!f)
+		return;
+	/* More than the space handed out cannot have been written there. */
+	f->len += VPWR_MIN(n, sizeof(f->buf) - f->len);
+}
+
+int vpwr_framer_push(struct vpwr_framer *f, const void *data, size_t len)
+{
+	if (!f || (!data && len))
+		return -EINVAL;
+	if (len > sizeof(f->buf) - f->len)
+		return -ENOBUFS;
+	if (len)
+		memcpy(f->buf + f->len, data, len);
+	f->len += len;
+	return 0;
+}
+
+int vpwr_framer_next(struct vpwr_framer *f, const uint8_t **frame,
+		     struct vpwr_decode_error *err)
+{
+	struct vpwr_decode_error dummy;
+	int rc;
+
+	if (!err)
+		err = &dummy;
+	memset(err, 0, sizeof(*err));
+	if (frame)
+		*frame = NULL;
+	if (!f || !frame)
+		return vpwr_decode_fail(err, -EINVAL, 0, "invalid argument");
+	if (!f->codec) {
+		f->codec = vpwr_codec_detect(f->buf, f->len, &rc);
+		if (!f->codec)
+			return rc ? vpwr_decode_fail(err, rc, 0,
+						     "no codec speaks this stream")
+				  : 0;
+	}
+	rc = vpwr_codec_frame_len(f->codec, f->buf, f->len, err);
+	if (rc > 0) {
+		*frame = f->buf;
+		return rc;
+	}
+	/* A codec whose frames end with a delimiter cannot say "too big"
+	 * before the delimiter: a full buffer without a frame is one. */
+	if (!rc && f->len == sizeof(f->buf))
+		return vpwr_decode_fail(err, -VPWR_E_TOOBIG, 0,
+					"no frame within %zu bytes",
+					sizeof(f->buf));
+	return rc;
+}
+
+void vpwr_framer_consume(struct vpwr_framer *f, size_t n)
+{
+	if (!f)
+		return;
+	if (n >= f->len) {
+		f->len = 0;
+		return;
+	}
+	memmove(f->buf, f->buf + n, f->len - n);
+	f->len -= n;
+}
