@@ -66,9 +66,12 @@ VPWR_API int vpwr_codec_frame_len(const struct vpwr_codec *c, const void *buf,
 
 /*
  * Decode exactly one frame of `len` bytes into `m`.  Returns 0, or
- * -VPWR_E_PROTO (malformed), -VPWR_E_VERSION, -EPROTONOSUPPORT (an unknown
- * mandatory attribute), -EBADMSG (unknown message type); `err` (may be
- * NULL) says where and why.
+ * -VPWR_E_PROTO (malformed), -VPWR_E_TOOBIG (length over the codec's
+ * limit), -VPWR_E_VERSION, -EPROTONOSUPPORT (an unknown mandatory
+ * attribute), -EBADMSG (unknown message type), -EINVAL (bad arguments);
+ * `err` (may be NULL) says where and why.  On failure m->type and m->seq
+ * hold what could be read, so that the frame can be answered with a NACK
+ * of its own type and seq (a NACK may carry any type number).
  */
 VPWR_API int vpwr_codec_decode(const struct vpwr_codec *c, const void *buf,
 			       size_t len, struct vpwr_msg *m,

@@ -162,8 +162,9 @@ VPWR_API void vpwr_msg_reply(struct vpwr_msg *m, const struct vpwr_msg *req,
 
 /*
  * Check that a message is well-formed on its own (known type, known scale
- * op, min <= max, hours within 24 bits, ...).  Returns 0 or
- * -VPWR_E_PROTO; `why`, if not NULL, receives a static explanation.
+ * op, min <= max, hours within 24 bits, ...; a request leaves every field
+ * its type does not use zero).  Returns 0, -VPWR_E_PROTO, or -EINVAL for a
+ * NULL message; `why`, if not NULL, receives a static explanation.
  */
 VPWR_API int vpwr_msg_validate(const struct vpwr_msg *m, const char **why);
 
