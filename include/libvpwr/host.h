@@ -57,7 +57,12 @@ struct vpwr_host_event {
 					  NULL when restored */
 };
 
-/* Called from vpwr_host_dispatch(); pointers are valid during the call. */
+/*
+ * Called from vpwr_host_dispatch() (and from vpwr_host_handle(),
+ * vpwr_host_set_bounds() and vpwr_host_free() for the changes they make);
+ * pointers are valid during the call only.  The callback must not call
+ * back into the host.
+ */
 typedef void (*vpwr_host_event_fn)(const struct vpwr_host_event *ev,
 				   void *userdata);
 
