@@ -1,0 +1,65 @@
+# SPDX-License-Identifier: MIT
+"""libvpwr for Python: guests in VMs ask their host to change CPU frequency.
+
+The guest side:
+
+    import vpwr
+    with vpwr.Guest("unix:/run/vpwr/vm1.sock") as g:
+        g.scale(0, "max")                 # or vpwr.ScaleOp.MAX
+        khz, cur = g.query_freqs(0)
+
+The host side, here on the simulator (a guest in the same process can talk
+to it over socket.socketpair() while another thread dispatches):
+
+    with vpwr.SimBackend(nr_cpus=4) as sim, \\
+         vpwr.StaticResolver("pins.json") as pins, \\
+         vpwr.Host(sim, pins) as host:
+        host.add_channel("vm1", host_end_of_a_socketpair)
+        host.dispatch(100)
+        print(host.cpu_info(0))
+
+Every failure the library reports raises vpwr.Error, an OSError whose errno
+is a system errno value or a vpwr.ErrorCode.  Objects that own a C handle
+are context managers; close() is idempotent, and the handle is also freed
+when the object is garbage-collected.  Frequencies are in kHz.
+
+This package is a thin layer over the SWIG module vpwr._vpwr, which mirrors
+the C API (include/libvpwr/*.h).
+"""
+
+from typing import NamedTuple
+
+from . import _vpwr
+from ._errors import Error, ErrorCode
+from .guest import Epp, Guest, HelloInfo, HostCaps, ScaleOp, VcpuState
+from .host import (Arbitration, Backend, BackendCaps, CpuInfo, Host,
+                   Resolver, SimBackend, StaticResolver)
+
+__all__ = [
+    "__version__", "version", "VersionInfo",
+    "Error", "ErrorCode",
+    "Guest", "ScaleOp", "Epp", "HostCaps", "HelloInfo", "VcpuState",
+    "Backend", "SimBackend", "BackendCaps",
+    "Resolver", "StaticResolver",
+    "Host", "Arbitration", "CpuInfo",
+]
+
+
+class VersionInfo(NamedTuple):
+    """A libvpwr version, comparable like sys.version_info."""
+    major: int
+    minor: int
+    patch: int
+
+    def __str__(self):
+        return f"{self.major}.{self.minor}.{self.patch}"
+
+
+def version():
+    """The version of the libvpwr actually loaded, as a VersionInfo."""
+    v = _vpwr.vpwr_version()
+    return VersionInfo((v >> 16) & 0xFF, (v >> 8) & 0xFF, v & 0xFF)
+
+
+#: The version of the libvpwr actually loaded, "MAJOR.MINOR.PATCH".
+__version__ = _vpwr.vpwr_version_string()
