@@ -1,0 +1,70 @@
+# shellcheck shell=bash
+# The Debian 12 packages libvpwr needs to build and run every test: the one
+# place the list lives.  Source this file, then call
+#
+#   vpwr_deps_install [EXTRA_PACKAGE...]
+#
+# which installs whatever of VPWR_DEPS (plus the extras, e.g. the demo's
+# own) is missing, and does not touch apt at all when everything is there.
+# `bash tests/deps.sh [EXTRA...]` does the same from the command line, and
+# `bash tests/deps.sh --list` prints the list.
+
+VPWR_DEPS=(
+	cmake gcc make pkg-config       # build
+	check                           # unit tests
+	libjansson-dev                  # the library's one hard dependency
+	libvirt-dev libpci-dev          # libvirt resolver, SR-IOV traffic source
+	swig python3-dev python3-pytest # Python bindings and their tests
+	abigail-tools                   # ABI gate (abidw, abidiff)
+	valgrind                        # memcheck over the unit suites
+	clang libclang-rt-14-dev        # ASan/UBSan build, fuzzers
+	libdpdk-dev                     # DPDK's guest-channel header (wire compatibility)
+)
+
+# Print the packages among "$@" that are not installed, one per line.
+vpwr_deps_missing() {
+	local p
+	for p in "$@"; do
+		if [ "$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null)" != installed ]; then
+			echo "$p"
+		fi
+	done
+}
+
+# Install what is missing of VPWR_DEPS and "$@".  Returns non-zero if apt
+# fails or if packages are missing and we are neither root nor able to sudo.
+vpwr_deps_install() {
+	local missing sudo=()
+	mapfile -t missing < <(vpwr_deps_missing "${VPWR_DEPS[@]}" "$@")
+	if [ ${#missing[@]} -eq 0 ]; then
+		echo "deps: all $((${#VPWR_DEPS[@]} + $#)) packages are installed"
+		return 0
+	fi
+	echo "deps: installing ${missing[*]}"
+	if [ "$(id -u)" -ne 0 ]; then
+		if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+			sudo=(sudo -n)
+		else
+			echo "deps: missing packages and not root: run as root, or:" >&2
+			echo "  apt-get install ${missing[*]}" >&2
+			return 1
+		fi
+	fi
+	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update </dev/null || return 1
+	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y \
+		--no-install-recommends -o DPkg::Lock::Timeout=600 "${missing[@]}" </dev/null || return 1
+	mapfile -t missing < <(vpwr_deps_missing "${VPWR_DEPS[@]}" "$@")
+	if [ ${#missing[@]} -ne 0 ]; then
+		echo "deps: still missing after apt-get install: ${missing[*]}" >&2
+		return 1
+	fi
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	set -euo pipefail
+	if [ "${1:-}" = --list ]; then
+		printf '%s\n' "${VPWR_DEPS[@]}"
+		exit 0
+	fi
+	vpwr_deps_install "$@"
+fi

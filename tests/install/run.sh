@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Install test: `cmake --install` a build tree into a DESTDIR inside it,
+# then use the result the way a user would:
+#   - the installed headers are exactly the public ones (+ version.h) and
+#     each compiles on its own with -std=c11 -pedantic -Werror;
+#   - libvpwr.pc has jansson in Requires.private;
+#   - consumer.c builds with `pkg-config --cflags --libs libvpwr` and with
+#     find_package(libvpwr) + libvpwr::vpwr, and both binaries run against
+#     the installed library (LD_LIBRARY_PATH) and print its version.
+#
+# usage: tests/install/run.sh BUILD_DIR      (CTest test "install-consumer")
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+[ $# -eq 1 ] || { echo "usage: $0 BUILD_DIR" >&2; exit 2; }
+build=$(cd "$1" && pwd)
+[ -f "$build/CMakeCache.txt" ] || { echo "install: $build is not a CMake build tree" >&2; exit 2; }
+
+cc=${CC:-cc}
+work=$build/install-test
+dest=$work/destdir
+log=$work/log
+rm -rf "$work"
+mkdir -p "$work"
+
+fail() {
+	echo "install: FAIL: $*"
+	exit 1
+}
+step() {
+	echo "install: $*"
+}
+# Run a command with its output in the log; show the log when it fails.
+run() {
+	if ! "$@" >"$log" 2>&1; then
+		cat "$log"
+		fail "$*"
+	fi
+}
+
+step "cmake --install $build with DESTDIR=$dest"
+DESTDIR=$dest run cmake --install "$build"
+
+prefix=$(sed -n 's/^CMAKE_INSTALL_PREFIX:[A-Z]*=//p' "$build/CMakeCache.txt")
+sysroot=$dest$prefix
+pcfile=$(find "$sysroot" -path '*/pkgconfig/libvpwr.pc' -print -quit)
+[ -n "$pcfile" ] || fail "no libvpwr.pc installed under $sysroot"
+libdir=$(dirname "$(dirname "$pcfile")")
+umbrella=$(find "$sysroot" -path '*/libvpwr/libvpwr.h' -print -quit)
+[ -n "$umbrella" ] || fail "no libvpwr/libvpwr.h installed under $sysroot"
+incdir=$(dirname "$(dirname "$umbrella")")
+for f in libvpwr.so.0 libvpwr.so cmake/libvpwr/libvpwrConfig.cmake \
+	 cmake/libvpwr/libvpwrConfigVersion.cmake cmake/libvpwr/libvpwrTargets.cmake; do
+	[ -e "$libdir/$f" ] || fail "$libdir/$f is not installed"
+done
+
+# -- headers: the public ones and the generated version.h, nothing else.
+(cd "$root/include/libvpwr" && ls -- *.h; echo version.h) | LC_ALL=C sort >"$work/headers.want"
+(cd "$incdir/libvpwr" && ls) | LC_ALL=C sort >"$work/headers.got"
+if ! diff -u "$work/headers.want" "$work/headers.got" >"$work/headers.diff"; then
+	cat "$work/headers.diff"
+	fail "installed headers (+) differ from include/libvpwr/*.h + version.h (-)"
+fi
+
+# Each header on its own (twice, for the include guard).  Strict ISO C11
+# is the promise; gnu11 is the fallback that keeps the other checks going.
+strict_fail=
+while read -r h; do
+	src=$work/hdr_${h%.h}.c
+	printf '#include <libvpwr/%s>\n#include <libvpwr/%s>\nint main(void) { return 0; }\n' "$h" "$h" >"$src"
+	if ! "$cc" -std=c11 -pedantic -Wall -Wextra -Werror -I"$incdir" -c "$src" \
+		-o "${src%.c}.o" >"$log" 2>&1; then
+		cat "$log"
+		strict_fail="$strict_fail $h"
+		"$cc" -std=gnu11 -Wall -Wextra -Werror -I"$incdir" -c "$src" -o "${src%.c}.o" \
+			>"$log" 2>&1 || { cat "$log"; fail "<libvpwr/$h> does not compile on its own (gnu11)"; }
+	fi
+done
+if [ -n "$strict_fail" ]; then
+	echo "install: WARNING: not strict ISO C11 (-std=c11 -pedantic), only gnu11:$strict_fail"
+else
+	step "$(wc -l <"$work/headers.got") headers compile on their own with -std=c11 -pedantic -Werror"
+fi
+
+# -- pkg-config
+export PKG_CONFIG_PATH=$libdir/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}
+export PKG_CONFIG_SYSROOT_DIR=$dest
+grep -Eq '^Requires\.private:.*(^|[ ,:])jansson([ ,<>=]|$)' "$pcfile" ||
+	fail "libvpwr.pc does not list jansson in Requires.private: $(grep -i '^Requires' "$pcfile" || echo none)"
+version=$(pkg-config --modversion libvpwr) || fail "pkg-config cannot read $pcfile"
+cflags=$(pkg-config --cflags libvpwr)
+libs=$(pkg-config --libs libvpwr)
+case "$cflags $libs" in
+*"$dest"*) ;;
+*) fail "pkg-config flags do not point into DESTDIR: $cflags $libs" ;;
+esac
+step "pkg-config: libvpwr $version: $cflags $libs"
+# shellcheck disable=SC2086 # word splitting of the flags is intended
+run "$cc" -std=c11 -Wall -Wextra -Werror $cflags "$here/consumer.c" -o "$work/consumer-pkgconfig" $libs
+
+# -- CMake package
+step "find_package(libvpwr) with CMAKE_PREFIX_PATH=$sysroot"
+run cmake -S "$here" -B "$work/cmake-build" -DCMAKE_PREFIX_PATH="$sysroot" \
+	-DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS="-Wall -Wextra -Werror"
+grep -q "libvpwr found in $libdir/cmake/libvpwr" "$log" ||
+	{ cat "$log"; fail "find_package(libvpwr) did not pick the package in DESTDIR"; }
+run cmake --build "$work/cmake-build"
+
+# -- run both against the installed library
+for exe in "$work/consumer-pkgconfig" "$work/cmake-build/consumer"; do
+	loaded=$(LD_LIBRARY_PATH=$libdir ldd "$exe" | awk '$1 == "libvpwr.so.0" { print $3 }')
+	[ "$loaded" = "$libdir/libvpwr.so.0" ] ||
+		fail "$exe loads libvpwr.so.0 from '${loaded:-nowhere}', not $libdir"
+	out=$(LD_LIBRARY_PATH=$libdir "$exe" 2>&1) || { echo "$out"; fail "$exe failed"; }
+	[ "$out" = "libvpwr $version" ] || fail "$exe printed '$out', expected 'libvpwr $version'"
+	step "${exe#"$work"/}: $out"
+done
+step "OK"
