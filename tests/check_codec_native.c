@@ -14,6 +14,7 @@
 #include "libvpwr/codec.h"
 #include "libvpwr/error.h"
 #include "libvpwr/message.h"
+#include "internal.h"
 #include "testutil.h"
 
 /* Attribute numbers as docs/PROTOCOL.md gives them. */

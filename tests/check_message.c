@@ -11,6 +11,7 @@
 
 #include "libvpwr/error.h"
 #include "libvpwr/message.h"
+#include "internal.h"
 #include "testutil.h"
 
 /* A valid request of each type, every used field set. */
@@ -349,7 +350,7 @@ MUT(to_reply_unterminated, (m->flags = VPWR_MSG_F_REPLY,
 MUT(to_reply_type_256, (m->flags = VPWR_MSG_F_REPLY, m->status = -1,
 			m->type = 256))
 MUT(to_ack_type_zero, (m->flags = VPWR_MSG_F_REPLY, m->type = 0))
-MUT(to_ack_type_past, (m->flags = VPWR_MSG_F_REPLY, m->type = 14))
+MUT(to_ack_type_past, (m->flags = VPWR_MSG_F_REPLY, m->type = VPWR_MSG_TYPE_MAX_ + 1))
 MUT(to_ack_limits, (m->flags = VPWR_MSG_F_REPLY,
 		    m->type = VPWR_MSG_LIMITS_CHANGED, m->vcpu = 1))
 MUT(to_freqs_reply_too_many, (m->flags = VPWR_MSG_F_REPLY,
@@ -361,7 +362,7 @@ MUT(notify_unterminated, memset(m->reason, 'n', sizeof(m->reason)))
 
 static const struct bad_case bad_cases[] = {
 	{ "type 0", VPWR_MSG_QUERY_CAPS, type_zero, "unknown message type" },
-	{ "type 14", VPWR_MSG_QUERY_CAPS, type_past_max, "unknown message type" },
+	{ "type past the last", VPWR_MSG_QUERY_CAPS, type_past_max, "unknown message type" },
 	{ "LIMITS_CHANGED request", VPWR_MSG_QUERY_CAPS, type_limits_req,
 	  "notification" },
 	{ "unknown flag", VPWR_MSG_SCALE, flag_unknown, "flags" },
@@ -409,7 +410,7 @@ static const struct bad_case bad_cases[] = {
 	{ "reply reason", VPWR_MSG_SCALE, to_reply_unterminated, "NUL" },
 	{ "reply type 256", VPWR_MSG_SCALE, to_reply_type_256, "wire" },
 	{ "ACK of type 0", VPWR_MSG_QUERY_CAPS, to_ack_type_zero, "error reply" },
-	{ "ACK of type 14", VPWR_MSG_QUERY_CAPS, to_ack_type_past, "error reply" },
+	{ "ACK of a type past the last", VPWR_MSG_QUERY_CAPS, to_ack_type_past, "error reply" },
 	{ "ACK of LIMITS_CHANGED", VPWR_MSG_QUERY_CAPS, to_ack_limits,
 	  "error reply" },
 	{ "65 frequencies", VPWR_MSG_QUERY_FREQS, to_freqs_reply_too_many,

@@ -41,7 +41,34 @@ struct vpwr_decode_error {
 #define VPWR_NATIVE_HDR_LEN 16
 #define VPWR_NATIVE_MAX_FRAME 4096
 
+/* DPDK's guest channel (struct rte_power_channel_packet, x86-64). */
+#define VPWR_DPDK_PKT_LEN 464       /* requests, ACK and NACK */
+#define VPWR_DPDK_FREQ_LIST_LEN 88  /* reply to QUERY_FREQ(_LIST) */
+#define VPWR_DPDK_CAPS_LIST_LEN 184 /* reply to QUERY_CAPS(_LIST) */
+
+/* JSON: one object per line, at most this many bytes with the newline. */
+#define VPWR_JSON_MAX_LINE 4096
+
+/* The native protocol, vpwr/1 (docs/PROTOCOL.md). */
 VPWR_API const struct vpwr_codec *vpwr_codec_native(void);
+
+/*
+ * DPDK's guest channel protocol.  Its packets carry no direction and no
+ * sequence number, and the same command numbers mean a request from a
+ * guest and a reply from the host, so the codec comes in two roles:
+ * vpwr_codec_dpdk() is the host's (decodes requests, encodes replies),
+ * vpwr_codec_dpdk_guest() the guest's (encodes requests, decodes replies).
+ * By name: "dpdk" and "dpdk-guest".
+ */
+VPWR_API const struct vpwr_codec *vpwr_codec_dpdk(void);
+VPWR_API const struct vpwr_codec *vpwr_codec_dpdk_guest(void);
+
+/*
+ * NDJSON: the native messages with readable names, one object per line
+ * ({"v":1,"seq":7,"type":"scale","vcpu":0,"op":"up"}); also accepts DPDK's
+ * JSON forms ({"instruction":{...}}, {"policy":{...}}).  By name: "json".
+ */
+VPWR_API const struct vpwr_codec *vpwr_codec_json(void);
 
 /* Look a codec up by name ("native", ...).  NULL if unknown. */
 VPWR_API const struct vpwr_codec *vpwr_codec_by_name(const char *name);
@@ -49,9 +76,11 @@ VPWR_API const struct vpwr_codec *vpwr_codec_by_name(const char *name);
 VPWR_API const char *vpwr_codec_name(const struct vpwr_codec *c);
 
 /*
- * Pick the codec a peer speaks from the first bytes it sent.  Returns the
- * codec, or NULL when `len` bytes are not enough to tell (or no codec
- * matches; *err then says -VPWR_E_PROTO, else 0).  `err` may be NULL.
+ * Pick the codec a guest speaks from the first bytes it sent: "VPWR" ->
+ * native, '{' (after optional white space) -> json, anything else -> dpdk
+ * (the host role).  Returns the codec, or NULL when `len` bytes are not
+ * enough to tell (*err 0) or no codec matches (*err -VPWR_E_PROTO).  `err`
+ * may be NULL.
  */
 VPWR_API const struct vpwr_codec *vpwr_codec_detect(const void *buf,
 						    size_t len, int *err);

@@ -34,7 +34,10 @@ typedef void (*vpwr_guest_notify_fn)(const struct vpwr_msg *notification,
 struct vpwr_guest_opts {
 	size_t sz;
 	int timeout_ms;              /* per request; 0: 2000, -1: forever */
-	const char *codec;           /* NULL: "native" */
+	const char *codec;           /* NULL: "native"; also "json", and
+					"dpdk" to talk to DPDK's own host
+					daemon (replies are then matched in
+					order: DPDK has no sequence numbers) */
 	vpwr_guest_notify_fn notify_fn;
 	void *notify_userdata;
 	vpwr_log_fn log_fn;
@@ -85,6 +88,25 @@ VPWR_API int vpwr_guest_query_freqs(struct vpwr_guest *g, unsigned vcpu,
 
 VPWR_API int vpwr_guest_query_state(struct vpwr_guest *g, unsigned vcpu,
 				    struct vpwr_vcpu_state *state);
+
+/*
+ * Per-vCPU facts (VPWR_VCPUS_FREQS | VPWR_VCPUS_CAPS) of `vcpu`, or of every
+ * vCPU from 0 when vcpu is VPWR_VCPU_NONE (at most VPWR_MSG_MAX_VCPUS per
+ * reply).
+ */
+VPWR_API int vpwr_guest_query_vcpus(struct vpwr_guest *g, unsigned vcpu,
+				    unsigned want, struct vpwr_vcpu_list *list);
+
+/*
+ * Hand the host a policy to apply on the guest's behalf; it replaces an
+ * earlier policy of the same kind.
+ */
+VPWR_API int vpwr_guest_send_policy(struct vpwr_guest *g,
+				    const struct vpwr_policy *policy);
+
+/* Withdraw the policy of `kind` (0: every policy); the host restores. */
+VPWR_API int vpwr_guest_remove_policy(struct vpwr_guest *g,
+				      enum vpwr_policy_kind kind);
 
 /* Drop every request this guest made; the host restores what it changed. */
 VPWR_API int vpwr_guest_release(struct vpwr_guest *g);

@@ -33,7 +33,8 @@ enum vpwr_msg_type {
 	VPWR_MSG_QUERY_CAPS = 11,    /* reply: u.hello (caps and limits) */
 	VPWR_MSG_RELEASE = 12,       /* drop every request of this channel */
 	VPWR_MSG_LIMITS_CHANGED = 13, /* host notification: u.state */
-	VPWR_MSG_TYPE_MAX_ = 13,
+	VPWR_MSG_QUERY_VCPUS = 14,   /* reply: u.vcpus, every vCPU of the
+					domain (or msg.vcpu only) */
 };
 
 /* msg.flags */
@@ -80,6 +81,7 @@ enum vpwr_workload {
 #define VPWR_MSG_MAX_FREQS 64
 #define VPWR_MSG_MAX_MACS 10
 #define VPWR_REASON_MAX 128
+#define VPWR_MSG_MAX_VCPUS 64
 
 struct vpwr_hello {
 	uint32_t version_min;   /* request: oldest version the guest speaks */
@@ -103,6 +105,21 @@ struct vpwr_vcpu_state {
 	uint32_t req_max_khz;
 	uint32_t clamped;       /* 1 if another requester or the operator won */
 	uint32_t epp;
+};
+
+/* What a QUERY_VCPUS asks for, u.vcpus.want (a reply keeps the request's). */
+#define VPWR_VCPUS_FREQS 0x1u  /* current frequencies */
+#define VPWR_VCPUS_CAPS 0x2u   /* turbo and priority capabilities */
+
+/* Per-vCPU facts for a range of vCPUs (one reply holds up to 64). */
+struct vpwr_vcpu_list {
+	uint32_t want;          /* VPWR_VCPUS_* */
+	uint32_t first;         /* vCPU number of entry 0 */
+	uint32_t nr;            /* entries filled */
+	uint32_t nr_vcpus;      /* vCPUs the domain has */
+	uint32_t cur_khz[VPWR_MSG_MAX_VCPUS];
+	uint64_t turbo_mask;    /* bit i: entry i can use turbo */
+	uint64_t priority_mask; /* bit i: entry i runs on a high-priority core */
 };
 
 struct vpwr_policy {
@@ -141,6 +158,7 @@ struct vpwr_msg {
 		} freqs;                                  /* QUERY_FREQS reply */
 		struct vpwr_vcpu_state state;  /* QUERY_STATE reply, ACKs of
 						  changes, LIMITS_CHANGED */
+		struct vpwr_vcpu_list vcpus;   /* QUERY_VCPUS */
 		uint8_t reserved_[512];
 	} u;
 	char reason[VPWR_REASON_MAX]; /* replies: why, NUL-terminated */

@@ -15,6 +15,7 @@
 
 #include "libvpwr/common.h"
 #include "libvpwr/error.h"
+#include "libvpwr/message.h"
 
 /* Per-handle logger; a zeroed one drops everything. */
 struct vpwr_logger {
@@ -49,6 +50,9 @@ size_t vpwr_strlcpy(char *dst, const char *src, size_t len);
 
 /* Monotonic clock in ns. */
 uint64_t vpwr_now_ns(void);
+
+/* The highest message type this library knows (not public: it grows). */
+#define VPWR_MSG_TYPE_MAX_ VPWR_MSG_QUERY_VCPUS
 
 #define VPWR_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define VPWR_MIN(a, b) ((a) < (b) ? (a) : (b))
