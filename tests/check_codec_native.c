@@ -146,6 +146,9 @@ static void fill_request(struct vpwr_msg *m, unsigned type)
 			for (unsigned j = 0; j < 6; j++)
 				p->macs[i][j] = (uint8_t)(0x10 * i + j + 1);
 		break;
+	case VPWR_MSG_QUERY_VCPUS:
+		m->u.vcpus.want = VPWR_VCPUS_FREQS | VPWR_VCPUS_CAPS;
+		break;
 	case VPWR_MSG_POLICY_REMOVE:
 		p->kind = VPWR_POLICY_BRANCH_RATIO;
 		break;
@@ -249,23 +252,30 @@ END_TEST
 START_TEST(test_detect)
 {
 	static const char *const prefixes[] = { "", "V", "VP", "VPW" };
-	static const char *const foreign[] = { "X", "v", "VX", "VPWX", "{\"v\":1}",
-					       "\x01\x00\x00\x00" };
+	/* Not native and not JSON: DPDK's packet, the catch-all. */
+	static const char *const foreign[] = { "X", "v", "VX", "VPWX",
+					       "\x01\x00\x00\x00", "{\x00" };
 	int err = 12345;
 
 	ck_assert_ptr_eq(vpwr_codec_detect("VPWR", 4, &err), NATIVE);
 	ck_assert_int_eq(err, 0);
 	ck_assert_ptr_eq(vpwr_codec_detect("VPWR\x02garbage", 12, NULL), NATIVE);
+	ck_assert_ptr_eq(vpwr_codec_detect("{\"v\":1}", 7, NULL),
+			 vpwr_codec_json());
 	for (size_t i = 0; i < 4; i++) {
 		err = 12345;
 		ck_assert_ptr_null(vpwr_codec_detect(prefixes[i], i, &err));
 		ck_assert_int_eq(err, 0);
 	}
 	for (size_t i = 0; i < sizeof(foreign) / sizeof(foreign[0]); i++) {
-		err = 0;
-		ck_assert_ptr_null(vpwr_codec_detect(foreign[i],
-						     strlen(foreign[i]), &err));
-		ck_assert_int_eq(err, -VPWR_E_PROTO);
+		size_t n = strlen(foreign[i]) ? strlen(foreign[i]) : 1;
+
+		err = 12345;
+		if (i == 5)
+			n = 2;
+		ck_assert_ptr_eq(vpwr_codec_detect(foreign[i], n, &err),
+				 vpwr_codec_dpdk());
+		ck_assert_int_eq(err, 0);
 	}
 	ck_assert_ptr_null(vpwr_codec_detect(NULL, 0, &err));
 	ck_assert_int_eq(err, 0);

@@ -164,6 +164,8 @@ START_TEST(valid_cases)
 {
 	ck_assert_int_gt(run_dir("valid", check_valid), 0);
 	require_cases("valid", "native-");
+	require_cases("valid", "dpdk-");
+	require_cases("valid", "json-");
 }
 END_TEST
 
@@ -171,6 +173,8 @@ START_TEST(invalid_cases)
 {
 	ck_assert_int_gt(run_dir("invalid", check_invalid), 0);
 	require_cases("invalid", "native-");
+	require_cases("invalid", "dpdk-");
+	require_cases("invalid", "json-");
 }
 END_TEST
 

@@ -58,6 +58,9 @@ static void good_request(struct vpwr_msg *m, unsigned type)
 		p->nr_macs = 1;
 		memcpy(p->macs[0], mac, sizeof(mac));
 		break;
+	case VPWR_MSG_QUERY_VCPUS:
+		m->u.vcpus.want = VPWR_VCPUS_FREQS | VPWR_VCPUS_CAPS;
+		break;
 	case VPWR_MSG_POLICY_REMOVE:
 		m->vcpu = VPWR_VCPU_NONE;
 		p->kind = VPWR_POLICY_TIME;

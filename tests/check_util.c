@@ -3,6 +3,7 @@
  * the small shared pieces every other module leans on.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,6 +24,9 @@ START_TEST(strerror_covers_library_codes_and_errno)
 			 "VPWR_E_SHARED_CPU");
 	ck_assert_str_eq(vpwr_strerror_name(-ETIMEDOUT), "ETIMEDOUT");
 	ck_assert_ptr_null(vpwr_strerror_name(0));
+	/* INT_MIN has no positive counterpart: no undefined negation. */
+	ck_assert_str_eq(vpwr_strerror(INT_MIN), "unknown error");
+	ck_assert_ptr_null(vpwr_strerror_name(INT_MIN));
 	/* Every library code has its own message and name. */
 	for (int e = VPWR_E_PROTO; e <= VPWR_E_BAD_FREQ; e++) {
 		ck_assert_str_ne(vpwr_strerror(-e), "unknown error");

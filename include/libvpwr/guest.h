@@ -43,6 +43,10 @@ struct vpwr_guest_opts {
 	vpwr_log_fn log_fn;
 	void *log_userdata;
 	int log_level;
+	const char *dpdk_vm_name;    /* "dpdk": the name DPDK's own host
+					daemon knows this VM by (it finds
+					the VM of queries and policies by
+					name); NULL: empty */
 };
 
 /* Connect to the host at `uri` (see transport.h). */

@@ -171,8 +171,9 @@ VPWR_API void vpwr_msg_init(struct vpwr_msg *m, enum vpwr_msg_type type,
 			    uint32_t seq, uint32_t vcpu);
 
 /*
- * Turn `m` into the reply to request `req`: same type and seq, F_REPLY, the
- * given status and an optional printf-style reason (NULL for none).
+ * Turn `m` into the reply to request `req`: same type, seq and vcpu (and,
+ * for QUERY_VCPUS, the same u.vcpus.want), F_REPLY, the given status and
+ * an optional printf-style reason (NULL for none).  m may be req.
  */
 VPWR_API void vpwr_msg_reply(struct vpwr_msg *m, const struct vpwr_msg *req,
 			     int status, const char *fmt, ...)

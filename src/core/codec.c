@@ -10,9 +10,16 @@
 #include "codec_internal.h"
 #include "internal.h"
 
-/* Probe order matters: see struct vpwr_codec.probe. */
+/*
+ * Probe order matters (see struct vpwr_codec.probe): dpdk takes whatever
+ * the others refuse, so it comes last.  Codecs without a probe (the DPDK
+ * guest role) are found by name only.
+ */
 static const struct vpwr_codec *const registry[] = {
 	&vpwr_native_codec,
+	&vpwr_json_codec,
+	&vpwr_dpdk_codec,
+	&vpwr_dpdk_guest_codec,
 };
 
 int vpwr_decode_fail(struct vpwr_decode_error *err, int rc, size_t offset,
@@ -32,6 +39,21 @@ int vpwr_decode_fail(struct vpwr_decode_error *err, int rc, size_t offset,
 VPWR_API const struct vpwr_codec *vpwr_codec_native(void)
 {
 	return &vpwr_native_codec;
+}
+
+VPWR_API const struct vpwr_codec *vpwr_codec_dpdk(void)
+{
+	return &vpwr_dpdk_codec;
+}
+
+VPWR_API const struct vpwr_codec *vpwr_codec_dpdk_guest(void)
+{
+	return &vpwr_dpdk_guest_codec;
+}
+
+VPWR_API const struct vpwr_codec *vpwr_codec_json(void)
+{
+	return &vpwr_json_codec;
 }
 
 VPWR_API const struct vpwr_codec *vpwr_codec_by_name(const char *name)
@@ -62,6 +84,8 @@ VPWR_API const struct vpwr_codec *vpwr_codec_detect(const void *buf,
 		return NULL;
 	}
 	for (size_t i = 0; i < VPWR_ARRAY_SIZE(registry); i++) {
+		if (!registry[i]->probe)
+			continue;
 		switch (registry[i]->probe(buf, len)) {
 		case VPWR_PROBE_YES:
 			return registry[i];

@@ -26,7 +26,8 @@ struct vpwr_codec {
 	/* The largest frame this codec produces or accepts, in bytes. */
 	size_t max_frame;
 	/*
-	 * Detection.  The registry is probed in order and the first YES wins,
+	 * Detection (NULL: found by name only).  The registry is probed in
+	 * order and the first YES wins,
 	 * but a MAYBE from an earlier codec means "wait for more bytes", so a
 	 * catch-all codec (dpdk: anything that is neither native nor JSON)
 	 * belongs last.
@@ -40,9 +41,17 @@ struct vpwr_codec {
 		      struct vpwr_decode_error *err);
 	/* Same contract as vpwr_codec_encode(); never writes past cap. */
 	int (*encode)(const struct vpwr_msg *m, uint8_t *buf, size_t cap);
+	/* VPWR_CODEC_F_* */
+	unsigned flags;
 };
 
+/* Replies carry no sequence number: the guest matches them in order. */
+#define VPWR_CODEC_F_NO_SEQ 0x1u
+
 extern const struct vpwr_codec vpwr_native_codec;
+extern const struct vpwr_codec vpwr_json_codec;       /* codec_json.c */
+extern const struct vpwr_codec vpwr_dpdk_codec;       /* codec_dpdk.c */
+extern const struct vpwr_codec vpwr_dpdk_guest_codec; /* codec_dpdk.c */
 
 /*
  * Fill `err` (offset and printf-style text) and return `rc`, so that ops

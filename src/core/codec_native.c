@@ -32,7 +32,8 @@ static const uint8_t magic[4] = { 'V', 'P', 'W', 'R' };
 	X(NR_VCPUS) X(RATE) X(CUR_KHZ) X(FREQ_TABLE) X(TURBO) X(REQ_MIN_KHZ)   \
 	X(REQ_MAX_KHZ) X(CLAMPED) X(POLICY_KIND) X(VCPU_SET) X(BUSY_HOURS)     \
 	X(QUIET_HOURS) X(TRAFFIC_HOURS) X(MIN_PPS) X(AVG_PPS) X(MAX_PPS)       \
-	X(WORKLOAD) X(BRANCH_RATIO_PPM) X(MAC)
+	X(WORKLOAD) X(BRANCH_RATIO_PPM) X(MAC) X(WANT) X(FIRST) X(NR)         \
+	X(VCPU_KHZ) X(TURBO_MASK) X(PRIORITY_MASK)
 
 enum attr {
 	A_NONE_,
@@ -56,6 +57,11 @@ static bool value_size_ok(unsigned id, size_t n)
 		return n >= 1 && n <= VPWR_REASON_MAX;
 	case A_FREQ_TABLE:
 		return n % 4 == 0 && n <= 4 * VPWR_MSG_MAX_FREQS;
+	case A_VCPU_KHZ:
+		return n % 4 == 0 && n <= 4 * VPWR_MSG_MAX_VCPUS;
+	case A_TURBO_MASK:
+	case A_PRIORITY_MASK:
+		return n == 8;
 	case A_VCPU_SET:
 		return n <= VCPU_SET_MAX;
 	case A_MAC:
@@ -124,11 +130,18 @@ static const struct field state_fields[] = {
 	REQ(A_CLAMPED, u.state.clamped),
 	REQ(A_EPP, u.state.epp),
 };
+static const struct field vcpus_req_fields[] = { REQ(A_WANT, u.vcpus.want) };
+static const struct field vcpus_reply_fields[] = {
+	REQ(A_WANT, u.vcpus.want),
+	REQ(A_FIRST, u.vcpus.first),
+	REQ(A_NR, u.vcpus.nr),
+	REQ(A_NR_VCPUS, u.vcpus.nr_vcpus),
+};
 #undef REQ
 #undef OPT
 
 /* Attributes that do not map to one u32 field. */
-enum extra { X_NONE, X_FREQ_TABLE, X_POLICY };
+enum extra { X_NONE, X_FREQ_TABLE, X_POLICY, X_VCPUS };
 
 struct body {
 	const struct field *fields;
@@ -139,6 +152,12 @@ struct body {
 
 #define BODY(f, x, v) { f, VPWR_ARRAY_SIZE(f), x, v }
 static const struct body no_body = { NULL, 0, X_NONE, 0 };
+/* A refused list query still says which list it refuses (DPDK sizes its
+ * replies by it). */
+static const struct field vcpus_nack_fields[] = {
+	{ A_WANT, 1, offsetof(struct vpwr_msg, u.vcpus.want) },
+};
+static const struct body vcpus_nack_body = BODY(vcpus_nack_fields, X_NONE, 0);
 static const struct body notify_body = BODY(state_fields, X_NONE, 1);
 
 static const struct body request_bodies[VPWR_MSG_TYPE_MAX_ + 1] = {
@@ -152,6 +171,7 @@ static const struct body request_bodies[VPWR_MSG_TYPE_MAX_ + 1] = {
 	[VPWR_MSG_POLICY_REMOVE] = BODY(policy_remove_fields, X_NONE, 0),
 	[VPWR_MSG_QUERY_FREQS] = { NULL, 0, X_NONE, 1 },
 	[VPWR_MSG_QUERY_STATE] = { NULL, 0, X_NONE, 1 },
+	[VPWR_MSG_QUERY_VCPUS] = BODY(vcpus_req_fields, X_NONE, 0),
 };
 
 /* ACKs; a NACK carries no body. */
@@ -165,6 +185,7 @@ static const struct body reply_bodies[VPWR_MSG_TYPE_MAX_ + 1] = {
 	[VPWR_MSG_SET_RANGE] = BODY(state_fields, X_NONE, 0),
 	[VPWR_MSG_TURBO] = BODY(state_fields, X_NONE, 0),
 	[VPWR_MSG_SET_EPP] = BODY(state_fields, X_NONE, 0),
+	[VPWR_MSG_QUERY_VCPUS] = BODY(vcpus_reply_fields, X_VCPUS, 0),
 };
 #undef BODY
 
@@ -183,8 +204,9 @@ static const struct body *body_of(unsigned type, unsigned flags, int32_t status)
 	if (flags & VPWR_MSG_F_NOTIFY)
 		return type == VPWR_MSG_LIMITS_CHANGED ? &notify_body : NULL;
 	if (flags & VPWR_MSG_F_REPLY) {
-		if (status)
-			return &no_body; /* a refusal of anything */
+		if (status) /* a refusal of anything */
+			return type == VPWR_MSG_QUERY_VCPUS ? &vcpus_nack_body
+							    : &no_body;
 		if (!known_type(type) || type == VPWR_MSG_LIMITS_CHANGED)
 			return NULL;
 		return &reply_bodies[type];
@@ -276,6 +298,11 @@ static int native_frame_len(const uint8_t *p, size_t len,
 
 /* ------------------------------------------------------------- decode */
 
+static uint64_t get_le64(const uint8_t *p)
+{
+	return (uint64_t)vpwr_get_le32(p) | (uint64_t)vpwr_get_le32(p + 4) << 32;
+}
+
 struct attr_view {
 	uint16_t type;
 	size_t off;          /* of the attribute header in the frame */
@@ -363,6 +390,19 @@ static int32_t peek_status(const uint8_t *p, size_t len)
 	return 0;
 }
 
+/* The value length of attribute `id` (decode_attrs has vetted the frame). */
+static size_t attr_vlen(const uint8_t *p, size_t len, unsigned id)
+{
+	struct vpwr_decode_error ignored;
+	struct attr_view a;
+	size_t off = HDR_LEN;
+
+	while (next_attr(p, len, &off, &a, &ignored) > 0)
+		if ((a.type & ATTR_ID_MASK) == id)
+			return a.vlen;
+	return 0;
+}
+
 static const struct field *find_field(const struct body *b, unsigned id)
 {
 	for (unsigned i = 0; i < b->nr; i++)
@@ -388,6 +428,10 @@ static bool allowed(const struct vpwr_msg *m, const struct body *b, unsigned id)
 	case A_VCPU_SET:
 	case A_MAC:
 		return b->extra == X_POLICY;
+	case A_VCPU_KHZ:
+	case A_TURBO_MASK:
+	case A_PRIORITY_MASK:
+		return b->extra == X_VCPUS;
 	default:
 		return find_field(b, id) != NULL;
 	}
@@ -426,6 +470,16 @@ static int store_attr(struct vpwr_msg *m, const struct body *b,
 	case A_VCPU_SET:
 		for (size_t i = 0; i < a->vlen; i++)
 			pol->vcpus.bits[i / 8] |= (uint64_t)a->val[i] << (8 * (i % 8));
+		return 0;
+	case A_VCPU_KHZ:
+		for (size_t i = 0; i < a->vlen / 4; i++)
+			m->u.vcpus.cur_khz[i] = vpwr_get_le32(a->val + 4 * i);
+		return 0;
+	case A_TURBO_MASK:
+		m->u.vcpus.turbo_mask = get_le64(a->val);
+		return 0;
+	case A_PRIORITY_MASK:
+		m->u.vcpus.priority_mask = get_le64(a->val);
 		return 0;
 	case A_MAC:
 		if (pol->nr_macs >= VPWR_MSG_MAX_MACS)
@@ -485,6 +539,34 @@ static int missing(const struct vpwr_msg *m, unsigned id,
 				attr_names[id]);
 }
 
+/* A QUERY_VCPUS reply carries what its WANT says, VCPU_KHZ one per entry. */
+static int check_vcpu_list(const struct vpwr_msg *m, uint64_t seen,
+			   struct vpwr_decode_error *err)
+{
+	const struct vpwr_vcpu_list *l = &m->u.vcpus;
+
+	if ((l->want & VPWR_VCPUS_FREQS) && !(seen & ((uint64_t)1 << A_VCPU_KHZ)))
+		return missing(m, A_VCPU_KHZ, err);
+	if ((l->want & VPWR_VCPUS_CAPS) && !(seen & ((uint64_t)1 << A_TURBO_MASK)))
+		return missing(m, A_TURBO_MASK, err);
+	if ((l->want & VPWR_VCPUS_CAPS) &&
+	    !(seen & ((uint64_t)1 << A_PRIORITY_MASK)))
+		return missing(m, A_PRIORITY_MASK, err);
+	/* ... and nothing it does not ask for, which no encoder would send
+	 * back: the message must survive a round trip unchanged. */
+	if (!(l->want & VPWR_VCPUS_FREQS) && (seen & ((uint64_t)1 << A_VCPU_KHZ)))
+		return vpwr_decode_fail(err, -VPWR_E_PROTO, HDR_LEN,
+					"VCPU_KHZ in a list that does not "
+					"want frequencies");
+	if (!(l->want & VPWR_VCPUS_CAPS) &&
+	    (seen & (((uint64_t)1 << A_TURBO_MASK) |
+		     ((uint64_t)1 << A_PRIORITY_MASK))))
+		return vpwr_decode_fail(err, -VPWR_E_PROTO, HDR_LEN,
+					"capability masks in a list that does "
+					"not want capabilities");
+	return 0;
+}
+
 static int check_required(const struct vpwr_msg *m, const struct body *b,
 			  uint64_t seen, struct vpwr_decode_error *err)
 {
@@ -498,6 +580,8 @@ static int check_required(const struct vpwr_msg *m, const struct body *b,
 			return missing(m, b->fields[i].attr, err);
 	if (b->extra == X_FREQ_TABLE && !SEEN(A_FREQ_TABLE))
 		return missing(m, A_FREQ_TABLE, err);
+	if (b->extra == X_VCPUS)
+		return check_vcpu_list(m, seen, err);
 	return 0;
 #undef SEEN
 }
@@ -528,6 +612,11 @@ static int native_decode(const uint8_t *p, size_t len, struct vpwr_msg *m,
 		rc = check_required(m, b, seen, err);
 	if (rc)
 		return rc;
+	if (b->extra == X_VCPUS && (m->u.vcpus.want & VPWR_VCPUS_FREQS) &&
+	    attr_vlen(p, len, A_VCPU_KHZ) != 4 * (size_t)m->u.vcpus.nr)
+		return vpwr_decode_fail(err, -VPWR_E_PROTO, HDR_LEN,
+					"VCPU_KHZ must hold NR (%u) entries",
+					m->u.vcpus.nr);
 	rc = vpwr_msg_validate(m, &why);
 	if (rc)
 		return vpwr_decode_fail(err, rc, HDR_LEN, "%s", why);
@@ -575,6 +664,30 @@ static void put_freq_table(struct out *o, const struct vpwr_msg *m)
 	for (uint32_t i = 0; i < m->u.freqs.nr; i++)
 		vpwr_put_le32(b + 4 * i, m->u.freqs.khz[i]);
 	put_attr(o, A_FREQ_TABLE, b, 4 * (size_t)m->u.freqs.nr);
+}
+
+static void put_u64(struct out *o, unsigned type, uint64_t v)
+{
+	uint8_t b[8];
+
+	vpwr_put_le32(b, (uint32_t)v);
+	vpwr_put_le32(b + 4, (uint32_t)(v >> 32));
+	put_attr(o, type, b, sizeof(b));
+}
+
+static void put_vcpu_list(struct out *o, const struct vpwr_vcpu_list *l)
+{
+	uint8_t b[4 * VPWR_MSG_MAX_VCPUS];
+
+	if (l->want & VPWR_VCPUS_FREQS) {
+		for (uint32_t i = 0; i < l->nr; i++)
+			vpwr_put_le32(b + 4 * i, l->cur_khz[i]);
+		put_attr(o, A_VCPU_KHZ, b, 4 * (size_t)l->nr);
+	}
+	if (l->want & VPWR_VCPUS_CAPS) {
+		put_u64(o, A_TURBO_MASK, l->turbo_mask);
+		put_u64(o, A_PRIORITY_MASK, l->priority_mask);
+	}
 }
 
 static void put_policy_extras(struct out *o, const struct vpwr_policy *p)
@@ -626,6 +739,8 @@ static int native_encode(const struct vpwr_msg *m, uint8_t *buf, size_t cap)
 		put_freq_table(&o, m);
 	else if (b->extra == X_POLICY)
 		put_policy_extras(&o, &m->u.policy);
+	else if (b->extra == X_VCPUS)
+		put_vcpu_list(&o, &m->u.vcpus);
 	if (o.rc)
 		return o.rc;
 	if (o.len > MAX_FRAME) /* cannot happen with today's bounded fields */

@@ -4,13 +4,20 @@
 
 #include "internal.h"
 
+/* |err| without the undefined -INT_MIN. */
+static unsigned magnitude(int err)
+{
+	return err < 0 ? 0u - (unsigned)err : (unsigned)err;
+}
+
 VPWR_API const char *vpwr_strerror(int err)
 {
+	unsigned e = magnitude(err);
 	const char *s;
 
-	if (err < 0)
-		err = -err;
-	switch (err) {
+	if (e > 0xFFFF) /* no errno or library code is that large */
+		return "unknown error";
+	switch (e) {
 #define VPWR_X_MSG(name, value, msg)                                           \
 	case value:                                                            \
 		return msg;
@@ -22,22 +29,24 @@ VPWR_API const char *vpwr_strerror(int err)
 		break;
 	}
 	/* strerrordesc_np returns static, untranslated text: thread-safe. */
-	s = strerrordesc_np(err);
+	s = strerrordesc_np((int)e);
 	return s ? s : "unknown error";
 }
 
 VPWR_API const char *vpwr_strerror_name(int err)
 {
-	if (err < 0)
-		err = -err;
-	switch (err) {
+	unsigned e = magnitude(err);
+
+	if (e > 0xFFFF)
+		return NULL;
+	switch (e) {
 #define VPWR_X_NAME(name, value, msg)                                          \
 	case value:                                                            \
 		return "VPWR_E_" #name;
 		VPWR_ERROR_TABLE(VPWR_X_NAME)
 #undef VPWR_X_NAME
 	default:
-		return err ? strerrorname_np(err) : NULL;
+		return e ? strerrorname_np((int)e) : NULL;
 	}
 }
 

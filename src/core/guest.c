@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "codec_dpdk.h"
+#include "codec_internal.h"
 #include "framer.h"
 #include "internal.h"
 #include "libvpwr/codec.h"
@@ -17,6 +19,7 @@
 
 struct vpwr_guest {
 	struct vpwr_guest_opts opts;
+	char dpdk_vm_name[32];
 	struct vpwr_logger log;
 	struct vpwr_channel *ch;
 	const struct vpwr_codec *codec;
@@ -44,8 +47,13 @@ VPWR_API int vpwr_guest_open_channel(struct vpwr_channel *ch,
 	}
 	rc = VPWR_OPTS_LOAD(&g->opts, opts);
 	if (rc == 0) {
-		g->codec = g->opts.codec ? vpwr_codec_by_name(g->opts.codec)
-					 : vpwr_codec_native();
+		/* A guest speaks DPDK's protocol in its guest role. */
+		if (!g->opts.codec)
+			g->codec = vpwr_codec_native();
+		else if (!strcmp(g->opts.codec, "dpdk"))
+			g->codec = vpwr_codec_dpdk_guest();
+		else
+			g->codec = vpwr_codec_by_name(g->opts.codec);
 		if (!g->codec)
 			rc = -EPROTONOSUPPORT;
 	}
@@ -58,7 +66,16 @@ VPWR_API int vpwr_guest_open_channel(struct vpwr_channel *ch,
 			 g->opts.log_level);
 	if (!g->opts.timeout_ms)
 		g->opts.timeout_ms = 2000;
-	g->opts.codec = NULL; /* not kept: the caller's string may go */
+	/* Strings are not kept: the caller's may go away. */
+	if (g->opts.dpdk_vm_name &&
+	    vpwr_strlcpy(g->dpdk_vm_name, g->opts.dpdk_vm_name,
+			 sizeof(g->dpdk_vm_name)) >= sizeof(g->dpdk_vm_name)) {
+		vpwr_channel_free(ch);
+		free(g);
+		return -ENAMETOOLONG;
+	}
+	g->opts.codec = NULL;
+	g->opts.dpdk_vm_name = NULL;
 	g->ch = ch;
 	g->next_seq = 1;
 	vpwr_framer_init(&g->rx, g->codec);
@@ -209,7 +226,11 @@ VPWR_API int vpwr_guest_request(struct vpwr_guest *g,
 	req.seq = g->next_seq++;
 	req.flags = 0;
 	g->reason[0] = '\0';
-	n = vpwr_codec_encode(g->codec, &req, buf, sizeof(buf));
+	if (g->codec == vpwr_codec_dpdk_guest())
+		n = vpwr_dpdk_guest_encode_named(&req, g->dpdk_vm_name, buf,
+						 sizeof(buf));
+	else
+		n = vpwr_codec_encode(g->codec, &req, buf, sizeof(buf));
 	if (n < 0)
 		return n;
 	if (g->opts.timeout_ms > 0)
@@ -226,7 +247,12 @@ VPWR_API int vpwr_guest_request(struct vpwr_guest *g,
 			if (g->opts.notify_fn)
 				g->opts.notify_fn(reply, g->opts.notify_userdata);
 		} else if ((reply->flags & VPWR_MSG_F_REPLY) &&
-			   reply->seq == req.seq) {
+			   (reply->seq == req.seq ||
+			    (g->codec->flags & VPWR_CODEC_F_NO_SEQ))) {
+			/* Without sequence numbers (DPDK) the next reply is
+			 * ours: a reply that arrives after its request timed
+			 * out would be taken for the next one's, so a timeout
+			 * there leaves the channel out of step. */
 			vpwr_strlcpy(g->reason, reply->reason,
 				     sizeof(g->reason));
 			return reply->status;
@@ -348,6 +374,59 @@ VPWR_API int vpwr_guest_query_state(struct vpwr_guest *g, unsigned vcpu,
 	if (rc == 0 && state)
 		*state = reply.u.state;
 	return rc;
+}
+
+VPWR_API int vpwr_guest_query_vcpus(struct vpwr_guest *g, unsigned vcpu,
+				    unsigned want, struct vpwr_vcpu_list *list)
+{
+	struct vpwr_msg req, reply;
+	int rc;
+
+	vpwr_msg_init(&req, VPWR_MSG_QUERY_VCPUS, 0, vcpu);
+	req.u.vcpus.want = want;
+	rc = vpwr_guest_request(g, &req, &reply);
+	if (rc < 0)
+		return rc;
+	/* DPDK answers a one-vCPU query in that vCPU's slot of a list that
+	 * starts at 0: hand it back in the shape every other codec uses. */
+	if (vcpu != VPWR_VCPU_NONE && reply.u.vcpus.first == 0 && vcpu > 0 &&
+	    (g->codec->flags & VPWR_CODEC_F_NO_SEQ)) {
+		struct vpwr_vcpu_list *l = &reply.u.vcpus;
+
+		if (vcpu >= VPWR_MSG_MAX_VCPUS || vcpu >= l->nr)
+			return -VPWR_E_PROTO;
+		l->cur_khz[0] = l->cur_khz[vcpu];
+		l->turbo_mask = (l->turbo_mask >> vcpu) & 1;
+		l->priority_mask = (l->priority_mask >> vcpu) & 1;
+		memset(&l->cur_khz[1], 0, sizeof(l->cur_khz) - sizeof(l->cur_khz[0]));
+		l->first = vcpu;
+		l->nr = 1;
+	}
+	if (list)
+		*list = reply.u.vcpus;
+	return 0;
+}
+
+VPWR_API int vpwr_guest_send_policy(struct vpwr_guest *g,
+				    const struct vpwr_policy *policy)
+{
+	struct vpwr_msg req;
+
+	if (!policy)
+		return -EINVAL;
+	vpwr_msg_init(&req, VPWR_MSG_POLICY_SET, 0, VPWR_VCPU_NONE);
+	req.u.policy = *policy;
+	return simple(g, &req);
+}
+
+VPWR_API int vpwr_guest_remove_policy(struct vpwr_guest *g,
+				      enum vpwr_policy_kind kind)
+{
+	struct vpwr_msg req;
+
+	vpwr_msg_init(&req, VPWR_MSG_POLICY_REMOVE, 0, VPWR_VCPU_NONE);
+	req.u.policy.kind = (uint32_t)kind;
+	return simple(g, &req);
 }
 
 VPWR_API int vpwr_guest_release(struct vpwr_guest *g)

@@ -17,6 +17,7 @@
 #define HOURS_MASK 0xFFFFFFu
 #define PPM_MAX 1000000u
 #define WIRE_TYPE_MAX 255u /* message types are one byte on the native wire */
+#define VCPUS_WANT_ALL (VPWR_VCPUS_FREQS | VPWR_VCPUS_CAPS)
 
 static const char *const type_names[] = {
 	[VPWR_MSG_HELLO] = "hello",
@@ -32,6 +33,7 @@ static const char *const type_names[] = {
 	[VPWR_MSG_QUERY_CAPS] = "query_caps",
 	[VPWR_MSG_RELEASE] = "release",
 	[VPWR_MSG_LIMITS_CHANGED] = "limits_changed",
+	[VPWR_MSG_QUERY_VCPUS] = "query_vcpus",
 };
 
 static const char *const op_names[] = {
@@ -68,7 +70,7 @@ VPWR_API void vpwr_msg_reply(struct vpwr_msg *m, const struct vpwr_msg *req,
 {
 	char reason[VPWR_REASON_MAX] = "";
 	uint16_t type = 0;
-	uint32_t seq = 0, vcpu = VPWR_VCPU_NONE;
+	uint32_t seq = 0, vcpu = VPWR_VCPU_NONE, want = 0;
 	va_list ap;
 
 	if (!m)
@@ -84,6 +86,10 @@ VPWR_API void vpwr_msg_reply(struct vpwr_msg *m, const struct vpwr_msg *req,
 		type = req->type;
 		seq = req->seq;
 		vcpu = req->vcpu;
+		/* A list query's reply, even a refusal, says which list it is:
+		 * DPDK guests wait for a list of that kind's size. */
+		if (type == VPWR_MSG_QUERY_VCPUS)
+			want = req->u.vcpus.want;
 	}
 	memset(m, 0, sizeof(*m));
 	m->type = type;
@@ -91,6 +97,7 @@ VPWR_API void vpwr_msg_reply(struct vpwr_msg *m, const struct vpwr_msg *req,
 	m->seq = seq;
 	m->vcpu = vcpu;
 	m->status = status;
+	m->u.vcpus.want = want;
 	memcpy(m->reason, reason, sizeof(reason));
 }
 
@@ -147,6 +154,8 @@ static size_t request_body_size(const struct vpwr_msg *m)
 		return sizeof(m->u.policy);
 	case VPWR_MSG_POLICY_REMOVE:
 		return sizeof(m->u.policy.kind);
+	case VPWR_MSG_QUERY_VCPUS:
+		return sizeof(m->u.vcpus.want);
 	default:
 		return 0;
 	}
@@ -211,6 +220,10 @@ static int validate_body(const struct vpwr_msg *m, const char **why)
 		if (m->u.policy.kind > VPWR_POLICY_BRANCH_RATIO)
 			return bad(why, "unknown policy kind");
 		return 0;
+	case VPWR_MSG_QUERY_VCPUS:
+		if (!m->u.vcpus.want || (m->u.vcpus.want & ~VCPUS_WANT_ALL))
+			return bad(why, "QUERY_VCPUS wants frequencies, capabilities or both");
+		return 0;
 	default:
 		return 0;
 	}
@@ -236,6 +249,18 @@ static int validate_request(const struct vpwr_msg *m, const char **why)
 	return validate_body(m, why);
 }
 
+/* What a receiver indexes by: the entries must be real vCPUs. */
+static int validate_vcpu_list(const struct vpwr_vcpu_list *l, const char **why)
+{
+	if (l->want & ~VCPUS_WANT_ALL)
+		return bad(why, "unknown QUERY_VCPUS want bits");
+	if (l->nr > VPWR_MSG_MAX_VCPUS)
+		return bad(why, "more than 64 vCPUs in one reply");
+	if ((uint64_t)l->first + l->nr > l->nr_vcpus)
+		return bad(why, "vCPU list runs past the domain's vCPUs");
+	return 0;
+}
+
 static int validate_reply(const struct vpwr_msg *m, const char **why)
 {
 	/* Any frame may be refused with its own type, even one this library
@@ -253,6 +278,8 @@ static int validate_reply(const struct vpwr_msg *m, const char **why)
 	if (!m->status && m->type == VPWR_MSG_QUERY_FREQS &&
 	    m->u.freqs.nr > VPWR_MSG_MAX_FREQS)
 		return bad(why, "too many frequencies");
+	if (!m->status && m->type == VPWR_MSG_QUERY_VCPUS)
+		return validate_vcpu_list(&m->u.vcpus, why);
 	return 0;
 }
 

@@ -41,6 +41,30 @@ static void put_state(struct out *o, const struct vpwr_vcpu_state *st)
 		put(o, " clamped");
 }
 
+static void put_want(struct out *o, uint32_t want)
+{
+	put(o, " want=%s%s%s", want & VPWR_VCPUS_FREQS ? "freqs" : "",
+	    (want & VPWR_VCPUS_FREQS) && (want & VPWR_VCPUS_CAPS) ? "|" : "",
+	    want & VPWR_VCPUS_CAPS ? "caps" : "");
+}
+
+static void put_vcpu_list(struct out *o, const struct vpwr_vcpu_list *l)
+{
+	uint32_t nr = VPWR_MIN(l->nr, (uint32_t)VPWR_MSG_MAX_VCPUS);
+
+	put_want(o, l->want);
+	put(o, " first=%u nr=%u/%u", l->first, l->nr, l->nr_vcpus);
+	if (l->want & VPWR_VCPUS_FREQS) {
+		put(o, " khz=");
+		for (uint32_t i = 0; i < nr; i++)
+			put(o, "%s%u", i ? "," : "", l->cur_khz[i]);
+	}
+	if (l->want & VPWR_VCPUS_CAPS)
+		put(o, " turbo=0x%llx priority=0x%llx",
+		    (unsigned long long)l->turbo_mask,
+		    (unsigned long long)l->priority_mask);
+}
+
 static void put_hours(struct out *o, const char *name, uint32_t mask)
 {
 	char set[96];
@@ -106,6 +130,9 @@ static void put_request(struct out *o, const struct vpwr_msg *m)
 	case VPWR_MSG_POLICY_REMOVE:
 		put_policy(o, &m->u.policy);
 		break;
+	case VPWR_MSG_QUERY_VCPUS:
+		put_want(o, m->u.vcpus.want);
+		break;
 	default:
 		break;
 	}
@@ -136,6 +163,9 @@ static void put_reply(struct out *o, const struct vpwr_msg *m)
 		case VPWR_MSG_SET_EPP:
 		case VPWR_MSG_QUERY_STATE:
 			put_state(o, &m->u.state);
+			break;
+		case VPWR_MSG_QUERY_VCPUS:
+			put_vcpu_list(o, &m->u.vcpus);
 			break;
 		default:
 			break;

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The JSON codec: NDJSON, one object per line (docs/JSON.md).  This file
+ * holds what is about lines rather than messages: detection, framing, and
+ * the decode entry that hands a parsed object to the native form
+ * (codec_json_native.c) or to DPDK's forms (codec_json_dpdk.c).
+ *
+ * Lines that hold only white space are not messages: the framer folds them
+ * into the frame of the next line, whose leading white space jansson skips,
+ * so a person who presses Enter twice gets no error back (NDJSON lets
+ * readers ignore empty lines).
+ */
+#include "codec_json_internal.h"
+#include "internal.h"
+
+#define MAX_LINE VPWR_JSON_MAX_LINE
+
+static bool is_ws(uint8_t c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static size_t skip_ws(const uint8_t *p, size_t len, size_t i)
+{
+	while (i < len && is_ws(p[i]))
+		i++;
+	return i;
+}
+
+/*
+ * YES only for '{' followed by '"' or '}': DPDK's binary packets begin with
+ * a little-endian u64, so a resource id of 0x7B starts with '{' and 0x00,
+ * and must fall through to the dpdk codec.
+ */
+static int json_probe(const uint8_t *p, size_t len)
+{
+	size_t i = skip_ws(p, len, 0);
+
+	if (i == len)
+		return VPWR_PROBE_MAYBE;
+	if (p[i] != '{')
+		return VPWR_PROBE_NO;
+	i = skip_ws(p, len, i + 1);
+	if (i == len)
+		return VPWR_PROBE_MAYBE;
+	return p[i] == '"' || p[i] == '}' ? VPWR_PROBE_YES : VPWR_PROBE_NO;
+}
+
+static int json_frame_len(const uint8_t *p, size_t len,
+			  struct vpwr_decode_error *err)
+{
+	size_t lim = VPWR_MIN(len, (size_t)MAX_LINE);
+	bool blank = true;
+
+	for (size_t i = 0; i < lim; i++) {
+		if (p[i] == '\n' && !blank)
+			return (int)i + 1;
+		if (!is_ws(p[i]))
+			blank = false;
+	}
+	if (len >= MAX_LINE)
+		return vpwr_decode_fail(err, -VPWR_E_TOOBIG, 0,
+					"no end of line within %d bytes",
+					MAX_LINE);
+	return 0;
+}
+
+/* After the object: only white space, and no second line. */
+static int check_rest(const struct vpwr_json_in *in, size_t start, size_t end)
+{
+	const uint8_t *nl = memchr(in->text + start, '\n', end - start);
+
+	if (nl)
+		return vpwr_json_fail(in, -VPWR_E_PROTO,
+				      (size_t)(nl - in->text),
+				      "the object continues past the end of its line");
+	for (size_t i = end; i < in->len; i++)
+		if (!is_ws(in->text[i]))
+			return vpwr_json_fail(in, -VPWR_E_PROTO, i,
+					      "trailing data after the object");
+	return 0;
+}
+
+static int syntax_error(const struct vpwr_json_in *in, const json_error_t *je)
+{
+	size_t off = je->position > 0 ? (size_t)je->position - 1 : 0;
+
+	if (json_error_code(je) == json_error_out_of_memory)
+		return vpwr_json_fail(in, -ENOMEM, off, "out of memory");
+	return vpwr_json_fail(in, -VPWR_E_PROTO, off, "invalid JSON: %s",
+			      je->text);
+}
+
+static int decode_object(const struct vpwr_json_in *in, const json_t *root,
+			 size_t obj, struct vpwr_msg *m)
+{
+	const char *why;
+	int rc;
+
+	if (json_object_get(root, "instruction") ||
+	    json_object_get(root, "policy"))
+		rc = vpwr_json_decode_dpdk(in, root, obj, m);
+	else
+		rc = vpwr_json_decode_native(in, root, obj, m);
+	if (rc)
+		return rc;
+	rc = vpwr_msg_validate(m, &why);
+	if (rc)
+		return vpwr_json_fail(in, rc, obj, "%s", why);
+	return 0;
+}
+
+static int json_decode(const uint8_t *p, size_t len, struct vpwr_msg *m,
+		       struct vpwr_decode_error *err)
+{
+	struct vpwr_json_in in = { p, len, err };
+	json_error_t je;
+	json_t *root;
+	size_t start;
+	int rc;
+
+	m->vcpu = VPWR_VCPU_NONE;
+	if (len > MAX_LINE)
+		return vpwr_json_fail(&in, -VPWR_E_TOOBIG, MAX_LINE,
+				      "a line of %zu bytes exceeds %d", len,
+				      MAX_LINE);
+	start = skip_ws(p, len, 0);
+	if (start == len)
+		return vpwr_json_fail(&in, -VPWR_E_PROTO, 0, "empty line");
+	root = json_loadb((const char *)p, len,
+			  JSON_REJECT_DUPLICATES | JSON_DISABLE_EOF_CHECK, &je);
+	if (!root)
+		return syntax_error(&in, &je);
+	/* With JSON_DISABLE_EOF_CHECK, position is where the object ended. */
+	rc = check_rest(&in, start, (size_t)je.position);
+	if (!rc && !json_is_object(root))
+		rc = vpwr_json_fail(&in, -VPWR_E_PROTO, start,
+				    "a line must hold a JSON object");
+	if (!rc)
+		rc = decode_object(&in, root, start, m);
+	json_decref(root);
+	return rc;
+}
+
+const struct vpwr_codec vpwr_json_codec = {
+	.name = "json",
+	.max_frame = MAX_LINE,
+	.probe = json_probe,
+	.frame_len = json_frame_len,
+	.decode = json_decode,
+	.encode = vpwr_json_encode,
+	.flags = 0,
+};

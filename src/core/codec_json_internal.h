@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the files of the JSON codec share (docs/JSON.md is the contract):
+ *
+ *   codec_json.c         the codec table: probe, framing, decode entry
+ *   codec_json_schema.c  names and the field table of every message, the
+ *                        one source both directions read
+ *   codec_json_native.c  decoding the native form
+ *   codec_json_encode.c  encoding (always the native form)
+ *   codec_json_dpdk.c    decoding DPDK's {"instruction"} / {"policy"} forms
+ *   codec_json_value.c   typed readers of JSON values, and the error
+ *                        reports that say where in the line things went wrong
+ *
+ * jansson parses and builds the JSON; nothing here reads JSON syntax except
+ * the locator in codec_json_value.c, which walks text jansson has already
+ * accepted to find the byte offset of a key or array element for an error.
+ */
+#ifndef VPWR_CODEC_JSON_INTERNAL_H
+#define VPWR_CODEC_JSON_INTERNAL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "codec_internal.h"
+
+#define VPWR_JSON_VERSION 1
+
+/* One decode: the frame, and where errors go. */
+struct vpwr_json_in {
+	const uint8_t *text;
+	size_t len;
+	struct vpwr_decode_error *err;
+};
+
+/* ------------------------------------------------------------ schema */
+
+/* How a field's JSON value maps to struct vpwr_msg. */
+enum vpwr_json_kind {
+	JK_U32,       /* number, 0 .. max */
+	JK_BOOL,      /* true/false <-> u32 1/0 */
+	JK_OP,        /* scale operation name */
+	JK_KIND,      /* policy kind name */
+	JK_KIND_ALL,  /* policy kind name, or "all" for 0 */
+	JK_WORKLOAD,  /* workload level name */
+	JK_HOURS,     /* array of hours <-> 24-bit mask */
+	JK_VCPUS,     /* cpulist string or array of numbers <-> vpwr_cpuset */
+	JK_MACS,      /* array of "aa:bb:cc:dd:ee:ff" <-> nr_macs, macs */
+	JK_FREQS,     /* array of kHz <-> u.freqs.nr, u.freqs.khz */
+	JK_CAPS,      /* array of capability names <-> bit mask */
+	JK_WANT,      /* array of QUERY_VCPUS item names <-> bit mask */
+	JK_VL_KHZ,    /* array of kHz <-> u.vcpus.nr, u.vcpus.cur_khz */
+	JK_VL_TURBO,  /* array of booleans <-> u.vcpus.turbo_mask */
+	JK_VL_PRIO,   /* array of booleans <-> u.vcpus.priority_mask */
+};
+
+struct vpwr_json_field {
+	const char *key;
+	uint8_t kind;     /* enum vpwr_json_kind */
+	uint8_t optional; /* omitted when zero/empty, read as zero if absent */
+	uint16_t off;     /* into struct vpwr_msg */
+	uint32_t max;     /* JK_U32: the largest value */
+};
+
+struct vpwr_json_body {
+	const struct vpwr_json_field *fields;
+	unsigned nr;
+};
+
+/* A name for each value of a small enumeration or each bit of a mask. */
+struct vpwr_json_names {
+	const char *const *names; /* NULL entries have no name */
+	unsigned nr;
+};
+
+extern const struct vpwr_json_names vpwr_json_types, vpwr_json_ops,
+	vpwr_json_kinds, vpwr_json_workloads, vpwr_json_caps, vpwr_json_wants;
+
+/*
+ * The body a message of this type, flags and status carries besides the
+ * common keys; NULL when the combination is meaningless.
+ */
+const struct vpwr_json_body *vpwr_json_body_of(unsigned type, unsigned flags,
+					       int32_t status);
+/* Whether any message has a body field called `key`. */
+bool vpwr_json_known_key(const char *key);
+/* The name of value `v`, or NULL. */
+const char *vpwr_json_name(const struct vpwr_json_names *t, unsigned v);
+/* "scale request", "reply to scale", ... for error texts. */
+void vpwr_json_describe(const struct vpwr_msg *m, char *buf, size_t len);
+
+/* ----------------------------------------------------- errors, places */
+
+/* Fill in->err (offset, line, column from the offset; text) and return rc. */
+int vpwr_json_fail(const struct vpwr_json_in *in, int rc, size_t off,
+		   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Offset of the value of member `key` of the object at `obj`, or `obj`. */
+size_t vpwr_json_member(const struct vpwr_json_in *in, size_t obj,
+			const char *key);
+/* Offset of element `idx` of the array at `arr`, or `arr`. */
+size_t vpwr_json_element(const struct vpwr_json_in *in, size_t arr,
+			 size_t idx);
+
+/* ----------------------------------------------------------- readers */
+
+/*
+ * Each reads the value `v` of key `key`, found at offset `at`, and fails
+ * with -VPWR_E_PROTO and a located explanation when it does not fit.
+ */
+int vpwr_json_get_uint(const struct vpwr_json_in *in, const json_t *v,
+		       size_t at, const char *key, uint64_t max, uint64_t *out);
+int vpwr_json_get_u32(const struct vpwr_json_in *in, const json_t *v,
+		      size_t at, const char *key, uint32_t max, uint32_t *out);
+int vpwr_json_get_bool(const struct vpwr_json_in *in, const json_t *v,
+		       size_t at, const char *key, uint32_t *out);
+int vpwr_json_get_string(const struct vpwr_json_in *in, const json_t *v,
+			 size_t at, const char *key, const char **out);
+/* A name of table `t` (matched exactly); *out is its value. */
+int vpwr_json_get_name(const struct vpwr_json_in *in, const json_t *v,
+		       size_t at, const char *key,
+		       const struct vpwr_json_names *t, unsigned *out);
+/* Distinct hours 0..23 as a mask. */
+int vpwr_json_get_hours(const struct vpwr_json_in *in, const json_t *v,
+			size_t at, const char *key, uint32_t *mask);
+/* Distinct vCPU numbers below VPWR_MAX_CPUS, or a cpulist string. */
+int vpwr_json_get_vcpus(const struct vpwr_json_in *in, const json_t *v,
+			size_t at, const char *key, struct vpwr_cpuset *set,
+			bool allow_cpulist);
+/* Up to VPWR_MSG_MAX_MACS MAC strings into p->macs / p->nr_macs. */
+int vpwr_json_get_macs(const struct vpwr_json_in *in, const json_t *v,
+		       size_t at, const char *key, struct vpwr_policy *p);
+/* Names of table `t` (or single-bit numbers for unnamed bits) as a mask. */
+int vpwr_json_get_flags(const struct vpwr_json_in *in, const json_t *v,
+			size_t at, const char *key,
+			const struct vpwr_json_names *t, uint32_t *mask);
+/* Up to `max` numbers; *nr receives the count. */
+int vpwr_json_get_u32_list(const struct vpwr_json_in *in, const json_t *v,
+			   size_t at, const char *key, uint32_t *out,
+			   uint32_t max, uint32_t *nr);
+/* Up to 64 booleans as a mask; *nr receives the count. */
+int vpwr_json_get_bool_list(const struct vpwr_json_in *in, const json_t *v,
+			    size_t at, const char *key, uint64_t *mask,
+			    uint32_t *nr);
+
+/* --------------------------------------------------- the three halves */
+
+/* The object `root` (at offset `obj`) in the native form. */
+int vpwr_json_decode_native(const struct vpwr_json_in *in, const json_t *root,
+			    size_t obj, struct vpwr_msg *m);
+/* The object `root` (at offset `obj`) in one of DPDK's forms. */
+int vpwr_json_decode_dpdk(const struct vpwr_json_in *in, const json_t *root,
+			  size_t obj, struct vpwr_msg *m);
+/* vpwr_codec_encode() for json. */
+int vpwr_json_encode(const struct vpwr_msg *m, uint8_t *buf, size_t cap);
+
+#endif

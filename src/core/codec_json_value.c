@@ -1,0 +1,516 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Typed readers for the JSON codec, and error reports that point into the
+ * line.  jansson tells where a syntax error is but not where a value sits,
+ * so the locator below walks the (already accepted) text to find the byte
+ * offset of a key's value or of an array element; a person debugging a
+ * refused line, or a host logging it, then sees the exact column.
+ *
+ * Every reader is strict: integers are JSON integers (not strings, reals or
+ * booleans) within their range, lists are arrays within their limits and
+ * without repeats, names match exactly.
+ */
+#include <stdio.h>
+
+#include "codec_json_internal.h"
+#include "internal.h"
+
+#define LABEL_MAX 48
+#define HOURS_PER_DAY 24
+#define MAC_TEXT_LEN 17
+
+/* ------------------------------------------------------------- errors */
+
+int vpwr_json_fail(const struct vpwr_json_in *in, int rc, size_t off,
+		   const char *fmt, ...)
+{
+	struct vpwr_decode_error *err = in->err;
+	size_t line_start = 0;
+	va_list ap;
+	int line = 1, col = 1;
+
+	if (off > in->len)
+		off = in->len;
+	for (size_t i = 0; i < off; i++)
+		if (in->text[i] == '\n') {
+			line++;
+			line_start = i + 1;
+		}
+	/* Columns count characters, as jansson's do: skip UTF-8 tails. */
+	for (size_t i = line_start; i < off; i++)
+		if ((in->text[i] & 0xC0) != 0x80)
+			col++;
+	err->offset = off;
+	err->line = line;
+	err->column = col;
+	va_start(ap, fmt);
+	vsnprintf(err->text, sizeof(err->text), fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* ------------------------------------------------------------ locator */
+
+static bool is_ws(uint8_t c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static size_t skip_ws(const struct vpwr_json_in *in, size_t i)
+{
+	while (i < in->len && is_ws(in->text[i]))
+		i++;
+	return i;
+}
+
+/* From the opening quote to just past the closing one. */
+static size_t skip_string(const struct vpwr_json_in *in, size_t i)
+{
+	for (i++; i < in->len; i++) {
+		if (in->text[i] == '\\')
+			i++;
+		else if (in->text[i] == '"')
+			return i + 1;
+	}
+	return in->len;
+}
+
+static size_t skip_value(const struct vpwr_json_in *in, size_t i)
+{
+	unsigned depth = 0;
+
+	i = skip_ws(in, i);
+	if (i < in->len && in->text[i] == '"')
+		return skip_string(in, i);
+	if (i < in->len && (in->text[i] == '{' || in->text[i] == '[')) {
+		while (i < in->len) {
+			uint8_t c = in->text[i];
+
+			if (c == '"') {
+				i = skip_string(in, i);
+				continue;
+			}
+			if (c == '{' || c == '[')
+				depth++;
+			else if ((c == '}' || c == ']') && --depth == 0)
+				return i + 1;
+			i++;
+		}
+		return in->len;
+	}
+	while (i < in->len && !is_ws(in->text[i]) && in->text[i] != ',' &&
+	       in->text[i] != '}' && in->text[i] != ']')
+		i++;
+	return i;
+}
+
+/* Past the ',' after a member or element; in->len at the closing bracket. */
+static size_t next_item(const struct vpwr_json_in *in, size_t i)
+{
+	i = skip_ws(in, skip_value(in, i));
+	return i < in->len && in->text[i] == ',' ? skip_ws(in, i + 1) : in->len;
+}
+
+size_t vpwr_json_member(const struct vpwr_json_in *in, size_t obj,
+			const char *key)
+{
+	size_t klen = strlen(key), i = skip_ws(in, obj);
+
+	if (i >= in->len || in->text[i] != '{')
+		return obj;
+	for (i = skip_ws(in, i + 1); i < in->len && in->text[i] == '"';) {
+		size_t kend = skip_string(in, i), val;
+
+		val = skip_ws(in, kend);
+		if (val >= in->len || in->text[val] != ':')
+			return obj;
+		val = skip_ws(in, val + 1);
+		/* Keys written with escapes are not matched: the object's
+		 * own offset is then the best answer. */
+		if (kend - i == klen + 2 && !memcmp(in->text + i + 1, key, klen))
+			return val;
+		i = next_item(in, val);
+	}
+	return obj;
+}
+
+size_t vpwr_json_element(const struct vpwr_json_in *in, size_t arr,
+			 size_t idx)
+{
+	size_t i = skip_ws(in, arr);
+
+	if (i >= in->len || in->text[i] != '[')
+		return arr;
+	i = skip_ws(in, i + 1);
+	for (size_t n = 0; n < idx && i < in->len; n++)
+		i = next_item(in, i);
+	return i < in->len ? i : arr;
+}
+
+/* ------------------------------------------------------------ readers */
+
+static const char *type_of(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		return "an object";
+	case JSON_ARRAY:
+		return "an array";
+	case JSON_STRING:
+		return "a string";
+	case JSON_INTEGER:
+		return "an integer";
+	case JSON_REAL:
+		return "a real number";
+	case JSON_TRUE:
+	case JSON_FALSE:
+		return "a boolean";
+	default:
+		return "null";
+	}
+}
+
+/* "\"key\"" or "\"key\"[i]" for error texts. */
+static const char *label(char *buf, const char *key, long idx)
+{
+	if (idx < 0)
+		snprintf(buf, LABEL_MAX, "\"%s\"", key);
+	else
+		snprintf(buf, LABEL_MAX, "\"%s\"[%ld]", key, idx);
+	return buf;
+}
+
+static int wrong_type(const struct vpwr_json_in *in, const json_t *v,
+		      size_t at, const char *lbl, const char *want)
+{
+	return vpwr_json_fail(in, -VPWR_E_PROTO, at, "%s must be %s, not %s",
+			      lbl, want, type_of(v));
+}
+
+static int get_uint(const struct vpwr_json_in *in, const json_t *v, size_t at,
+		    const char *lbl, uint64_t max, uint64_t *out)
+{
+	json_int_t n;
+
+	if (!json_is_integer(v))
+		return wrong_type(in, v, at, lbl, "an integer");
+	n = json_integer_value(v);
+	if (n < 0)
+		return vpwr_json_fail(in, -VPWR_E_PROTO, at,
+				      "%s must not be negative (%lld)", lbl,
+				      (long long)n);
+	if ((uint64_t)n > max)
+		return vpwr_json_fail(in, -VPWR_E_PROTO, at,
+				      "%s must be at most %llu, not %lld", lbl,
+				      (unsigned long long)max, (long long)n);
+	*out = (uint64_t)n;
+	return 0;
+}
+
+int vpwr_json_get_uint(const struct vpwr_json_in *in, const json_t *v,
+		       size_t at, const char *key, uint64_t max, uint64_t *out)
+{
+	char lbl[LABEL_MAX];
+
+	return get_uint(in, v, at, label(lbl, key, -1), max, out);
+}
+
+int vpwr_json_get_u32(const struct vpwr_json_in *in, const json_t *v,
+		      size_t at, const char *key, uint32_t max, uint32_t *out)
+{
+	uint64_t n;
+	int rc = vpwr_json_get_uint(in, v, at, key, max, &n);
+
+	if (!rc)
+		*out = (uint32_t)n;
+	return rc;
+}
+
+int vpwr_json_get_bool(const struct vpwr_json_in *in, const json_t *v,
+		       size_t at, const char *key, uint32_t *out)
+{
+	char lbl[LABEL_MAX];
+
+	if (!json_is_boolean(v))
+		return wrong_type(in, v, at, label(lbl, key, -1),
+				  "true or false");
+	*out = json_is_true(v);
+	return 0;
+}
+
+int vpwr_json_get_string(const struct vpwr_json_in *in, const json_t *v,
+			 size_t at, const char *key, const char **out)
+{
+	char lbl[LABEL_MAX];
+
+	if (!json_is_string(v))
+		return wrong_type(in, v, at, label(lbl, key, -1), "a string");
+	*out = json_string_value(v);
+	return 0;
+}
+
+/* "a, b or c" */
+static void list_names(const struct vpwr_json_names *t, char *buf, size_t len)
+{
+	size_t used = 0, left = 0;
+
+	for (unsigned i = 0; i < t->nr; i++)
+		left += t->names[i] != NULL;
+	buf[0] = '\0';
+	for (unsigned i = 0; i < t->nr && used < len; i++) {
+		if (!t->names[i])
+			continue;
+		left--;
+		used += (size_t)snprintf(buf + used, len - used, "%s%s",
+					 t->names[i],
+					 !left ? "" : left == 1 ? " or " : ", ");
+	}
+}
+
+int vpwr_json_get_name(const struct vpwr_json_in *in, const json_t *v,
+		       size_t at, const char *key,
+		       const struct vpwr_json_names *t, unsigned *out)
+{
+	char lbl[LABEL_MAX], names[96];
+	const char *s = NULL;
+	int rc = vpwr_json_get_string(in, v, at, key, &s);
+
+	if (rc)
+		return rc;
+	for (unsigned i = 0; i < t->nr; i++)
+		if (t->names[i] && !strcmp(t->names[i], s)) {
+			*out = i;
+			return 0;
+		}
+	list_names(t, names, sizeof(names));
+	return vpwr_json_fail(in, -VPWR_E_PROTO, at,
+			      "%s: \"%.24s\" is not one of %s",
+			      label(lbl, key, -1), s, names);
+}
+
+/* The array `v` with at most `max` elements. */
+static int get_array(const struct vpwr_json_in *in, const json_t *v,
+		     size_t at, const char *key, size_t max, const char *what)
+{
+	char lbl[LABEL_MAX];
+
+	if (!json_is_array(v))
+		return wrong_type(in, v, at, label(lbl, key, -1), "an array");
+	if (json_array_size(v) > max)
+		return vpwr_json_fail(in, -VPWR_E_PROTO,
+				      vpwr_json_element(in, at, max),
+				      "%s holds %zu %s, at most %zu",
+				      label(lbl, key, -1), json_array_size(v),
+				      what, max);
+	return 0;
+}
+
+int vpwr_json_get_hours(const struct vpwr_json_in *in, const json_t *v,
+			size_t at, const char *key, uint32_t *mask)
+{
+	char lbl[LABEL_MAX];
+	int rc = get_array(in, v, at, key, HOURS_PER_DAY, "hours");
+
+	*mask = 0;
+	for (size_t i = 0; !rc && i < json_array_size(v); i++) {
+		size_t el = vpwr_json_element(in, at, i);
+		uint64_t h;
+
+		rc = get_uint(in, json_array_get(v, i), el,
+			      label(lbl, key, (long)i), HOURS_PER_DAY - 1, &h);
+		if (rc)
+			break;
+		if (*mask & (1u << h))
+			return vpwr_json_fail(in, -VPWR_E_PROTO, el,
+					      "hour %u appears twice in \"%s\"",
+					      (unsigned)h, key);
+		*mask |= 1u << h;
+	}
+	return rc;
+}
+
+static int get_cpulist(const struct vpwr_json_in *in, const json_t *v,
+		       size_t at, const char *key, struct vpwr_cpuset *set)
+{
+	const char *s = json_string_value(v);
+
+	/* vpwr_cpuset_parse() forgives spaces; a wire format need not. */
+	if (strspn(s, "0123456789,-") != strlen(s) || vpwr_cpuset_parse(set, s))
+		return vpwr_json_fail(in, -VPWR_E_PROTO, at,
+				      "\"%s\": \"%.24s\" is not a cpulist of vCPUs below %d such as \"0-3,8\"",
+				      key, s, VPWR_MAX_CPUS);
+	return 0;
+}
+
+int vpwr_json_get_vcpus(const struct vpwr_json_in *in, const json_t *v,
+			size_t at, const char *key, struct vpwr_cpuset *set,
+			bool allow_cpulist)
+{
+	char lbl[LABEL_MAX];
+	int rc;
+
+	vpwr_cpuset_zero(set);
+	if (allow_cpulist && json_is_string(v))
+		return get_cpulist(in, v, at, key, set);
+	if (allow_cpulist && !json_is_array(v))
+		return wrong_type(in, v, at, label(lbl, key, -1),
+				  "an array or a cpulist string");
+	rc = get_array(in, v, at, key, VPWR_MAX_CPUS, "vCPUs");
+	for (size_t i = 0; !rc && i < json_array_size(v); i++) {
+		size_t el = vpwr_json_element(in, at, i);
+		uint64_t c;
+
+		rc = get_uint(in, json_array_get(v, i), el,
+			      label(lbl, key, (long)i), VPWR_MAX_CPUS - 1, &c);
+		if (!rc && vpwr_cpuset_isset(set, (unsigned)c))
+			rc = vpwr_json_fail(in, -VPWR_E_PROTO, el,
+					    "vCPU %u appears twice in \"%s\"",
+					    (unsigned)c, key);
+		if (!rc)
+			vpwr_cpuset_set(set, (unsigned)c);
+	}
+	return rc;
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Exactly "xx:xx:xx:xx:xx:xx", hex digits of either case. */
+static bool parse_mac(const char *s, uint8_t mac[6])
+{
+	if (strlen(s) != MAC_TEXT_LEN)
+		return false;
+	for (int i = 0; i < 6; i++) {
+		int hi = hex_digit(s[3 * i]), lo = hex_digit(s[3 * i + 1]);
+
+		if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
+			return false;
+		mac[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return true;
+}
+
+int vpwr_json_get_macs(const struct vpwr_json_in *in, const json_t *v,
+		       size_t at, const char *key, struct vpwr_policy *p)
+{
+	char lbl[LABEL_MAX];
+	int rc = get_array(in, v, at, key, VPWR_MSG_MAX_MACS, "MAC addresses");
+
+	for (size_t i = 0; !rc && i < json_array_size(v); i++) {
+		const json_t *e = json_array_get(v, i);
+		size_t el = vpwr_json_element(in, at, i);
+
+		label(lbl, key, (long)i);
+		if (!json_is_string(e))
+			return wrong_type(in, e, el, lbl, "a MAC address string");
+		if (!parse_mac(json_string_value(e), p->macs[i]))
+			return vpwr_json_fail(in, -VPWR_E_PROTO, el,
+					      "%s: \"%.24s\" is not a MAC address like \"aa:bb:cc:dd:ee:ff\"",
+					      lbl, json_string_value(e));
+		p->nr_macs = (uint32_t)i + 1;
+	}
+	return rc;
+}
+
+/* One element of a flag list: a name of `t`, or the number of a bit that
+ * has no name (so that a newer peer's flags survive). */
+static int get_flag(const struct vpwr_json_in *in, const json_t *e, size_t el,
+		    const char *key, const char *lbl,
+		    const struct vpwr_json_names *t, unsigned *bit)
+{
+	uint64_t n;
+	int rc;
+
+	if (json_is_string(e))
+		return vpwr_json_get_name(in, e, el, key, t, bit);
+	if (!json_is_integer(e))
+		return wrong_type(in, e, el, lbl, "a name");
+	rc = get_uint(in, e, el, lbl, UINT32_MAX, &n);
+	if (rc)
+		return rc;
+	if (!n || (n & (n - 1)) ||
+	    vpwr_json_name(t, (unsigned)__builtin_ctzll(n)))
+		return vpwr_json_fail(in, -VPWR_E_PROTO, el,
+				      "%s: %llu is not a single bit without a name",
+				      lbl, (unsigned long long)n);
+	*bit = (unsigned)__builtin_ctzll(n);
+	return 0;
+}
+
+int vpwr_json_get_flags(const struct vpwr_json_in *in, const json_t *v,
+			size_t at, const char *key,
+			const struct vpwr_json_names *t, uint32_t *mask)
+{
+	char lbl[LABEL_MAX];
+	int rc = get_array(in, v, at, key, 32, "flags");
+
+	*mask = 0;
+	for (size_t i = 0; !rc && i < json_array_size(v); i++) {
+		size_t el = vpwr_json_element(in, at, i);
+		unsigned bit;
+
+		label(lbl, key, (long)i);
+		rc = get_flag(in, json_array_get(v, i), el, key, lbl, t, &bit);
+		if (rc)
+			break;
+		if (*mask & (1u << bit))
+			return vpwr_json_fail(in, -VPWR_E_PROTO, el,
+					      "%s repeats a flag", lbl);
+		*mask |= 1u << bit;
+	}
+	return rc;
+}
+
+int vpwr_json_get_u32_list(const struct vpwr_json_in *in, const json_t *v,
+			   size_t at, const char *key, uint32_t *out,
+			   uint32_t max, uint32_t *nr)
+{
+	char lbl[LABEL_MAX];
+	int rc = get_array(in, v, at, key, max, "entries");
+
+	*nr = 0;
+	for (size_t i = 0; !rc && i < json_array_size(v); i++) {
+		uint64_t n;
+
+		rc = get_uint(in, json_array_get(v, i),
+			      vpwr_json_element(in, at, i),
+			      label(lbl, key, (long)i), UINT32_MAX, &n);
+		if (!rc)
+			out[i] = (uint32_t)n;
+	}
+	if (!rc)
+		*nr = (uint32_t)json_array_size(v);
+	return rc;
+}
+
+int vpwr_json_get_bool_list(const struct vpwr_json_in *in, const json_t *v,
+			    size_t at, const char *key, uint64_t *mask,
+			    uint32_t *nr)
+{
+	char lbl[LABEL_MAX];
+	int rc = get_array(in, v, at, key, 64, "entries");
+
+	*mask = 0;
+	*nr = 0;
+	for (size_t i = 0; !rc && i < json_array_size(v); i++) {
+		const json_t *e = json_array_get(v, i);
+
+		if (!json_is_boolean(e))
+			return wrong_type(in, e, vpwr_json_element(in, at, i),
+					  label(lbl, key, (long)i),
+					  "true or false");
+		if (json_is_true(e))
+			*mask |= (uint64_t)1 << i;
+	}
+	if (!rc)
+		*nr = (uint32_t)json_array_size(v);
+	return rc;
+}
