@@ -171,10 +171,11 @@ START_TEST(refusals_change_nothing)
 	ck_assert_int_eq(ask("vm1", VPWR_MSG_SET_RANGE, 0, 2000000, 1000000, NULL),
 			 -VPWR_E_PROTO);
 	ck_assert_int_eq(ask("vm1", VPWR_MSG_SCALE, 0, 42, 0, NULL), -VPWR_E_PROTO);
-	ck_assert_int_eq(ask("vm1", VPWR_MSG_SET_EPP, 0, 128, 0, &reply),
-			 -VPWR_E_UNSUPPORTED);
-	ck_assert_int_eq(ask("vm1", VPWR_MSG_POLICY_REMOVE, 0, 0, 0, NULL),
-			 -EOPNOTSUPP);
+	ck_assert_int_eq(ask("vm1", VPWR_MSG_SET_EPP, 0, 256, 0, &reply),
+			 -VPWR_E_PROTO);
+	ck_assert_int_eq(ask("vm1", VPWR_MSG_POLICY_REMOVE, 0, 0, 0, &reply),
+			 -ENOENT);
+	ck_assert_str_eq(reply.reason, "no policy to remove");
 	for (unsigned c = 0; c < 8; c++)
 		ck_assert_uint_eq(freq_of(c), before[c]);
 	ck_assert_int_eq(cpu_events, 0);
@@ -275,6 +276,23 @@ START_TEST(turbo_is_switched_and_restored)
 }
 END_TEST
 
+START_TEST(epp_is_arbitrated_and_restored)
+{
+	int orig = vpwr_backend_get_epp(b, 1);
+
+	ck_assert_int_ge(orig, 0);
+	ck_assert_int_eq(ask("vm1", VPWR_MSG_SET_EPP, 1, 200, 0, NULL), 0);
+	ck_assert_int_eq(vpwr_backend_get_epp(b, 1), 200);
+	/* vm2 shares pCPU1 and leans to performance: it wins. */
+	ck_assert_int_eq(ask("vm2", VPWR_MSG_SET_EPP, 1, 64, 0, NULL), 0);
+	ck_assert_int_eq(vpwr_backend_get_epp(b, 1), 64);
+	ck_assert_int_eq(ask("vm2", VPWR_MSG_RELEASE, VPWR_VCPU_NONE, 0, 0, NULL), 0);
+	ck_assert_int_eq(vpwr_backend_get_epp(b, 1), 200);
+	ck_assert_int_eq(ask("vm1", VPWR_MSG_RELEASE, VPWR_VCPU_NONE, 0, 0, NULL), 0);
+	ck_assert_int_eq(vpwr_backend_get_epp(b, 1), orig);
+}
+END_TEST
+
 START_TEST(operator_bounds_clamp_guests)
 {
 	struct vpwr_msg reply;
@@ -334,6 +352,8 @@ START_TEST(hello_negotiates)
 	ck_assert_uint_eq(reply.u.hello.version_max, VPWR_PROTO_VERSION);
 	ck_assert_uint_eq(reply.u.hello.nr_vcpus, 3);
 	ck_assert(reply.u.hello.caps & VPWR_CAP_TURBO);
+	ck_assert(reply.u.hello.caps & VPWR_CAP_POLICY);
+	ck_assert(reply.u.hello.caps & VPWR_CAP_EPP);
 	ck_assert_int_eq(ask("vm2", VPWR_MSG_HELLO, VPWR_VCPU_NONE, 2, 5, &reply),
 			 -VPWR_E_VERSION);
 	ck_assert_ptr_nonnull(strstr(reply.reason, "2..5"));
@@ -440,22 +460,53 @@ START_TEST(garbage_resets_only_that_channel)
 	struct vpwr_msg reply;
 	int bad, good;
 	uint32_t orig = freq_of(0);
+	size_t n;
 
+	/* A stream that claims to be native but is not: reset, no reply. */
 	ck_assert_int_gt(add_pair("vm1", &bad), 0);
 	ck_assert_int_gt(add_pair("vm2", &good), 0);
-	memset(buf, 0x5a, 64);
+	memcpy(buf, "VPWR", 4);
+	memset(buf + 4, 0x5a, 60);
 	ck_assert_int_eq(write(bad, buf, 64), 64);
 	pump();
-	ck_assert_int_eq(read_reply(bad, &reply), -1); /* reset, no reply */
+	ck_assert_int_eq(read_reply(bad, &reply), -1);
 	ck_assert_int_eq(vpwr_host_nr_channels(h), 1);
-	ck_assert_int_eq(write(good, buf, encode_scale(buf, 5, 0, VPWR_SCALE_MIN)),
-			 (ssize_t)encode_scale(buf, 5, 0, VPWR_SCALE_MIN));
+	n = encode_scale(buf, 5, 0, VPWR_SCALE_MIN);
+	ck_assert_int_eq(write(good, buf, n), (ssize_t)n);
 	pump();
 	ck_assert_int_eq(read_reply(good, &reply), 0);
 	ck_assert_int_eq(reply.status, 0);
 	ck_assert_uint_eq(freq_of(0), orig);
 	close(bad);
 	close(good);
+}
+END_TEST
+
+/* Bytes that are neither native nor JSON are DPDK's 464-byte packet: a
+ * nonsensical one is answered with a DPDK NACK, and nothing changes. */
+START_TEST(arbitrary_bytes_get_a_dpdk_nack)
+{
+	uint8_t buf[VPWR_DPDK_PKT_LEN];
+	struct vpwr_msg reply;
+	uint32_t before[8];
+	ssize_t n;
+	int fd;
+
+	for (unsigned c = 0; c < 8; c++)
+		before[c] = freq_of(c);
+	ck_assert_int_gt(add_pair("vm1", &fd), 0);
+	memset(buf, 0x5a, sizeof(buf));
+	ck_assert_int_eq(write(fd, buf, sizeof(buf)), (ssize_t)sizeof(buf));
+	pump();
+	n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+	ck_assert_int_eq(n, VPWR_DPDK_PKT_LEN);
+	ck_assert_int_eq(vpwr_codec_decode(vpwr_codec_dpdk_guest(), buf,
+					   (size_t)n, &reply, NULL), 0);
+	ck_assert_int_lt(reply.status, 0);
+	ck_assert_int_eq(vpwr_host_nr_channels(h), 1);
+	for (unsigned c = 0; c < 8; c++)
+		ck_assert_uint_eq(freq_of(c), before[c]);
+	close(fd);
 }
 END_TEST
 
@@ -578,7 +629,9 @@ START_TEST(guest_client_end_to_end)
 	ck_assert_uint_eq(st.turbo, 0);
 	ck_assert_int_eq(vpwr_guest_scale(g, 5, VPWR_SCALE_MAX), -VPWR_E_VCPU_RANGE);
 	ck_assert_ptr_nonnull(strstr(vpwr_guest_last_reason(g), "out of range"));
-	ck_assert_int_eq(vpwr_guest_set_epp(g, 0, 0), -VPWR_E_UNSUPPORTED);
+	ck_assert_int_eq(vpwr_guest_set_epp(g, 0, 32), 0);
+	ck_assert_int_eq(vpwr_guest_query_state(g, 0, &st), 0);
+	ck_assert_uint_eq(st.epp, 32);
 	ck_assert_int_eq(vpwr_guest_release(g), 0);
 	ck_assert_int_eq(vpwr_guest_query_state(g, 2, &st), 0);
 	ck_assert_uint_eq(st.req_max_khz, 0);
@@ -624,6 +677,7 @@ static Suite *host_suite(void)
 	tcase_add_test(tc, allow_shared_steers_floating_vcpus);
 	tcase_add_test(tc, set_freq_rounds_down_and_range_sets_limits);
 	tcase_add_test(tc, turbo_is_switched_and_restored);
+	tcase_add_test(tc, epp_is_arbitrated_and_restored);
 	tcase_add_test(tc, operator_bounds_clamp_guests);
 	tcase_add_test(tc, applies_only_on_change);
 	tcase_add_test(tc, free_restores_every_cpu);
@@ -635,6 +689,7 @@ static Suite *host_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, channel_request_split_in_bytes);
 	tcase_add_test(tc, garbage_resets_only_that_channel);
+	tcase_add_test(tc, arbitrary_bytes_get_a_dpdk_nack);
 	tcase_add_test(tc, oversized_and_truncated_frames_reset);
 	tcase_add_test(tc, unknown_type_and_bad_vcpu_get_nacks);
 	tcase_add_test(tc, peer_that_never_reads_is_reset);

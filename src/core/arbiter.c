@@ -32,17 +32,19 @@ struct host_domain *host_domain_get(struct vpwr_host *h, const char *name,
 		return NULL;
 	}
 	d = calloc(1, sizeof(*d));
-	if (d && n > 0)
+	if (d && n > 0) {
 		d->req = calloc((size_t)n, sizeof(*d->req));
-	if (!d || (n > 0 && !d->req)) {
-		free(d);
+		d->pol = calloc((size_t)n, sizeof(*d->pol));
+	}
+	if (!d || (n > 0 && (!d->req || !d->pol))) {
+		host_domain_free(d);
 		*err = -ENOMEM;
 		return NULL;
 	}
 	vpwr_strlcpy(d->name, name, sizeof(d->name));
 	d->nr_vcpus = (unsigned)n;
 	for (unsigned v = 0; v < d->nr_vcpus; v++)
-		d->req[v].turbo = -1;
+		d->req[v] = d->pol[v] = VCPU_REQUEST_NONE;
 	d->next = h->domains;
 	h->domains = d;
 	return d;
@@ -50,15 +52,26 @@ struct host_domain *host_domain_get(struct vpwr_host *h, const char *name,
 
 static bool request_active(const struct vcpu_request *r)
 {
-	return r->hi_khz || r->turbo >= 0;
+	return r->hi_khz || r->turbo >= 0 || r->epp >= 0;
 }
 
 static bool domain_has_requests(const struct host_domain *d)
 {
+	if (d->policy_mask)
+		return true;
 	for (unsigned v = 0; v < d->nr_vcpus; v++)
-		if (request_active(&d->req[v]))
+		if (request_active(&d->req[v]) || request_active(&d->pol[v]))
 			return true;
 	return false;
+}
+
+void host_domain_free(struct host_domain *d)
+{
+	if (!d)
+		return;
+	free(d->req);
+	free(d->pol);
+	free(d);
 }
 
 /* Forget a domain nobody talks to and that holds no request. */
@@ -77,8 +90,7 @@ void host_domain_put(struct vpwr_host *h, struct host_domain *d)
 			break;
 		}
 	}
-	free(d->req);
-	free(d);
+	host_domain_free(d);
 }
 
 void host_emit(struct vpwr_host *h, const struct vpwr_host_event *ev)
@@ -92,6 +104,7 @@ void host_emit(struct vpwr_host *h, const struct vpwr_host_event *ev)
 struct wish {
 	uint32_t lo, hi;
 	int turbo;
+	int epp;
 	unsigned nr;
 	const struct host_domain *winner;
 };
@@ -121,6 +134,13 @@ static void combine(const struct vpwr_host *h, struct wish *w,
 		else
 			w->turbo = w->turbo || r->turbo;
 	}
+	/* EPP 0 is all performance: performance mode takes the lowest hint. */
+	if (r->epp >= 0) {
+		if (!w->winner)
+			w->winner = d;
+		if (w->epp < 0 || (lowest ? r->epp > w->epp : r->epp < w->epp))
+			w->epp = r->epp;
+	}
 }
 
 static void collect(struct vpwr_host *h, unsigned pcpu, struct wish *w)
@@ -129,14 +149,23 @@ static void collect(struct vpwr_host *h, unsigned pcpu, struct wish *w)
 
 	memset(w, 0, sizeof(*w));
 	w->turbo = -1;
+	w->epp = -1;
+	/* A domain's policy counts as one more requester next to its own
+	 * direct requests, and both next to every other domain's. */
 	for (struct host_domain *d = h->domains; d; d = d->next) {
 		for (unsigned v = 0; v < d->nr_vcpus; v++) {
-			if (!request_active(&d->req[v]))
+			bool req = request_active(&d->req[v]);
+			bool pol = request_active(&d->pol[v]);
+
+			if (!req && !pol)
 				continue;
 			if (vpwr_resolver_lookup(h->resolver, d->name, v, &set) < 0 ||
 			    !vpwr_cpuset_isset(&set, pcpu))
 				continue;
-			combine(h, w, d, &d->req[v]);
+			if (req)
+				combine(h, w, d, &d->req[v]);
+			if (pol)
+				combine(h, w, d, &d->pol[v]);
 		}
 	}
 }
@@ -185,6 +214,13 @@ static int apply(struct vpwr_host *h, unsigned pcpu, const struct wish *w)
 			return rc;
 		pc->managed = true;
 		pc->turbo = w->turbo;
+	}
+	if (w->epp >= 0 && w->epp != pc->epp) {
+		rc = vpwr_backend_set_epp(h->backend, pcpu, (unsigned)w->epp);
+		if (rc < 0)
+			return rc;
+		pc->managed = true;
+		pc->epp = w->epp;
 	}
 	if (w->hi && (w->lo != pc->min_khz || w->hi != pc->max_khz)) {
 		if (caps & VPWR_BACKEND_CAP_LIMITS) {
@@ -242,7 +278,7 @@ static void unmanage(struct vpwr_host *h, unsigned pcpu)
 			pcpu, vpwr_strerror(rc));
 	pc->managed = false;
 	pc->min_khz = pc->max_khz = 0;
-	pc->turbo = -1;
+	pc->turbo = pc->epp = -1;
 	pc->winner = NULL;
 	emit_cpu(h, pcpu, old);
 }
@@ -266,7 +302,8 @@ int host_rearbitrate(struct vpwr_host *h, unsigned pcpu)
 	}
 	clamp_to_bounds(pc, &w);
 	if ((!w.hi || (w.lo == pc->min_khz && w.hi == pc->max_khz)) &&
-	    (w.turbo < 0 || w.turbo == pc->turbo)) {
+	    (w.turbo < 0 || w.turbo == pc->turbo) &&
+	    (w.epp < 0 || w.epp == pc->epp)) {
 		pc->winner = w.winner;
 		return 0;
 	}

@@ -83,7 +83,7 @@ VPWR_API int vpwr_host_new(const struct vpwr_host_opts *opts,
 		goto fail;
 	}
 	for (unsigned p = 0; p < h->nr_pcpus; p++)
-		h->pcpu[p].turbo = -1;
+		h->pcpu[p].turbo = h->pcpu[p].epp = -1;
 	rc = watch(h, EPOLL_CTL_ADD, h->stopfd, EPOLLIN, NULL);
 	if (rc < 0)
 		goto fail;
@@ -141,8 +141,7 @@ VPWR_API void vpwr_host_free(struct vpwr_host *h)
 	while (h->domains) {
 		struct host_domain *d = h->domains;
 		h->domains = d->next;
-		free(d->req);
-		free(d);
+		host_domain_free(d);
 	}
 	if (h->epfd >= 0)
 		close(h->epfd);
@@ -303,14 +302,22 @@ static int send_msg(struct vpwr_host *h, struct host_source *s,
 		    const struct vpwr_msg *m)
 {
 	uint8_t buf[VPWR_NATIVE_MAX_FRAME];
-	int n = vpwr_codec_encode(vpwr_framer_codec(&s->rx), m, buf,
-				  sizeof(buf));
+	const struct vpwr_codec *c = vpwr_framer_codec(&s->rx);
+	int n = vpwr_codec_encode(c, m, buf, sizeof(buf));
 
 	if (n < 0) {
-		log_err(&h->log, "domain %s: cannot encode a %s reply: %s",
+		/* The codec cannot say this (DPDK's lists are short): a
+		 * refusal still keeps the guest's replies in step. */
+		struct vpwr_msg nack;
+
+		log_err(&h->log, "domain %s: cannot encode a %s reply in %s: %s",
 			s->dom->name, vpwr_msg_type_name(m->type),
-			vpwr_strerror(n));
-		return 0;
+			vpwr_codec_name(c), vpwr_strerror(n));
+		vpwr_msg_reply(&nack, m, n, "the %s protocol cannot express "
+			       "this reply", vpwr_codec_name(c));
+		n = vpwr_codec_encode(c, &nack, buf, sizeof(buf));
+		if (n < 0)
+			return 0;
 	}
 	if (s->tx_len + (size_t)n > HOST_TX_CAP) {
 		log_warn(&h->log, "domain %s: channel %d does not read its "

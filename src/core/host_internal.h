@@ -23,14 +23,20 @@ struct vcpu_request {
 	uint32_t lo_khz;
 	uint32_t hi_khz;
 	int turbo;                 /* -1: no wish, 0 off, 1 on */
+	int epp;                   /* -1: no wish, else 0..255 */
 };
+
+#define VCPU_REQUEST_NONE ((struct vcpu_request){ .turbo = -1, .epp = -1 })
 
 struct host_domain {
 	char name[HOST_DOMAIN_NAME_MAX];
 	unsigned nr_vcpus;
 	unsigned nr_channels;       /* open channels */
 	unsigned nr_listeners;      /* listeners that make channels for it */
-	struct vcpu_request *req;  /* nr_vcpus entries */
+	struct vcpu_request *req;  /* nr_vcpus entries: direct requests */
+	struct vcpu_request *pol;  /* nr_vcpus entries: what policies want */
+	struct vpwr_policy policy[VPWR_POLICY_BRANCH_RATIO + 1]; /* by kind */
+	unsigned policy_mask;      /* bit k: a policy of kind k is held */
 	struct host_domain *next;
 };
 
@@ -39,6 +45,7 @@ struct host_pcpu {
 	bool managed;              /* the host has changed it */
 	uint32_t min_khz, max_khz; /* applied effective limits */
 	int turbo;                 /* applied turbo, -1: left alone */
+	int epp;                   /* applied EPP hint, -1: left alone */
 	uint32_t bound_min, bound_max; /* operator bounds, 0: none */
 	uint32_t nr_requests;
 	const struct host_domain *winner;
@@ -66,6 +73,7 @@ struct host_domain *host_domain_get(struct vpwr_host *h, const char *name,
 				    int *err);
 void host_domain_put(struct vpwr_host *h, struct host_domain *d);
 void host_domain_release(struct vpwr_host *h, struct host_domain *d);
+void host_domain_free(struct host_domain *d);
 int host_handle_request(struct vpwr_host *h, struct host_domain *d,
 			const struct vpwr_msg *req, struct vpwr_msg *reply);
 int host_rearbitrate(struct vpwr_host *h, unsigned pcpu);

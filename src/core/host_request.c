@@ -51,10 +51,9 @@ static void probe_domain(const char *name, void *userdata)
  * CPU another domain may run on.
  */
 static int resolve_vcpu(struct vpwr_host *h, struct host_domain *d,
-			const struct vpwr_msg *req, struct vpwr_cpuset *set,
-			struct vpwr_msg *reply)
+			unsigned vcpu, const struct vpwr_msg *req,
+			struct vpwr_cpuset *set, struct vpwr_msg *reply)
 {
-	unsigned vcpu = req->vcpu;
 	unsigned n;
 	int rc;
 
@@ -138,16 +137,20 @@ static int make_wish(struct vpwr_host *h, const struct vpwr_msg *req,
 	int n, caps;
 
 	if (req->type == VPWR_MSG_TURBO || req->type == VPWR_MSG_SET_EPP) {
+		bool turbo = req->type == VPWR_MSG_TURBO;
+		unsigned need = turbo ? VPWR_BACKEND_CAP_TURBO
+				      : VPWR_BACKEND_CAP_EPP;
+
 		caps = vpwr_backend_caps(h->backend, pcpu);
-		if (req->type == VPWR_MSG_SET_EPP ||
-		    caps < 0 || !(caps & VPWR_BACKEND_CAP_TURBO))
+		if (caps < 0 || !(caps & need))
 			return NACK(reply, req, -VPWR_E_UNSUPPORTED,
 				    "the %s backend cannot %s on pCPU %u",
 				    vpwr_backend_name(h->backend),
-				    req->type == VPWR_MSG_TURBO ? "switch turbo"
-								: "set EPP",
-				    pcpu);
-		w->turbo = (int)req->u.turbo.enable;
+				    turbo ? "switch turbo" : "set EPP", pcpu);
+		if (turbo)
+			w->turbo = (int)req->u.turbo.enable;
+		else
+			w->epp = (int)req->u.epp.hint;
 		return 0;
 	}
 	n = freq_table(h, pcpu, tbl);
@@ -196,6 +199,8 @@ static void fill_state(struct vpwr_host *h, struct host_domain *d,
 					&st->max_khz);
 	}
 	st->turbo = t > 0;
+	t = vpwr_backend_get_epp(h->backend, pcpu);
+	st->epp = t > 0 ? (uint32_t)t : 0;
 	st->req_min_khz = own->lo_khz;
 	st->req_max_khz = own->hi_khz;
 	st->clamped = own->hi_khz && (own->hi_khz != st->max_khz ||
@@ -209,7 +214,7 @@ static int change(struct vpwr_host *h, struct host_domain *d,
 	struct vcpu_request *own, saved;
 	int first, rc;
 
-	rc = resolve_vcpu(h, d, req, &set, reply);
+	rc = resolve_vcpu(h, d, req->vcpu, req, &set, reply);
 	if (rc < 0)
 		return rc;
 	first = vpwr_cpuset_next(&set, 0);
@@ -243,7 +248,7 @@ static int query(struct vpwr_host *h, struct host_domain *d,
 	struct vpwr_cpuset set;
 	int first, n, rc;
 
-	rc = resolve_vcpu(h, d, req, &set, reply);
+	rc = resolve_vcpu(h, d, req->vcpu, req, &set, reply);
 	if (rc < 0)
 		return rc;
 	first = vpwr_cpuset_next(&set, 0);
@@ -281,33 +286,188 @@ static int hello(struct vpwr_host *h, struct host_domain *d,
 	out->version_max = VPWR_PROTO_VERSION;
 	if (req->type == VPWR_MSG_HELLO && in->version_max < VPWR_PROTO_VERSION)
 		out->version_max = in->version_max;
-	out->caps = VPWR_CAP_RANGE;
+	out->caps = VPWR_CAP_RANGE | VPWR_CAP_POLICY;
 	if (caps > 0 && (caps & VPWR_BACKEND_CAP_TURBO))
 		out->caps |= VPWR_CAP_TURBO;
+	if (caps > 0 && (caps & VPWR_BACKEND_CAP_EPP))
+		out->caps |= VPWR_CAP_EPP;
 	out->max_frame = VPWR_NATIVE_MAX_FRAME;
 	out->nr_vcpus = d->nr_vcpus;
 	return 0;
 }
 
-/* Drop every wish of the domain and let its CPUs go back. */
-void host_domain_release(struct vpwr_host *h, struct host_domain *d)
+/* Re-decide every physical CPU any vCPU of the domain may run on. */
+static int rearbitrate_domain(struct vpwr_host *h, struct host_domain *d)
 {
 	struct vpwr_cpuset set, touched;
+	int rc = 0;
 
 	vpwr_cpuset_zero(&touched);
 	for (unsigned v = 0; v < d->nr_vcpus; v++) {
-		if (!d->req[v].hi_khz && d->req[v].turbo < 0)
-			continue;
-		d->req[v].lo_khz = d->req[v].hi_khz = 0;
-		d->req[v].turbo = -1;
 		if (vpwr_resolver_lookup(h->resolver, d->name, v, &set) < 0)
 			continue;
 		for (size_t i = 0; i < VPWR_ARRAY_SIZE(set.bits); i++)
 			touched.bits[i] |= set.bits[i];
 	}
-	vpwr_cpuset_foreach(c, &touched)
-		if ((unsigned)c < h->nr_pcpus)
-			host_rearbitrate(h, (unsigned)c);
+	vpwr_cpuset_foreach(c, &touched) {
+		if ((unsigned)c < h->nr_pcpus) {
+			int r = host_rearbitrate(h, (unsigned)c);
+			if (r < 0 && !rc)
+				rc = r;
+		}
+	}
+	return rc;
+}
+
+/* Drop every wish and policy of the domain and let its CPUs go back. */
+void host_domain_release(struct vpwr_host *h, struct host_domain *d)
+{
+	for (unsigned v = 0; v < d->nr_vcpus; v++) {
+		d->req[v] = d->pol[v] = VCPU_REQUEST_NONE;
+	}
+	d->policy_mask = 0;
+	rearbitrate_domain(h, d);
+}
+
+/* --------------------------------------------------------------- policies */
+
+static uint32_t workload_target(const uint32_t *tbl, int n, uint32_t level)
+{
+	switch (level) {
+	case VPWR_WORKLOAD_HIGH:
+		return tbl[n - 1];
+	case VPWR_WORKLOAD_MEDIUM:
+		return tbl[(n - 1) / 2];
+	default:
+		return tbl[0];
+	}
+}
+
+static bool policy_covers(const struct vpwr_policy *p, unsigned vcpu)
+{
+	/* An empty vCPU set means every vCPU of the domain. */
+	return !vpwr_cpuset_count(&p->vcpus) || vpwr_cpuset_isset(&p->vcpus, vcpu);
+}
+
+/*
+ * What the domain's policies want for each vCPU now.  WORKLOAD needs no
+ * input beyond itself; TIME, TRAFFIC and BRANCH_RATIO are held until their
+ * evaluators (clock, traffic and perf counters) decide.
+ */
+static void policy_wishes(struct vpwr_host *h, struct host_domain *d)
+{
+	const struct vpwr_policy *wl = &d->policy[VPWR_POLICY_WORKLOAD];
+	uint32_t tbl[HOST_MAX_FREQS];
+	struct vpwr_cpuset set;
+
+	for (unsigned v = 0; v < d->nr_vcpus; v++) {
+		int n;
+
+		d->pol[v] = VCPU_REQUEST_NONE;
+		if (!(d->policy_mask & (1u << VPWR_POLICY_WORKLOAD)) ||
+		    !policy_covers(wl, v) ||
+		    vpwr_resolver_lookup(h->resolver, d->name, v, &set) < 0)
+			continue;
+		n = freq_table(h, (unsigned)vpwr_cpuset_next(&set, 0), tbl);
+		if (n > 0)
+			d->pol[v].lo_khz = d->pol[v].hi_khz =
+				workload_target(tbl, n, wl->workload);
+	}
+}
+
+static const char *const policy_names[] = { "", "TIME ", "TRAFFIC ",
+					    "WORKLOAD ", "BRANCH_RATIO " };
+
+static int policy_set(struct vpwr_host *h, struct host_domain *d,
+		      const struct vpwr_msg *req, struct vpwr_msg *reply)
+{
+	const struct vpwr_policy *p = &req->u.policy;
+	struct vpwr_policy saved = d->policy[p->kind];
+	unsigned saved_mask = d->policy_mask;
+	struct vpwr_cpuset set;
+	int rc;
+
+	/* Every vCPU it names must be one the domain may steer. */
+	for (unsigned v = 0; v < VPWR_MAX_CPUS; v++) {
+		if (!vpwr_cpuset_isset(&p->vcpus, v) &&
+		    (vpwr_cpuset_count(&p->vcpus) || v >= d->nr_vcpus))
+			continue;
+		rc = resolve_vcpu(h, d, v, req, &set, reply);
+		if (rc < 0)
+			return rc;
+	}
+	d->policy[p->kind] = *p;
+	d->policy_mask |= 1u << p->kind;
+	policy_wishes(h, d);
+	rc = rearbitrate_domain(h, d);
+	if (rc < 0) {
+		d->policy[p->kind] = saved;
+		d->policy_mask = saved_mask;
+		policy_wishes(h, d);
+		rearbitrate_domain(h, d);
+		return NACK(reply, req, rc, "backend refused the change: %s",
+			    vpwr_strerror(rc));
+	}
+	if (p->kind == VPWR_POLICY_WORKLOAD)
+		vpwr_msg_reply(reply, req, 0, NULL);
+	else
+		vpwr_msg_reply(reply, req, 0, "%spolicy held; this host does "
+			       "not evaluate it yet", policy_names[p->kind]);
+	return 0;
+}
+
+static int policy_remove(struct vpwr_host *h, struct host_domain *d,
+			 const struct vpwr_msg *req, struct vpwr_msg *reply)
+{
+	unsigned kind = req->u.policy.kind;
+	unsigned mask = kind ? 1u << kind : d->policy_mask;
+
+	if (!(d->policy_mask & mask))
+		return NACK(reply, req, -ENOENT, "no %spolicy to remove",
+			    policy_names[kind]);
+	d->policy_mask &= ~mask;
+	policy_wishes(h, d);
+	rearbitrate_domain(h, d);
+	vpwr_msg_reply(reply, req, 0, NULL);
+	return 0;
+}
+
+/* Frequencies and capabilities of every vCPU (or one), for DPDK's lists. */
+static int query_vcpus(struct vpwr_host *h, struct host_domain *d,
+		       const struct vpwr_msg *req, struct vpwr_msg *reply)
+{
+	struct vpwr_vcpu_list *l = &reply->u.vcpus;
+	unsigned first = req->vcpu == VPWR_VCPU_NONE ? 0 : req->vcpu;
+	struct vpwr_cpuset set;
+
+	if (req->vcpu != VPWR_VCPU_NONE && req->vcpu >= d->nr_vcpus)
+		return NACK(reply, req, -VPWR_E_VCPU_RANGE,
+			    "vCPU %u out of range: domain %s has %u vCPUs",
+			    req->vcpu, d->name, d->nr_vcpus);
+	vpwr_msg_reply(reply, req, 0, NULL);
+	l->want = req->u.vcpus.want;
+	l->first = first;
+	l->nr_vcpus = d->nr_vcpus;
+	l->nr = req->vcpu == VPWR_VCPU_NONE
+			? VPWR_MIN(d->nr_vcpus, (unsigned)VPWR_MSG_MAX_VCPUS)
+			: 1;
+	for (unsigned i = 0; i < l->nr; i++) {
+		int pcpu, caps;
+
+		/* A vCPU without a CPU of ours reports 0 kHz, no turbo. */
+		if (vpwr_resolver_lookup(h->resolver, d->name, first + i,
+					 &set) < 0)
+			continue;
+		pcpu = vpwr_cpuset_next(&set, 0);
+		if (pcpu < 0 || (unsigned)pcpu >= h->nr_pcpus)
+			continue;
+		vpwr_backend_get_freq(h->backend, (unsigned)pcpu,
+				      &l->cur_khz[i]);
+		caps = vpwr_backend_caps(h->backend, (unsigned)pcpu);
+		if (caps > 0 && (caps & VPWR_BACKEND_CAP_TURBO))
+			l->turbo_mask |= (uint64_t)1 << i;
+	}
+	return 0;
 }
 
 int host_handle_request(struct vpwr_host *h, struct host_domain *d,
@@ -340,9 +500,11 @@ int host_handle_request(struct vpwr_host *h, struct host_domain *d,
 		vpwr_msg_reply(reply, req, 0, NULL);
 		return 0;
 	case VPWR_MSG_POLICY_SET:
+		return policy_set(h, d, req, reply);
 	case VPWR_MSG_POLICY_REMOVE:
-		return NACK(reply, req, -EOPNOTSUPP,
-			    "this host does not run policies yet");
+		return policy_remove(h, d, req, reply);
+	case VPWR_MSG_QUERY_VCPUS:
+		return query_vcpus(h, d, req, reply);
 	default:
 		return NACK(reply, req, -EBADMSG, "%s is not a request",
 			    vpwr_msg_type_name(req->type));
