@@ -184,6 +184,7 @@ START_TEST(test_initial_state)
 				 VPWR_BACKEND_CAP_SET_FREQ |
 				 VPWR_BACKEND_CAP_LIMITS |
 				 VPWR_BACKEND_CAP_TURBO |
+				 VPWR_BACKEND_CAP_EPP |
 				 VPWR_BACKEND_CAP_TABLE);
 		ck_assert_int_eq(vpwr_backend_get_freqs(b, cpu, khz, 16),
 				 DEF_N + 1);
@@ -376,7 +377,7 @@ START_TEST(test_no_turbo_table)
 	ck_assert_int_eq(vpwr_backend_nr_cpus(b), 2);
 	ck_assert_int_eq(vpwr_backend_caps(b, 1),
 			 VPWR_BACKEND_CAP_SET_FREQ | VPWR_BACKEND_CAP_LIMITS |
-			 VPWR_BACKEND_CAP_TABLE);
+			 VPWR_BACKEND_CAP_EPP | VPWR_BACKEND_CAP_TABLE);
 	ck_assert_int_eq(vpwr_backend_get_freqs(b, 1, khz, 4), 3);
 	ck_assert_mem_eq(khz, table, sizeof(table));
 	limits_eq(b, 1, 1000000, 2000000);
@@ -934,12 +935,14 @@ START_TEST(test_wrappers_fake_driver)
 }
 END_TEST
 
-START_TEST(test_sim_has_no_epp)
+START_TEST(test_sim_epp)
 {
 	struct vpwr_backend *b = open_sim(NULL);
 
-	ck_assert_int_eq(vpwr_backend_get_epp(b, 0), -VPWR_E_UNSUPPORTED);
-	ck_assert_int_eq(vpwr_backend_set_epp(b, 0, 0), -VPWR_E_UNSUPPORTED);
+	ck_assert_int_eq(vpwr_backend_get_epp(b, 0), 128);
+	ck_assert_int_eq(vpwr_backend_set_epp(b, 0, 0), 0);
+	ck_assert_int_eq(vpwr_backend_get_epp(b, 0), 0);
+	ck_assert_int_eq(vpwr_backend_set_epp(b, 0, 256), -EINVAL);
 	ck_assert_int_eq(vpwr_backend_set_epp(b, 4, 0), -EINVAL);
 	vpwr_backend_free(b);
 }
@@ -959,7 +962,7 @@ static Suite *backend_suite(void)
 	tcase_add_test(reg, test_sim_opts_refused);
 	tcase_add_test(reg, test_sim_opts_edges);
 	tcase_add_test(reg, test_wrappers_fake_driver);
-	tcase_add_test(reg, test_sim_has_no_epp);
+	tcase_add_test(reg, test_sim_epp);
 	suite_add_tcase(s, reg);
 
 	tcase_add_test(ops, test_initial_state);

@@ -3,13 +3,20 @@
  * Frequency backends: the only code that changes a physical CPU.  A backend
  * is chosen by name; every frequency is in kHz.
  *
- *   sim            a simulated machine (see sim.h); no files touched
+ *   sim             a simulated machine (see sim.h); no files touched
+ *   acpi-cpufreq    userspace governor + scaling_setspeed, boost
+ *   intel_pstate    active mode: min/max limits, no_turbo, EPP
+ *   intel_cpufreq   intel_pstate in passive mode (userspace governor)
+ *   cppc_cpufreq    ACPI CPPC (ARM servers): limits, continuous range
+ *   amd-pstate      AMD: limits (and EPP with amd-pstate-epp)
+ *   auto            whichever cpufreq driver sysfs reports (never sim)
  *
- * (acpi-cpufreq, intel_pstate, cppc and amd-pstate follow, reading and
- * writing under a configurable sysfs root.)
- *
+ * sysfs backends read and write under a configurable root (default /sys).
  * A backend saves each CPU's original settings before the first change and
- * puts them back on vpwr_backend_restore() and vpwr_backend_free().
+ * puts them back on vpwr_backend_restore() and vpwr_backend_free().  With
+ * a state file, the originals are also written there before any change,
+ * so that a process killed without cleaning up has them put back by the
+ * next vpwr_backend_open() with the same state file.
  * A handle is used by one thread at a time.
  */
 #ifndef LIBVPWR_BACKEND_H
@@ -38,11 +45,15 @@ struct vpwr_backend_opts {
 	vpwr_log_fn log_fn;
 	void *log_userdata;
 	int log_level;           /* 0: VPWR_LOG_WARNING */
+	const char *state_file;  /* crash-safe record of the originals; NULL:
+				    none.  Opening restores what it holds. */
 };
 
 /*
  * Open backend `name`.  Errors: -ENOENT (unknown name), -ENODEV (the
- * driver is not present), -EINVAL (bad options), -ENOMEM.
+ * driver is not present), -EINVAL (bad options), -ENOMEM, -EBADMSG (the
+ * state file is corrupt or from another machine: nothing is restored or
+ * written), -errno from reading or writing the state file.
  */
 VPWR_API int vpwr_backend_open(const char *name,
 			       const struct vpwr_backend_opts *opts,
@@ -86,6 +97,10 @@ VPWR_API int vpwr_backend_get_limits(struct vpwr_backend *b, unsigned cpu,
 /*
  * Set the limits of `cpu`, min <= max, both within the hardware range
  * (-EINVAL otherwise).  The current frequency is clamped into them.
+ *
+ * Every set_* call may also fail with what the kernel said (-EBUSY,
+ * -EACCES, -EPERM, -EINVAL; -ENODEV for a CPU gone offline) or with an
+ * error writing the state file; the backend's view is then re-read.
  */
 VPWR_API int vpwr_backend_set_limits(struct vpwr_backend *b, unsigned cpu,
 				     uint32_t min_khz, uint32_t max_khz);
@@ -94,6 +109,14 @@ VPWR_API int vpwr_backend_set_limits(struct vpwr_backend *b, unsigned cpu,
 VPWR_API int vpwr_backend_get_turbo(struct vpwr_backend *b, unsigned cpu);
 VPWR_API int vpwr_backend_set_turbo(struct vpwr_backend *b, unsigned cpu,
 				    int enable);
+
+/*
+ * The energy-performance preference of `cpu`, 0 (performance) .. 255
+ * (power); -VPWR_E_UNSUPPORTED where the driver has none.
+ */
+VPWR_API int vpwr_backend_get_epp(struct vpwr_backend *b, unsigned cpu);
+VPWR_API int vpwr_backend_set_epp(struct vpwr_backend *b, unsigned cpu,
+				  unsigned hint);
 
 /* Put back what the backend changed on `cpu`.  0 if nothing was changed. */
 VPWR_API int vpwr_backend_restore(struct vpwr_backend *b, unsigned cpu);

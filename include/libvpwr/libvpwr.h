@@ -11,6 +11,7 @@
 #include "transport.h"
 #include "backend.h"
 #include "sim.h"
+#include "meter.h"
 #include "resolver.h"
 #include "host.h"
 #include "guest.h"

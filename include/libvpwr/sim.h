@@ -25,6 +25,13 @@ extern "C" {
 
 struct vpwr_backend;
 
+/* One CPU's own table, overriding the shared one (heterogeneous cores). */
+struct vpwr_sim_cpu {
+	const uint32_t *freqs_khz; /* ascending, without turbo */
+	size_t nr_freqs;
+	uint32_t turbo_khz;        /* 0: no turbo */
+};
+
 struct vpwr_sim_opts {
 	size_t sz;
 	unsigned nr_cpus;          /* 0: 4 */
@@ -44,7 +51,39 @@ struct vpwr_sim_opts {
 	int wallclock;             /* 1: the virtual clock follows the
 				      monotonic clock (for demos); every
 				      call brings it up to date first */
+	const struct vpwr_sim_cpu *cpus; /* nr_cpus entries, or NULL: every
+				      CPU uses the shared table above */
+	double work_per_ghz;       /* work model: units of work one CPU
+				      serves per second per GHz; 0: 1e6
+				      (packets/s at 1 GHz) */
+	double max_backlog;        /* work queued beyond this is dropped;
+				      0: 1e6 units */
 };
+
+/*
+ * The work model.  A poll-mode CPU is offered work (e.g. packets/s from a
+ * trace) and serves it at a capacity proportional to its frequency:
+ * capacity = work_per_ghz * f.  What it cannot serve waits in a backlog;
+ * past max_backlog it is dropped.  While work is offered, the CPU's
+ * utilisation follows served / capacity.  Statistics accumulate with
+ * virtual time.
+ */
+struct vpwr_sim_work_stats {
+	double offered;            /* units offered so far */
+	double served;
+	double dropped;
+	double backlog;            /* units waiting now */
+	double wait_unit_s;        /* integral of backlog over time: divided
+				      by served it gives the mean wait (s) */
+	uint32_t reserved_[8];
+};
+
+/* Offer work to `cpu` at `per_s` units per second from now on (0: none). */
+VPWR_API int vpwr_sim_set_offered(struct vpwr_backend *b, unsigned cpu,
+				  double per_s);
+
+VPWR_API int vpwr_sim_work_stats(struct vpwr_backend *b, unsigned cpu,
+				 struct vpwr_sim_work_stats *stats);
 
 /*
  * Move the virtual clock forward by ns, accumulating energy and residency

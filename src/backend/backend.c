@@ -10,13 +10,23 @@
 #include <stdlib.h>
 
 #include "backend/backend_internal.h"
+#include "backend/state.h"
+#include "backend/sysfs.h"
 
 /*
- * Lookup by name, and the fixed order "auto" probes in: drivers that can
- * be detected come first, most specific first, once they exist.
+ * Lookup by name, and the fixed order "auto" probes in.  Each cpufreq
+ * driver answers to exactly one scaling_driver string, so the order only
+ * decides who is asked first: the specific modes before the generic
+ * drivers they fall back to.
  */
 static const struct vpwr_backend_ops *const registry[] = {
-	&vpwr_backend_sim_ops,
+	&vpwr_backend_sim_ops, /* no probe: by name only */
+	&vpwr_backend_intel_pstate_ops,
+	&vpwr_backend_intel_cpufreq_ops,
+	&vpwr_backend_amd_pstate_epp_ops,
+	&vpwr_backend_amd_pstate_ops,
+	&vpwr_backend_cppc_cpufreq_ops,
+	&vpwr_backend_acpi_cpufreq_ops,
 };
 
 static const struct vpwr_backend_ops *find_ops(const char *name)
@@ -28,19 +38,18 @@ static const struct vpwr_backend_ops *find_ops(const char *name)
 }
 
 /* The first driver whose probe says it runs this machine, or NULL. */
-static const struct vpwr_backend_ops *detect(const struct vpwr_logger *log,
-					     const char *root)
+static const struct vpwr_backend_ops *detect(const struct vpwr_backend *b)
 {
 	for (size_t i = 0; i < VPWR_ARRAY_SIZE(registry); i++) {
 		int err;
 
 		if (!registry[i]->probe)
 			continue;
-		err = registry[i]->probe(root);
+		err = registry[i]->probe(b);
 		if (!err)
 			return registry[i];
-		log_debug(log, "backend %s not present under %s: %s",
-			  registry[i]->name, root, vpwr_strerror(err));
+		log_debug(&b->log, "backend %s not present under %s: %s",
+			  registry[i]->name, b->sysfs_root, vpwr_strerror(err));
 	}
 	return NULL;
 }
@@ -49,7 +58,8 @@ static bool ops_valid(const struct vpwr_backend_ops *ops)
 {
 	return ops->name && ops->init && ops->fini && ops->nr_cpus &&
 	       ops->get_freqs && ops->get_freq && ops->get_limits &&
-	       (ops->set_freq || ops->set_limits);
+	       (ops->set_freq || ops->set_limits) &&
+	       !ops->saved == !ops->adopt && (!ops->saved || ops->restore);
 }
 
 /* The driver `name` stands for on this machine, or -errno. */
@@ -62,7 +72,7 @@ static int pick_ops(const struct vpwr_backend *b, const char *name,
 	if (!strcmp(name, "auto")) {
 		/* Never the simulator: a host that meant real CPUs must not
 		 * quietly manage imaginary ones. */
-		ops = detect(&b->log, b->sysfs_root);
+		ops = detect(b);
 		if (!ops) {
 			log_err(&b->log, "no cpufreq backend detected under %s",
 				b->sysfs_root);
@@ -74,7 +84,7 @@ static int pick_ops(const struct vpwr_backend *b, const char *name,
 			log_err(&b->log, "unknown backend \"%s\"", name);
 			return -ENOENT;
 		}
-		if (ops->probe && (err = ops->probe(b->sysfs_root))) {
+		if (ops->probe && (err = ops->probe(b))) {
 			log_err(&b->log, "backend %s not usable under %s: %s",
 				name, b->sysfs_root, vpwr_strerror(err));
 			return err;
@@ -86,9 +96,95 @@ static int pick_ops(const struct vpwr_backend *b, const char *name,
 	return 0;
 }
 
-VPWR_API int vpwr_backend_open(const char *name,
-			       const struct vpwr_backend_opts *opts,
-			       struct vpwr_backend **out)
+/* The same directory, whatever trailing slashes each spelling has. */
+static bool same_root(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	while (la > 1 && a[la - 1] == '/')
+		la--;
+	while (lb > 1 && b[lb - 1] == '/')
+		lb--;
+	return la == lb && !memcmp(a, b, la);
+}
+
+/* Restore the CPUs in `cpus` with the state file's updates batched. */
+static void restore_batch(struct vpwr_backend *b, const struct vpwr_cpuset *cpus)
+{
+	int n = b->ops->nr_cpus(b);
+
+	b->sync_deferred = true;
+	for (int cpu = 0; cpu < n; cpu++) {
+		int err;
+
+		if (!vpwr_cpuset_isset(cpus, (unsigned)cpu))
+			continue;
+		err = b->ops->restore(b, (unsigned)cpu);
+		if (err && err != -ENODEV)
+			log_warn(&b->log, "cpu %d: restore failed: %s", cpu,
+				 vpwr_strerror(err));
+		else if (err)
+			log_warn(&b->log, "cpu %d is offline: its original "
+				 "settings could not be put back", cpu);
+	}
+	b->sync_deferred = false;
+	vpwr_backend_state_sync(b);
+}
+
+/*
+ * A state file that holds originals was left by a process that died
+ * before putting them back: put them back now, then clear it.  Nothing is
+ * written unless the whole file passes its checks.
+ */
+static int recover(struct vpwr_backend *b)
+{
+	struct vpwr_cpuset cpus;
+	struct vpwr_state st;
+	int err;
+
+	if (!b->state_file || !b->ops->saved)
+		return 0;
+	err = vpwr_state_load(b->state_file, &b->log, &st);
+	if (err)
+		return err == -ENOENT ? 0 : err;
+	if (strcmp(st.backend, b->ops->name) ||
+	    !same_root(st.sysfs_root, b->sysfs_root)) {
+		log_err(&b->log, "state file %s was left by backend %s under "
+			"%s, this is %s under %s: refused, nothing restored",
+			b->state_file, st.backend, st.sysfs_root, b->ops->name,
+			b->sysfs_root);
+		vpwr_state_fini(&st);
+		return -EBADMSG;
+	}
+	err = b->ops->adopt(b, &st);
+	cpus = st.saved;
+	vpwr_state_fini(&st);
+	if (err)
+		return err;
+	log_warn(&b->log, "state file %s: putting back the original "
+		 "settings of %u CPU(s) a previous process left changed",
+		 b->state_file, vpwr_cpuset_count(&cpus));
+	restore_batch(b, &cpus);
+	return 0;
+}
+
+int vpwr_backend_state_sync(struct vpwr_backend *b)
+{
+	if (!b->state_file || !b->ops->saved || b->sync_deferred)
+		return 0;
+	return vpwr_state_store(b->state_file, &b->log, b->ops->saved(b));
+}
+
+static void backend_destroy(struct vpwr_backend *b)
+{
+	free(b->state_file);
+	free(b->sysfs_root);
+	free(b);
+}
+
+int vpwr_backend_open_io(const char *name, const struct vpwr_backend_opts *opts,
+			 const struct vpwr_sysfs_io *io, void *io_ctx,
+			 struct vpwr_backend **out)
 {
 	struct vpwr_backend_opts o;
 	const struct vpwr_backend_ops *ops = NULL;
@@ -97,7 +193,7 @@ VPWR_API int vpwr_backend_open(const char *name,
 
 	if (out)
 		*out = NULL;
-	if (!name || !out)
+	if (!name || !out || !io)
 		return -EINVAL;
 	err = VPWR_OPTS_LOAD(&o, opts);
 	if (err)
@@ -107,27 +203,40 @@ VPWR_API int vpwr_backend_open(const char *name,
 		return -ENOMEM;
 	vpwr_logger_init(&b->log, o.log_fn, o.log_userdata, o.log_level);
 	b->opts = o;
+	b->io = io;
+	b->io_ctx = io_ctx;
 	b->sysfs_root = strdup(o.sysfs_root ? o.sysfs_root : "/sys");
-	if (!b->sysfs_root) {
-		free(b);
+	b->state_file = o.state_file ? strdup(o.state_file) : NULL;
+	if (!b->sysfs_root || (o.state_file && !b->state_file)) {
+		backend_destroy(b);
 		return -ENOMEM;
 	}
 	b->opts.sysfs_root = b->sysfs_root;
+	b->opts.state_file = b->state_file;
 	err = pick_ops(b, name, &ops);
 	if (!err) {
 		b->ops = ops;
 		err = ops->init(b);
 		b->opts.sim = NULL;
+		if (!err)
+			err = recover(b);
 		if (err)
 			ops->fini(b);
 	}
 	if (err) {
-		free(b->sysfs_root);
-		free(b);
+		backend_destroy(b);
 		return err;
 	}
 	*out = b;
 	return 0;
+}
+
+VPWR_API int vpwr_backend_open(const char *name,
+			       const struct vpwr_backend_opts *opts,
+			       struct vpwr_backend **out)
+{
+	return vpwr_backend_open_io(name, opts, &vpwr_sysfs_io_default, NULL,
+				    out);
 }
 
 VPWR_API void vpwr_backend_free(struct vpwr_backend *b)
@@ -135,19 +244,21 @@ VPWR_API void vpwr_backend_free(struct vpwr_backend *b)
 	if (!b)
 		return;
 	if (b->ops) {
-		int n = b->ops->nr_cpus(b);
+		struct vpwr_cpuset all;
 
-		for (int cpu = 0; b->ops->restore && cpu < n; cpu++) {
-			int err = b->ops->restore(b, (unsigned)cpu);
-
-			if (err && err != -ENODEV)
-				log_warn(&b->log, "cpu %d: restore failed: %s",
-					 cpu, vpwr_strerror(err));
-		}
+		vpwr_cpuset_zero(&all);
+		for (int cpu = 0; cpu < b->ops->nr_cpus(b); cpu++)
+			vpwr_cpuset_set(&all, (unsigned)cpu);
+		if (b->ops->restore)
+			restore_batch(b, &all);
+		if (b->state_file && b->ops->saved &&
+		    !vpwr_state_empty(b->ops->saved(b)))
+			log_warn(&b->log, "state file %s keeps what could not "
+				 "be put back, for the next open",
+				 b->state_file);
 		b->ops->fini(b);
 	}
-	free(b->sysfs_root);
-	free(b);
+	backend_destroy(b);
 }
 
 VPWR_API const char *vpwr_backend_name(const struct vpwr_backend *b)
@@ -300,14 +411,15 @@ VPWR_API int vpwr_backend_set_turbo(struct vpwr_backend *b, unsigned cpu,
 	return err ? err : b->ops->set_turbo(b, cpu, enable);
 }
 
-int vpwr_backend_get_epp(struct vpwr_backend *b, unsigned cpu)
+VPWR_API int vpwr_backend_get_epp(struct vpwr_backend *b, unsigned cpu)
 {
 	int err = check_cap(b, cpu, VPWR_BACKEND_CAP_EPP);
 
 	return err ? err : b->ops->get_epp(b, cpu);
 }
 
-int vpwr_backend_set_epp(struct vpwr_backend *b, unsigned cpu, unsigned hint)
+VPWR_API int vpwr_backend_set_epp(struct vpwr_backend *b, unsigned cpu,
+				  unsigned hint)
 {
 	int err = check_cpu(b, cpu);
 

@@ -7,10 +7,15 @@
  * argument and capability, then calls the driver; a driver never sees a
  * NULL pointer or a cpu >= nr_cpus().
  *
- * Adding a driver (acpi-cpufreq, intel_pstate, cppc, amd-pstate): one file
- * under src/backend/ defining a `const struct vpwr_backend_ops`, declared
- * below and listed in the registry in backend.c (auto-detection tries
- * drivers with a probe() in that list's order).
+ * Adding a driver: one file under src/backend/ defining a
+ * `const struct vpwr_backend_ops`, declared below and listed in the
+ * registry in backend.c (auto-detection tries drivers with a probe() in
+ * that list's order).  The cpufreq drivers share their machinery in
+ * sysfs.h and state.h.
+ *
+ * Drivers that touch files do it through b->io (struct vpwr_sysfs_io,
+ * sysfs.h), which vpwr_backend_open() sets to real system calls and the
+ * tests to a fake kernel through vpwr_backend_open_io().
  */
 #ifndef VPWR_BACKEND_INTERNAL_H
 #define VPWR_BACKEND_INTERNAL_H
@@ -30,6 +35,8 @@
 #define VPWR_BACKEND_EPP_MAX 255u
 
 struct vpwr_backend;
+struct vpwr_state;
+struct vpwr_sysfs_io;
 
 struct vpwr_backend_ops {
 	const char *name;
@@ -42,12 +49,14 @@ struct vpwr_backend_ops {
 	unsigned caps;
 
 	/*
-	 * Is this driver in charge of the machine under sysfs_root?  Reads
-	 * only (typically cpu0/cpufreq/scaling_driver).  0: yes, -ENODEV: no,
-	 * other -errno: could not tell.  NULL: never auto-detected (sim).
-	 * Also run before init() when the driver is opened by name.
+	 * Is this driver in charge of the machine under b->sysfs_root?  Reads
+	 * only, through b->io (typically the first online CPU's
+	 * cpufreq/scaling_driver); b->ops and b->priv are not set yet.  0:
+	 * yes, -ENODEV: no, other -errno: could not tell.  NULL: never
+	 * auto-detected (sim).  Also run before init() when the driver is
+	 * opened by name.
 	 */
-	int (*probe)(const char *sysfs_root);
+	int (*probe)(const struct vpwr_backend *b);
 
 	/*
 	 * init() builds the driver's state in b->priv from b->opts (b->ops,
@@ -89,30 +98,66 @@ struct vpwr_backend_ops {
 	 * nothing was changed.  Drivers save before their first write.
 	 */
 	int (*restore)(struct vpwr_backend *b, unsigned cpu);
+
+	/* ---- crash-safe restore: opts.state_file (optional, both) ------ */
+	/*
+	 * The originals saved so far (state.h; borrowed, valid until the next
+	 * call on b).  A driver calls vpwr_backend_state_sync() whenever they
+	 * change, before the write that needed them.
+	 */
+	const struct vpwr_state *(*saved)(struct vpwr_backend *b);
+	/*
+	 * Take the originals a dead process left in the state file as if this
+	 * handle had saved them, so restore() puts them back.  Checks them
+	 * against the machine first: -EBADMSG (logged) and nothing taken if
+	 * they do not fit.
+	 */
+	int (*adopt)(struct vpwr_backend *b, const struct vpwr_state *st);
 };
 
 /*
  * The handle.  backend.c allocates it and fills everything but priv, which
  * belongs to the driver.  opts is the caller's struct copied with
- * VPWR_OPTS_LOAD; its pointers are borrowed, so opts.sysfs_root points at
- * the owned copy below and opts.sim is cleared after init().
+ * VPWR_OPTS_LOAD; its pointers are borrowed, so opts.sysfs_root and
+ * opts.state_file point at the owned copies below and opts.sim is cleared
+ * after init().
  */
 struct vpwr_backend {
 	const struct vpwr_backend_ops *ops;
 	struct vpwr_logger log;
 	struct vpwr_backend_opts opts;
 	char *sysfs_root;          /* owned; "/sys" by default */
+	char *state_file;          /* owned; NULL: none */
+	const struct vpwr_sysfs_io *io; /* file access; never NULL */
+	void *io_ctx;
+	bool sync_deferred;        /* state file written once, at the end */
 	void *priv;                /* the driver's */
 };
 
-/* The registered drivers. */
-extern const struct vpwr_backend_ops vpwr_backend_sim_ops;
+/*
+ * vpwr_backend_open() with file access through `io` (borrowed, with
+ * io_ctx, for the handle's lifetime) instead of real system calls: how the
+ * tests put a fake kernel under the drivers.  Internal only.
+ */
+int vpwr_backend_open_io(const char *name, const struct vpwr_backend_opts *opts,
+			 const struct vpwr_sysfs_io *io, void *io_ctx,
+			 struct vpwr_backend **out);
 
 /*
- * EPP has no public entry point yet (the host engine may use these).  Same
- * checks as the public wrappers; hint 0..255, else -EINVAL.
+ * Write the driver's originals (ops->saved) to opts.state_file, or remove
+ * the file when there are none.  0 when there is no state file or the
+ * driver keeps none; else the file's -errno (logged).
  */
-int vpwr_backend_get_epp(struct vpwr_backend *b, unsigned cpu);
-int vpwr_backend_set_epp(struct vpwr_backend *b, unsigned cpu, unsigned hint);
+int vpwr_backend_state_sync(struct vpwr_backend *b);
+
+/* The registered drivers. */
+extern const struct vpwr_backend_ops vpwr_backend_sim_ops;
+extern const struct vpwr_backend_ops vpwr_backend_acpi_cpufreq_ops;
+extern const struct vpwr_backend_ops vpwr_backend_intel_pstate_ops;
+extern const struct vpwr_backend_ops vpwr_backend_intel_cpufreq_ops;
+extern const struct vpwr_backend_ops vpwr_backend_cppc_cpufreq_ops;
+extern const struct vpwr_backend_ops vpwr_backend_amd_pstate_ops;
+extern const struct vpwr_backend_ops vpwr_backend_amd_pstate_epp_ops;
+
 
 #endif
