@@ -10,17 +10,22 @@
 #   gcc       build/       gcc -Werror, everything ON; ctest: all tests
 #   asan      build-asan/  clang ASan+UBSan; ctest -L unit
 #   valgrind  the unit suites of build/ under memcheck (CK_FORK=no)
+#   fuzz      build-fuzz/  clang libFuzzer + ASan/UBSan; every target of
+#             tests/fuzz/ for VPWR_FUZZ_SECONDS (default 15) on a scratch
+#             copy of its seed corpus, two at a time; one count per target
 # The last line is "N passed, N failed": one count per test per stage, a
 # failed step (package install, configure, build) counting as one failure.
 # Exit status 0 only if nothing failed.
 #
 # Suites with randomised loops read VPWR_FUZZ_ITERS: the gcc stage runs
 # their own default, the asan and valgrind stages fewer (they look for memory
-# errors, not for coverage) unless VPWR_FUZZ_ITERS is set.
+# errors, not for coverage) unless VPWR_FUZZ_ITERS is set.  Likewise the
+# host stress test reads VPWR_STRESS_FRAMES, fewer under valgrind.
 #
 # Environment: VPWR_JOBS (default: nproc) parallel build and test jobs;
 # VPWR_CLEAN=1 removes the build directories first; VPWR_BUILD_DIR and
-# VPWR_ASAN_BUILD_DIR (default build, build-asan) move them elsewhere.
+# VPWR_ASAN_BUILD_DIR, VPWR_FUZZ_BUILD_DIR (default build, build-asan,
+# build-fuzz) move them elsewhere.
 set -uo pipefail
 exec </dev/null  # CI runs it without stdin; nothing here may prompt
 
@@ -31,10 +36,13 @@ cd "$root" || exit 1
 jobs=${VPWR_JOBS:-$(nproc)}
 gcc_dir=$(realpath -m "${VPWR_BUILD_DIR:-$root/build}")
 asan_dir=$(realpath -m "${VPWR_ASAN_BUILD_DIR:-$root/build-asan}")
+fuzz_dir=$(realpath -m "${VPWR_FUZZ_BUILD_DIR:-$root/build-fuzz}")
 logs=$gcc_dir/run-all
 # Time limits, seconds.
 t_deps=1200 t_configure=300 t_build=600 t_ctest=600 t_valgrind=600
 t_valgrind_test=300  # one suite under memcheck; CK_DEFAULT_TIMEOUT does not apply
+t_fuzz_target=${VPWR_FUZZ_SECONDS:-15}  # libFuzzer -max_total_time per target
+fuzz_targets="fuzz_native fuzz_dpdk fuzz_dpdk_guest fuzz_json fuzz_framer"
 
 passed=0 failed=0 skipped=0
 failures=()
@@ -182,6 +190,7 @@ t0=$SECONDS
 if [ "$gcc_ok" = 1 ]; then
 	mkdir -p "$logs/valgrind"
 	vg_out=$(VPWR_FUZZ_ITERS=${VPWR_FUZZ_ITERS:-2000} \
+		VPWR_STRESS_FRAMES=${VPWR_STRESS_FRAMES:-5000} \
 		timeout -k 10 "$t_valgrind" "$(pybin)" - "$gcc_dir" "$logs/valgrind" \
 		"$jobs" "$t_valgrind_test" <<'PY'
 # Run every test labelled "unit" under valgrind, with the test's own
@@ -251,6 +260,70 @@ else
 	say "valgrind: not run, ${gcc_dir#"$root"/}/ did not configure"
 fi
 say "valgrind: $((SECONDS - t0))s"
+
+# ------------------------------------------------------------------ fuzz
+# fuzz_one TARGET: run one libFuzzer target for t_fuzz_target seconds on a
+# scratch copy of its seed corpus (new inputs land there, not in the
+# repository); crash/leak reproducers go to $logs/fuzz/.  Writes the exit
+# status to $logs/fuzz/TARGET.rc.
+fuzz_one() {
+	local t=$1 bin=$fuzz_dir/tests/fuzz/$1 work rc=0 max_len=8192
+	local out=$logs/fuzz/$t
+	[ "$t" = fuzz_framer ] && max_len=9000  # just past the framer's 8 KiB
+	rm -f "$out".rc "$out"-crash-* "$out"-leak-* "$out"-timeout-* "$out"-oom-*
+	if [ ! -x "$bin" ]; then
+		echo "not built: $bin" >"$out.log"
+		echo 127 >"$out.rc"
+		return
+	fi
+	work=$(mktemp -d "${TMPDIR:-/tmp}/vpwr-$t.XXXXXX")
+	cp -R "$root/tests/fuzz/corpus/$t/." "$work/" 2>/dev/null
+	(cd "$logs/fuzz" && ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
+		UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+		timeout -k 10 $((t_fuzz_target + 120)) "$bin" \
+		-max_total_time="$t_fuzz_target" -rss_limit_mb=2048 -timeout=10 \
+		-max_len="$max_len" -print_final_stats=1 \
+		-artifact_prefix="$out-" "$work") >"$out.log" 2>&1 || rc=$?
+	rm -rf "$work"
+	echo "$rc" >"$out.rc"
+}
+
+banner "fuzz: ${fuzz_dir#"$root"/}/ (clang libFuzzer, ASan+UBSan), ${t_fuzz_target}s per target"
+t0=$SECONDS
+if configure_build fuzz "$fuzz_dir" clang \
+	-DCMAKE_BUILD_TYPE=RelWithDebInfo -DVPWR_BUILD_FUZZERS=ON -DVPWR_SANITIZE= \
+	-DVPWR_BUILD_TESTS=OFF -DVPWR_BUILD_PYTHON=OFF -DVPWR_BUILD_EXAMPLES=OFF; then
+	mkdir -p "$logs/fuzz"
+	running=0
+	for t in $fuzz_targets; do
+		if [ "$running" -ge "$jobs" ]; then
+			wait -n
+			running=$((running - 1))
+		fi
+		fuzz_one "$t" &
+		running=$((running + 1))
+	done
+	wait
+	p=0 f=0
+	for t in $fuzz_targets; do
+		rc=$(cat "$logs/fuzz/$t.rc" 2>/dev/null || echo missing)
+		execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$logs/fuzz/$t.log" 2>/dev/null)
+		if [ "$rc" = 0 ]; then
+			p=$((p + 1))
+			say "fuzz: ok     $t (${execs:-?} executions)"
+		else
+			f=$((f + 1))
+			failures+=("fuzz: $t")
+			say "fuzz: FAILED $t (exit $rc, ${execs:-?} executions; ${logs#"$root"/}/fuzz/$t.log)"
+			ls "$logs/fuzz/$t"-* 2>/dev/null | sed 's/^/  reproducer: /'
+			grep -E 'ERROR: |runtime error|^fuzz: |SUMMARY' "$logs/fuzz/$t.log" | head -20
+		fi
+	done
+	passed=$((passed + p))
+	failed=$((failed + f))
+	say "fuzz: $p passed, $f failed"
+fi
+say "fuzz: $((SECONDS - t0))s"
 
 # --------------------------------------------------------------- summary
 banner "summary ($((SECONDS - t_all))s)"

@@ -61,6 +61,8 @@ VPWR_API const struct vpwr_codec *vpwr_codec_native(void);
  * By name: "dpdk" and "dpdk-guest".
  */
 VPWR_API const struct vpwr_codec *vpwr_codec_dpdk(void);
+/* A DPDK ACK/NACK does not say what it answers: the guest role decodes it
+ * with type 0, and the guest client matches it to its one open request. */
 VPWR_API const struct vpwr_codec *vpwr_codec_dpdk_guest(void);
 
 /*
@@ -98,6 +100,8 @@ VPWR_API int vpwr_codec_frame_len(const struct vpwr_codec *c, const void *buf,
  * -VPWR_E_PROTO (malformed), -VPWR_E_TOOBIG (length over the codec's
  * limit), -VPWR_E_VERSION, -EPROTONOSUPPORT (an unknown mandatory
  * attribute), -EBADMSG (unknown message type), -EINVAL (bad arguments);
+ * the dpdk codec also -EPERM (a guest naming physical CPUs) and
+ * -VPWR_E_VCPU_RANGE (a one-vCPU query DPDK's 8-slot lists cannot answer);
  * `err` (may be NULL) says where and why.  On failure m->type and m->seq
  * hold what could be read, so that the frame can be answered with a NACK
  * of its own type and seq (a NACK may carry any type number).
