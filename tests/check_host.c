@@ -276,6 +276,29 @@ START_TEST(turbo_is_switched_and_restored)
 }
 END_TEST
 
+START_TEST(dropping_a_frequency_wish_keeps_turbo_wish)
+{
+	uint32_t orig = freq_of(0);
+	struct vpwr_msg req, reply;
+
+	/* vm1's vCPU0 (pCPU0): turbo off by request, frequency by policy. */
+	ck_assert_int_eq(ask("vm1", VPWR_MSG_TURBO, 0, 0, 0, NULL), 0);
+	vpwr_msg_init(&req, VPWR_MSG_POLICY_SET, 1, VPWR_VCPU_NONE);
+	req.u.policy.kind = VPWR_POLICY_WORKLOAD;
+	req.u.policy.workload = VPWR_WORKLOAD_LOW;
+	vpwr_cpuset_set(&req.u.policy.vcpus, 0);
+	ck_assert_int_eq(vpwr_host_handle(h, "vm1", &req, &reply), 0);
+	ck_assert_uint_eq(freq_of(0), table_edge(0, 0));
+	/* The policy goes: the frequency comes back, turbo stays off. */
+	vpwr_msg_init(&req, VPWR_MSG_POLICY_REMOVE, 2, VPWR_VCPU_NONE);
+	ck_assert_int_eq(vpwr_host_handle(h, "vm1", &req, &reply), 0);
+	ck_assert_uint_eq(freq_of(0), orig);
+	ck_assert_int_eq(vpwr_backend_get_turbo(b, 0), 0);
+	ck_assert_int_eq(ask("vm1", VPWR_MSG_RELEASE, VPWR_VCPU_NONE, 0, 0, NULL), 0);
+	ck_assert_int_eq(vpwr_backend_get_turbo(b, 0), 1);
+}
+END_TEST
+
 START_TEST(epp_is_arbitrated_and_restored)
 {
 	int orig = vpwr_backend_get_epp(b, 1);
@@ -677,6 +700,7 @@ static Suite *host_suite(void)
 	tcase_add_test(tc, allow_shared_steers_floating_vcpus);
 	tcase_add_test(tc, set_freq_rounds_down_and_range_sets_limits);
 	tcase_add_test(tc, turbo_is_switched_and_restored);
+	tcase_add_test(tc, dropping_a_frequency_wish_keeps_turbo_wish);
 	tcase_add_test(tc, epp_is_arbitrated_and_restored);
 	tcase_add_test(tc, operator_bounds_clamp_guests);
 	tcase_add_test(tc, applies_only_on_change);

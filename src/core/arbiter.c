@@ -301,6 +301,19 @@ int host_rearbitrate(struct vpwr_host *h, unsigned pcpu)
 		return 0;
 	}
 	clamp_to_bounds(pc, &w);
+	/* A setting applied earlier that nobody wants any more goes back to
+	 * the original: restore the CPU, then apply what is still wanted. */
+	if ((!w.hi && pc->max_khz) || (w.turbo < 0 && pc->turbo >= 0) ||
+	    (w.epp < 0 && pc->epp >= 0)) {
+		int r = vpwr_backend_restore(h->backend, pcpu);
+
+		if (r < 0)
+			log_err(&h->log, "pCPU %u: restoring: %s", pcpu,
+				vpwr_strerror(r));
+		pc->min_khz = pc->max_khz = 0;
+		pc->turbo = pc->epp = -1;
+		pc->managed = false;
+	}
 	if ((!w.hi || (w.lo == pc->min_khz && w.hi == pc->max_khz)) &&
 	    (w.turbo < 0 || w.turbo == pc->turbo) &&
 	    (w.epp < 0 || w.epp == pc->epp)) {
