@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "libvpwr/libvpwr.h"
@@ -684,6 +685,29 @@ START_TEST(guest_times_out_without_host)
 }
 END_TEST
 
+/* A peer that is not a vpwr host: the guest gives up within its timeout
+ * and stays failed, instead of spinning on bytes it cannot frame. */
+START_TEST(guest_gives_up_on_unframeable_host)
+{
+	int sv[2];
+	struct vpwr_channel *ch;
+	struct vpwr_guest *g;
+	uint64_t t0;
+	VPWR_OPTS(vpwr_guest_opts, go, .timeout_ms = 300);
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	ck_assert_int_eq(vpwr_channel_open_fd(sv[0], NULL, &ch), 0);
+	ck_assert_int_eq(vpwr_guest_open_channel(ch, &go, &g), 0);
+	ck_assert_int_eq(write(sv[1], "VPWRGARBAGE!GARBAGE!", 20), 20);
+	t0 = (uint64_t)time(NULL);
+	ck_assert_int_eq(vpwr_guest_hello(g, NULL), -VPWR_E_PROTO);
+	ck_assert_int_eq(vpwr_guest_scale(g, 0, VPWR_SCALE_MAX), -VPWR_E_PROTO);
+	ck_assert_uint_le((uint64_t)time(NULL) - t0, 2);
+	vpwr_guest_free(g);
+	close(sv[1]);
+}
+END_TEST
+
 static Suite *host_suite(void)
 {
 	Suite *s = suite_create("host");
@@ -719,6 +743,7 @@ static Suite *host_suite(void)
 	tcase_add_test(tc, peer_that_never_reads_is_reset);
 	tcase_add_test(tc, guest_client_end_to_end);
 	tcase_add_test(tc, guest_times_out_without_host);
+	tcase_add_test(tc, guest_gives_up_on_unframeable_host);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 	return s;

@@ -312,7 +312,8 @@ int host_rearbitrate(struct vpwr_host *h, unsigned pcpu)
 				vpwr_strerror(r));
 		pc->min_khz = pc->max_khz = 0;
 		pc->turbo = pc->epp = -1;
-		pc->managed = false;
+		/* Still ours to restore at the end if that failed. */
+		pc->managed = r < 0;
 	}
 	if ((!w.hi || (w.lo == pc->min_khz && w.hi == pc->max_khz)) &&
 	    (w.turbo < 0 || w.turbo == pc->turbo) &&
@@ -325,6 +326,12 @@ int host_rearbitrate(struct vpwr_host *h, unsigned pcpu)
 	if (rc < 0) {
 		log_warn(&h->log, "pCPU %u: backend refused [%u, %u] kHz: %s",
 			 pcpu, w.lo, w.hi, vpwr_strerror(rc));
+		/* Part of it may have reached the hardware: forget what we
+		 * think is applied, so that the next decision writes again,
+		 * and keep the CPU on the list of those to restore. */
+		pc->min_khz = pc->max_khz = 0;
+		pc->turbo = pc->epp = -1;
+		pc->managed = true;
 		return rc;
 	}
 	pc->winner = w.winner;

@@ -24,6 +24,9 @@ struct vpwr_guest {
 	struct vpwr_channel *ch;
 	const struct vpwr_codec *codec;
 	uint32_t next_seq;
+	/* The byte stream is out of step (unframeable input from the host,
+	 * or a request only partly sent): every later call fails at once. */
+	int broken;
 	char reason[VPWR_REASON_MAX];
 	struct vpwr_framer rx;
 };
@@ -193,6 +196,7 @@ static int recv_msg(struct vpwr_guest *g, struct vpwr_msg *m,
 		if (len < 0) {
 			log_err(&g->log, "host stream cannot be framed: %s",
 				err.text);
+			g->broken = len;
 			return len;
 		}
 		n = vpwr_channel_read(g->ch, vpwr_framer_tail(&g->rx),
@@ -222,6 +226,8 @@ VPWR_API int vpwr_guest_request(struct vpwr_guest *g,
 
 	if (!g || !request || !reply)
 		return -EINVAL;
+	if (g->broken)
+		return g->broken;
 	req = *request;
 	req.seq = g->next_seq++;
 	req.flags = 0;
@@ -236,8 +242,16 @@ VPWR_API int vpwr_guest_request(struct vpwr_guest *g,
 	if (g->opts.timeout_ms > 0)
 		deadline = vpwr_now_ns() + (uint64_t)g->opts.timeout_ms * 1000000u;
 	rc = send_all(g, buf, (size_t)n, deadline);
+	if (rc < 0 && rc != -VPWR_E_CLOSED)
+		g->broken = -VPWR_E_PROTO; /* maybe half a frame is out */
 	while (rc == 0) {
+		if (deadline && remaining_ms(deadline) == 0) {
+			rc = -ETIMEDOUT;
+			break;
+		}
 		rc = recv_msg(g, reply, deadline);
+		if (g->broken)
+			break;
 		if (rc == -VPWR_E_PROTO || rc == -EBADMSG ||
 		    rc == -EPROTONOSUPPORT || rc == -VPWR_E_VERSION)
 			rc = 0; /* one bad frame: keep waiting for ours */

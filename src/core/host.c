@@ -8,6 +8,7 @@
  * bounded per-channel buffer; a peer that lets it fill up, or whose stream
  * cannot be framed, is reset.  Nothing one channel does can block another.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
@@ -196,7 +197,10 @@ VPWR_API int vpwr_host_add_channel(struct vpwr_host *h, const char *domain,
 		return rc;
 	}
 	s->ch = ch;
-	s->id = h->next_channel_id++;
+	s->id = h->next_channel_id;
+	/* Ids stay positive (a negative return means an error). */
+	h->next_channel_id = h->next_channel_id == INT_MAX ? 1
+							   : h->next_channel_id + 1;
 	vpwr_framer_init(&s->rx, NULL);
 	s->next = h->sources;
 	h->sources = s;

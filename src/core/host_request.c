@@ -361,14 +361,18 @@ static void policy_wishes(struct vpwr_host *h, struct host_domain *d)
 	struct vpwr_cpuset set;
 
 	for (unsigned v = 0; v < d->nr_vcpus; v++) {
-		int n;
+		int n, pcpu;
 
 		d->pol[v] = VCPU_REQUEST_NONE;
 		if (!(d->policy_mask & (1u << VPWR_POLICY_WORKLOAD)) ||
 		    !policy_covers(wl, v) ||
 		    vpwr_resolver_lookup(h->resolver, d->name, v, &set) < 0)
 			continue;
-		n = freq_table(h, (unsigned)vpwr_cpuset_next(&set, 0), tbl);
+		/* Pinning may have changed since the policy was checked. */
+		pcpu = vpwr_cpuset_next(&set, 0);
+		if (pcpu < 0 || (unsigned)pcpu >= h->nr_pcpus)
+			continue;
+		n = freq_table(h, (unsigned)pcpu, tbl);
 		if (n > 0)
 			d->pol[v].lo_khz = d->pol[v].hi_khz =
 				workload_target(tbl, n, wl->workload);
