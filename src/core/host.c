@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "host_internal.h"
@@ -30,11 +31,14 @@ struct host_source {
 	uint8_t *tx;
 	size_t tx_len;
 	bool want_out;
+	bool paused;               /* listener out of epoll until retry */
 	struct host_source *next;
 };
 
 /* Reads per channel per dispatch: enough to drain, bounded for fairness. */
 #define HOST_READS_PER_EVENT 8
+/* How long a listener rests after accept failed (no fds, no memory). */
+#define HOST_ACCEPT_RETRY_MS 500
 
 static int watch(struct vpwr_host *h, int op, int fd, uint32_t events,
 		 void *ptr)
@@ -56,7 +60,7 @@ VPWR_API int vpwr_host_new(const struct vpwr_host_opts *opts,
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return -ENOMEM;
-	h->epfd = h->stopfd = -1;
+	h->epfd = h->stopfd = h->retryfd = -1;
 	rc = VPWR_OPTS_LOAD(&h->opts, opts);
 	if (rc < 0 || !h->opts.backend || !h->opts.resolver ||
 	    h->opts.mode > VPWR_ARB_EXCLUSIVE) {
@@ -79,13 +83,16 @@ VPWR_API int vpwr_host_new(const struct vpwr_host_opts *opts,
 	h->pcpu = calloc(h->nr_pcpus, sizeof(*h->pcpu));
 	h->epfd = epoll_create1(EPOLL_CLOEXEC);
 	h->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (!h->pcpu || h->epfd < 0 || h->stopfd < 0) {
+	h->retryfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (!h->pcpu || h->epfd < 0 || h->stopfd < 0 || h->retryfd < 0) {
 		rc = h->pcpu ? -errno : -ENOMEM;
 		goto fail;
 	}
 	for (unsigned p = 0; p < h->nr_pcpus; p++)
 		h->pcpu[p].turbo = h->pcpu[p].epp = -1;
 	rc = watch(h, EPOLL_CTL_ADD, h->stopfd, EPOLLIN, NULL);
+	if (rc == 0) /* the host itself tags the retry timer */
+		rc = watch(h, EPOLL_CTL_ADD, h->retryfd, EPOLLIN, h);
 	if (rc < 0)
 		goto fail;
 	*out = h;
@@ -122,7 +129,11 @@ static void source_close(struct vpwr_host *h, struct host_source *s, int why)
 		if (--s->dom->nr_channels == 0)
 			host_domain_release(h, s->dom);
 	} else {
-		epoll_ctl(h->epfd, EPOLL_CTL_DEL, vpwr_listener_fd(s->l), NULL);
+		if (!s->paused)
+			epoll_ctl(h->epfd, EPOLL_CTL_DEL, vpwr_listener_fd(s->l),
+				  NULL);
+		else
+			h->nr_paused--;
 		vpwr_listener_free(s->l);
 		s->dom->nr_listeners--;
 	}
@@ -148,6 +159,8 @@ VPWR_API void vpwr_host_free(struct vpwr_host *h)
 		close(h->epfd);
 	if (h->stopfd >= 0)
 		close(h->stopfd);
+	if (h->retryfd >= 0)
+		close(h->retryfd);
 	free(h->pcpu);
 	free(h);
 }
@@ -398,6 +411,44 @@ static int channel_input(struct vpwr_host *h, struct host_source *s)
 	return 0;
 }
 
+/*
+ * accept() failing for want of fds or memory leaves the connection queued
+ * and the listener readable: watching it would spin.  Take it out of the
+ * epoll set and try again a little later.
+ */
+static void pause_listener(struct vpwr_host *h, struct host_source *s, int rc)
+{
+	struct itimerspec its = {
+		.it_value = { HOST_ACCEPT_RETRY_MS / 1000,
+			      (HOST_ACCEPT_RETRY_MS % 1000) * 1000000L },
+	};
+
+	log_warn(&h->log, "domain %s: accept: %s; pausing for %d ms",
+		 s->dom->name, vpwr_strerror(rc), HOST_ACCEPT_RETRY_MS);
+	epoll_ctl(h->epfd, EPOLL_CTL_DEL, vpwr_listener_fd(s->l), NULL);
+	s->paused = true;
+	if (h->nr_paused++ == 0)
+		timerfd_settime(h->retryfd, 0, &its, NULL);
+}
+
+static void resume_listeners(struct vpwr_host *h)
+{
+	uint64_t ticks;
+
+	if (read(h->retryfd, &ticks, sizeof(ticks)) < 0) {
+		/* Spurious: the timer had not expired. */
+	}
+	for (struct host_source *s = h->sources; s && h->nr_paused; s = s->next) {
+		if (s->kind != SRC_LISTENER || !s->paused)
+			continue;
+		if (watch(h, EPOLL_CTL_ADD, vpwr_listener_fd(s->l), EPOLLIN,
+			  s) == 0) {
+			s->paused = false;
+			h->nr_paused--;
+		}
+	}
+}
+
 static void listener_input(struct vpwr_host *h, struct host_source *s)
 {
 	for (int i = 0; i < HOST_READS_PER_EVENT; i++) {
@@ -407,8 +458,7 @@ static void listener_input(struct vpwr_host *h, struct host_source *s)
 		if (rc == -EAGAIN)
 			return;
 		if (rc < 0) {
-			log_warn(&h->log, "domain %s: accept: %s",
-				 s->dom->name, vpwr_strerror(rc));
+			pause_listener(h, s, rc);
 			return;
 		}
 		vpwr_host_add_channel(h, s->dom->name, ch);
@@ -424,6 +474,10 @@ static void handle_event(struct vpwr_host *h, struct epoll_event *ev)
 		uint64_t v;
 		if (read(h->stopfd, &v, sizeof(v)) == sizeof(v))
 			h->stop_requested = true;
+		return;
+	}
+	if ((void *)s == (void *)h) {
+		resume_listeners(h);
 		return;
 	}
 	if (s->kind == SRC_LISTENER) {
@@ -454,7 +508,7 @@ VPWR_API int vpwr_host_dispatch(struct vpwr_host *h, int timeout_ms)
 	for (int i = 0; i < n; i++) {
 		/* A source closed earlier in this batch is skipped. */
 		struct host_source *s = evs[i].data.ptr;
-		bool live = !s;
+		bool live = !s || (void *)s == (void *)h;
 
 		for (struct host_source *t = h->sources; t && !live; t = t->next)
 			live = t == s;
