@@ -41,22 +41,18 @@ static void count_events(const struct vpwr_host_event *ev, void *ud)
 		cpu_events++;
 }
 
+static struct vpwr_test_host th;
+
 static void start(unsigned mode, unsigned allow_shared)
 {
-	char uri[4200];
-	VPWR_OPTS(vpwr_sim_opts, sim, .nr_cpus = 8);
-	VPWR_OPTS(vpwr_backend_opts, bo, .sim = &sim);
 	VPWR_OPTS(vpwr_host_opts, ho, .mode = mode,
 		  .allow_shared = allow_shared, .event_fn = count_events);
 
-	dir = vpwr_test_tmpdir();
-	vpwr_test_write_file(dir, "pins.json", pins);
-	snprintf(uri, sizeof(uri), "static:%s/pins.json", dir);
-	ck_assert_int_eq(vpwr_backend_open("sim", &bo, &b), 0);
-	ck_assert_int_eq(vpwr_resolver_open(uri, NULL, &r), 0);
-	ho.backend = b;
-	ho.resolver = r;
-	ck_assert_int_eq(vpwr_host_new(&ho, &h), 0);
+	vpwr_test_host_open(&th, pins, 8, &ho);
+	dir = th.dir;
+	b = th.b;
+	r = th.r;
+	h = th.h;
 	cpu_events = 0;
 }
 
@@ -64,11 +60,8 @@ static void setup(void) { start(VPWR_ARB_PERFORMANCE, 0); }
 
 static void teardown(void)
 {
-	vpwr_host_free(h);
-	vpwr_resolver_free(r);
-	vpwr_backend_free(b);
-	vpwr_test_rmtree(dir);
-	free(dir);
+	th.h = h; /* a test may have freed it already */
+	vpwr_test_host_close(&th);
 	h = NULL;
 }
 

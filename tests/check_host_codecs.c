@@ -31,23 +31,19 @@ static void *serve(void *arg)
 	return NULL;
 }
 
+static struct vpwr_test_host th;
+
 static void setup(void)
 {
 	char uri[4200];
 	uint32_t t[64];
 	int n;
-	VPWR_OPTS(vpwr_sim_opts, sim, .nr_cpus = 4);
-	VPWR_OPTS(vpwr_backend_opts, bo, .sim = &sim);
-	VPWR_OPTS(vpwr_host_opts, ho);
 
-	dir = vpwr_test_tmpdir();
-	vpwr_test_write_file(dir, "pins.json", pins);
-	snprintf(uri, sizeof(uri), "static:%s/pins.json", dir);
-	ck_assert_int_eq(vpwr_backend_open("sim", &bo, &b), 0);
-	ck_assert_int_eq(vpwr_resolver_open(uri, NULL, &r), 0);
-	ho.backend = b;
-	ho.resolver = r;
-	ck_assert_int_eq(vpwr_host_new(&ho, &h), 0);
+	vpwr_test_host_open(&th, pins, 4, NULL);
+	dir = th.dir;
+	b = th.b;
+	r = th.r;
+	h = th.h;
 	snprintf(uri, sizeof(uri), "unix-listen:%s/vm1.sock", dir);
 	ck_assert_int_eq(vpwr_host_listen(h, "vm1", uri), 0);
 	n = vpwr_backend_get_freqs(b, 0, t, 64);
@@ -62,11 +58,7 @@ static void teardown(void)
 {
 	vpwr_host_stop(h);
 	pthread_join(thread, NULL);
-	vpwr_host_free(h);
-	vpwr_resolver_free(r);
-	vpwr_backend_free(b);
-	vpwr_test_rmtree(dir);
-	free(dir);
+	vpwr_test_host_close(&th);
 }
 
 static struct vpwr_guest *open_guest(const char *codec)

@@ -28,23 +28,18 @@ static struct vpwr_resolver *r;
 static struct vpwr_host *h;
 static uint32_t lo_khz, hi_khz, mid_khz, orig_khz;
 
+static struct vpwr_test_host th;
+
 static void setup(void)
 {
-	char uri[4200];
 	uint32_t t[64];
 	int n;
-	VPWR_OPTS(vpwr_sim_opts, sim, .nr_cpus = 6);
-	VPWR_OPTS(vpwr_backend_opts, bo, .sim = &sim);
-	VPWR_OPTS(vpwr_host_opts, ho);
 
-	dir = vpwr_test_tmpdir();
-	vpwr_test_write_file(dir, "pins.json", pins);
-	snprintf(uri, sizeof(uri), "static:%s/pins.json", dir);
-	ck_assert_int_eq(vpwr_backend_open("sim", &bo, &b), 0);
-	ck_assert_int_eq(vpwr_resolver_open(uri, NULL, &r), 0);
-	ho.backend = b;
-	ho.resolver = r;
-	ck_assert_int_eq(vpwr_host_new(&ho, &h), 0);
+	vpwr_test_host_open(&th, pins, 6, NULL);
+	dir = th.dir;
+	b = th.b;
+	r = th.r;
+	h = th.h;
 	n = vpwr_backend_get_freqs(b, 0, t, 64);
 	ck_assert_int_gt(n, 2);
 	lo_khz = t[0];
@@ -55,11 +50,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	vpwr_host_free(h);
-	vpwr_resolver_free(r);
-	vpwr_backend_free(b);
-	vpwr_test_rmtree(dir);
-	free(dir);
+	vpwr_test_host_close(&th);
 }
 
 static uint32_t freq_of(unsigned cpu)

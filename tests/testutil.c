@@ -67,3 +67,33 @@ void vpwr_test_write_file(const char *dir, const char *name, const char *text)
 	fputs(text, f);
 	fclose(f);
 }
+
+void vpwr_test_host_open(struct vpwr_test_host *t, const char *pins,
+			 unsigned nr_cpus, const struct vpwr_host_opts *ho)
+{
+	char uri[4200];
+	VPWR_OPTS(vpwr_sim_opts, sim, .nr_cpus = nr_cpus);
+	VPWR_OPTS(vpwr_backend_opts, bo, .sim = &sim);
+	struct vpwr_host_opts o = { .sz = sizeof(o) };
+
+	if (ho)
+		o = *ho;
+	t->dir = vpwr_test_tmpdir();
+	vpwr_test_write_file(t->dir, "pins.json", pins);
+	snprintf(uri, sizeof(uri), "static:%s/pins.json", t->dir);
+	ck_assert_int_eq(vpwr_backend_open("sim", &bo, &t->b), 0);
+	ck_assert_int_eq(vpwr_resolver_open(uri, NULL, &t->r), 0);
+	o.backend = t->b;
+	o.resolver = t->r;
+	ck_assert_int_eq(vpwr_host_new(&o, &t->h), 0);
+}
+
+void vpwr_test_host_close(struct vpwr_test_host *t)
+{
+	vpwr_host_free(t->h);
+	vpwr_resolver_free(t->r);
+	vpwr_backend_free(t->b);
+	vpwr_test_rmtree(t->dir);
+	free(t->dir);
+	memset(t, 0, sizeof(*t));
+}

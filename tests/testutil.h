@@ -15,4 +15,25 @@ void vpwr_test_rmtree(const char *path);
 /* Write `text` to dir/name, creating parent directories. */
 void vpwr_test_write_file(const char *dir, const char *name, const char *text);
 
+#include "libvpwr/libvpwr.h"
+
+/* A host on the simulator and a static resolver, as most host suites use. */
+struct vpwr_test_host {
+	char *dir;                 /* temp dir holding pins.json */
+	struct vpwr_backend *b;
+	struct vpwr_resolver *r;
+	struct vpwr_host *h;
+};
+
+/*
+ * Write `pins` to a fresh temp dir, open a sim backend of `nr_cpus` CPUs,
+ * a static resolver on it, and a host with `ho` (NULL: defaults; its
+ * backend and resolver are filled in).  Aborts the test on failure.
+ */
+void vpwr_test_host_open(struct vpwr_test_host *t, const char *pins,
+			 unsigned nr_cpus, const struct vpwr_host_opts *ho);
+
+/* Free the host (if still there), resolver, backend and temp dir. */
+void vpwr_test_host_close(struct vpwr_test_host *t);
+
 #endif
