@@ -125,6 +125,14 @@ struct cell {
 
 static struct cell cells[NR_PLACEMENTS][NR_ROWS][NR_WORKLOADS][2];
 
+/* Requests a server answers in one cell, warm-up included. */
+static unsigned long served(int mode)
+{
+	if (mode == MODE_CLOSED)
+		return n_warm + n_closed;
+	return (n_warm < n_pipe ? n_warm : n_pipe) + n_pipe;
+}
+
 static int raw_cell(const struct placement *pl, struct raw_family *f, int wl,
 		    int mode, struct result *r)
 {
@@ -150,6 +158,7 @@ static int raw_cell(const struct placement *pl, struct raw_family *f, int wl,
 		close(fds[0]);
 	pthread_join(s.thread, NULL);
 	close(fds[1]);
+	r->srv_cpu = (double)s.cpu_ns / (double)served(mode);
 	return rc ? rc : s.rc;
 }
 
@@ -186,6 +195,7 @@ static int lib_cell(const struct placement *pl, struct path *p, int wl,
 	vpwr_host_stop(s.h);
 	pthread_join(s.thread, NULL);
 	vpwr_host_free(s.h);
+	r->srv_cpu = (double)s.cpu_ns / (double)served(mode);
 	return rc ? rc : s.rc;
 }
 
@@ -368,47 +378,38 @@ static void print_table(size_t pi, int mode)
 	       mode == MODE_CLOSED ? "closed loop (one request at a time)"
 				   : "pipelined on one channel");
 	if (mode == MODE_CLOSED)
-		printf("%-27s %-11s %7s %8s %8s %8s %9s %7s\n", "path",
-		       "request", "bytes", "p50 ns", "p99 ns", "mean ns",
-		       "req/s", "p50/raw");
+		printf("%-26s %-11s %8s %8s %8s %9s %7s %8s %8s\n", "path",
+		       "request", "p50 ns", "p99 ns", "mean ns", "req/s",
+		       "p50/raw", "cli CPU", "srv CPU");
 	else
-		printf("%-27s %-11s %7s %6s %10s %7s\n", "path", "request",
-		       "bytes", "window", "req/s", "vs raw");
+		printf("%-26s %-11s %9s %7s %8s %8s\n", "path", "request",
+		       "req/s", "vs raw", "cli CPU", "srv CPU");
 	for (size_t row = 0; row < NR_ROWS; row++) {
 		const char *why = "";
 
 		if (row_skipped(row, &why)) {
 			if (row < NR_FAMILIES || !only ||
 			    strstr(paths[row - NR_FAMILIES].name, only))
-				printf("%-27s skipped: %s\n", row_name(row), why);
+				printf("%-26s skipped: %s\n", row_name(row), why);
 			continue;
 		}
 		for (int wl = 0; wl < NR_WORKLOADS; wl++) {
 			const struct cell *c = &cells[pi][row][wl][mode];
 			const struct cell *raw = &cells[pi][raw_row(row)][wl][mode];
-			char bytes[16];
 
-			snprintf(bytes, sizeof(bytes), "%zu/%zu",
-				 workloads[wl].req_len, workloads[wl].rep_len);
-			printf("%-27s %-11s %7s", row_name(row),
-			       workloads[wl].name, bytes);
+			printf("%-26s %-11s", row_name(row), workloads[wl].name);
 			if (!c->done) {
 				printf(" failed\n");
 				continue;
 			}
-			if (mode == MODE_CLOSED) {
-				printf(" %8.0f %8.0f %8.0f %9.0f", MED(c, p50),
-				       MED(c, p99), MED(c, mean), MED(c, rate));
-				if (raw->done)
-					printf(" %7.2f",
-					       MED(c, p50) / MED(raw, p50));
-			} else {
-				printf(" %6lu %10.0f", window, MED(c, rate));
-				if (raw->done)
-					printf(" %7.2f",
-					       MED(c, rate) / MED(raw, rate));
-			}
-			printf("\n");
+			if (mode == MODE_CLOSED)
+				printf(" %8.0f %8.0f %8.0f %9.0f %7.2f", MED(c, p50),
+				       MED(c, p99), MED(c, mean), MED(c, rate),
+				       raw->done ? MED(c, p50) / MED(raw, p50) : 0);
+			else
+				printf(" %9.0f %7.2f", MED(c, rate),
+				       raw->done ? MED(c, rate) / MED(raw, rate) : 0);
+			printf(" %8.0f %8.0f\n", MED(c, cli_cpu), MED(c, srv_cpu));
 		}
 	}
 }
@@ -441,7 +442,9 @@ static void json_cell(const struct placement *pl, size_t row, int wl,
 		       MED(c, p50), MED(c, p99), MED(c, mean));
 	else
 		printf(",\"window\":%lu", window);
-	printf(",\"req_per_s\":%.0f", MED(c, rate));
+	printf(",\"req_per_s\":%.0f,\"client_cpu_ns\":%.0f,"
+	       "\"server_cpu_ns\":%.0f", MED(c, rate), MED(c, cli_cpu),
+	       MED(c, srv_cpu));
 	if (raw->done && mode == MODE_CLOSED)
 		printf(",\"p50_vs_raw\":%.3f", MED(c, p50) / MED(raw, p50));
 	else if (raw->done)
@@ -623,6 +626,12 @@ int main(int argc, char **argv)
 	printf("closed loop: %lu requests per cell after %lu warm-up; "
 	       "pipelined: %lu requests, at most %lu outstanding\n",
 	       n_closed, n_warm, n_pipe, window);
+	for (int wl = 0; wl < NR_WORKLOADS; wl++)
+		printf("%s%s: %zu-byte request, %zu-byte reply", wl ? "; " : "frames: ",
+		       workloads[wl].name, workloads[wl].req_len,
+		       workloads[wl].rep_len);
+	printf("\ncli CPU, srv CPU: CPU time of the client and server threads, "
+	       "ns per request\n");
 	print_load("before");
 	fflush(stdout);
 	for (int r = 0; r < rounds; r++)

@@ -42,6 +42,9 @@ extern struct workload workloads[NR_WORKLOADS];
 struct result {
 	double p50, p99, mean;    /* ns; closed loop only */
 	double rate;              /* requests/s */
+	double cli_cpu, srv_cpu;  /* CPU time of client/server thread, ns per
+				     request: what the wall clock cannot
+				     tell apart from waiting for a CPU */
 };
 
 /* Request number i of workload wl (scale: max, min, max, ...). */
@@ -55,12 +58,23 @@ int lib_closed(struct vpwr_guest *g, int wl, struct result *r);
 int pipe_run(struct vpwr_channel *ch, int wl, int check_seq,
 	     struct result *r);
 
-static inline uint64_t now_ns(void)
+static inline uint64_t clock_ns(clockid_t clock)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(clock, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static inline uint64_t now_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
+}
+
+/* CPU time the calling thread has used. */
+static inline uint64_t thread_cpu_ns(void)
+{
+	return clock_ns(CLOCK_THREAD_CPUTIME_ID);
 }
 
 /* ------------------------------------------- bench_transport_paths.c */
@@ -82,6 +96,7 @@ struct server {
 	int fd;                   /* raw: answer requests on this socket */
 	const struct workload *wl;
 	int rc;
+	uint64_t cpu_ns;          /* CPU time the thread used */
 };
 
 void server_start(struct server *s, int cpu);

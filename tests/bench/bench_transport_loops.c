@@ -46,7 +46,7 @@ static int cmp_u64(const void *a, const void *b)
 }
 
 static void summarise(uint64_t *lat, unsigned long n, uint64_t elapsed,
-		      struct result *r)
+		      uint64_t cpu, struct result *r)
 {
 	double sum = 0;
 
@@ -57,20 +57,23 @@ static void summarise(uint64_t *lat, unsigned long n, uint64_t elapsed,
 	r->p99 = (double)lat[(n * 99 + 99) / 100 - 1]; /* nearest rank */
 	r->mean = sum / (double)n;
 	r->rate = (double)n * 1e9 / (double)elapsed;
+	r->cli_cpu = (double)cpu / (double)n;
 }
 
 /* Raw closed loop on a blocking fd: write a request, read its reply. */
 int raw_closed(int fd, const struct workload *wl, struct result *r)
 {
-	uint64_t *lat = malloc(n_closed * sizeof(*lat)), t0 = 0, prev = 0;
+	uint64_t *lat = malloc(n_closed * sizeof(*lat)), t0 = 0, prev = 0, c0 = 0;
 	uint8_t buf[256];
 	int rc = 0;
 
 	if (!lat)
 		return -ENOMEM;
 	for (unsigned long i = 0; i < n_warm + n_closed && !rc; i++) {
-		if (i == n_warm)
+		if (i == n_warm) {
+			c0 = thread_cpu_ns();
 			t0 = prev = now_ns();
+		}
 		rc = write_all(fd, wl->req[i % 2], wl->req_len);
 		if (!rc)
 			rc = read_all(fd, buf, wl->rep_len);
@@ -82,7 +85,7 @@ int raw_closed(int fd, const struct workload *wl, struct result *r)
 		}
 	}
 	if (!rc)
-		summarise(lat, n_closed, prev - t0, r);
+		summarise(lat, n_closed, prev - t0, thread_cpu_ns() - c0, r);
 	free(lat);
 	return rc;
 }
@@ -99,14 +102,16 @@ static int guest_call(struct vpwr_guest *g, int wl, unsigned long i)
 
 int lib_closed(struct vpwr_guest *g, int wl, struct result *r)
 {
-	uint64_t *lat = malloc(n_closed * sizeof(*lat)), t0 = 0, prev = 0;
+	uint64_t *lat = malloc(n_closed * sizeof(*lat)), t0 = 0, prev = 0, c0 = 0;
 	int rc = 0;
 
 	if (!lat)
 		return -ENOMEM;
 	for (unsigned long i = 0; i < n_warm + n_closed && !rc; i++) {
-		if (i == n_warm)
+		if (i == n_warm) {
+			c0 = thread_cpu_ns();
 			t0 = prev = now_ns();
+		}
 		rc = guest_call(g, wl, i);
 		if (i >= n_warm) {
 			uint64_t t = now_ns();
@@ -119,7 +124,7 @@ int lib_closed(struct vpwr_guest *g, int wl, struct result *r)
 		fprintf(stderr, "bench_transport: request failed: %s (%s)\n",
 			vpwr_strerror(rc), vpwr_guest_last_reason(g));
 	else
-		summarise(lat, n_closed, prev - t0, r);
+		summarise(lat, n_closed, prev - t0, thread_cpu_ns() - c0, r);
 	free(lat);
 	return rc;
 }
@@ -131,14 +136,15 @@ int lib_closed(struct vpwr_guest *g, int wl, struct result *r)
  * (the raw server answers every request with the same frame).
  */
 static int pipeline(struct vpwr_channel *ch, int wl, unsigned long n,
-		    uint32_t first_seq, int check_seq, uint64_t *elapsed)
+		    uint32_t first_seq, int check_seq, uint64_t *elapsed,
+		    uint64_t *cpu)
 {
 	const struct vpwr_codec *c = vpwr_codec_native();
 	size_t len = workloads[wl].req_len, sent = 0, total = n * len;
 	size_t rxlen = 0;
 	uint8_t *tx = malloc(total), *rx = malloc(RX_CAP);
 	unsigned long got = 0;
-	uint64_t t0;
+	uint64_t t0, c0;
 	int rc = 0;
 
 	if (!tx || !rx) {
@@ -156,6 +162,7 @@ static int pipeline(struct vpwr_channel *ch, int wl, unsigned long n,
 	if (rc < 0)
 		goto out;
 	rc = 0;
+	c0 = thread_cpu_ns();
 	t0 = now_ns();
 	while (got < n && !rc) {
 		size_t limit = window ? (got + window) * len : total;
@@ -218,6 +225,7 @@ static int pipeline(struct vpwr_channel *ch, int wl, unsigned long n,
 		}
 	}
 	*elapsed = now_ns() - t0;
+	*cpu = thread_cpu_ns() - c0;
 	if (rc)
 		fprintf(stderr, "bench_transport: pipelined %s: %s after %lu "
 			"of %lu replies\n", workloads[wl].name,
@@ -231,14 +239,16 @@ out:
 int pipe_run(struct vpwr_channel *ch, int wl, int check_seq,
 	     struct result *r)
 {
-	uint64_t t;
+	uint64_t t, cpu;
 	unsigned long warm = n_warm < n_pipe ? n_warm : n_pipe;
-	int rc = warm ? pipeline(ch, wl, warm, 1, check_seq, &t) : 0;
+	int rc = warm ? pipeline(ch, wl, warm, 1, check_seq, &t, &cpu) : 0;
 
 	if (!rc)
 		rc = pipeline(ch, wl, n_pipe, 1 + (uint32_t)warm, check_seq,
-			      &t);
-	if (!rc)
+			      &t, &cpu);
+	if (!rc) {
 		r->rate = (double)n_pipe * 1e9 / (double)t;
+		r->cli_cpu = (double)cpu / (double)n_pipe;
+	}
 	return rc;
 }

@@ -104,6 +104,7 @@ int read_all(int fd, void *buf, size_t len)
 static void *raw_server(void *arg)
 {
 	struct server *s = arg;
+	uint64_t c0 = thread_cpu_ns();
 	size_t rq = s->wl->req_len, rp = s->wl->rep_len, have = 0;
 	size_t batch = 4096;
 	uint8_t *in = malloc(64 * 1024), *out = malloc(batch * rp);
@@ -138,6 +139,7 @@ static void *raw_server(void *arg)
 out:
 	free(in);
 	free(out);
+	s->cpu_ns = thread_cpu_ns() - c0;
 	return NULL;
 }
 
@@ -145,7 +147,10 @@ static void *host_server(void *arg)
 {
 	struct server *s = arg;
 
+	uint64_t c0 = thread_cpu_ns();
+
 	s->rc = vpwr_host_run(s->h);
+	s->cpu_ns = thread_cpu_ns() - c0;
 	return NULL;
 }
 
