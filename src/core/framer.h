@@ -27,6 +27,7 @@
 
 struct vpwr_framer {
 	const struct vpwr_codec *codec; /* NULL until detected */
+	size_t start;                   /* where the bytes held begin */
 	size_t len;                     /* bytes held */
 	uint8_t buf[VPWR_FRAMER_CAP];
 };
