@@ -23,13 +23,17 @@ static const char *pins =
 
 static struct vpwr_test_host th;
 static int ups, downs;
+static struct vpwr_peer last_peer;
 static char qemu_uri[4200], host_uri[4200];
 
 static void on_event(const struct vpwr_host_event *ev, void *ud)
 {
 	(void)ud;
-	if (ev->type == VPWR_HOST_EV_CHANNEL_UP)
+	if (ev->type == VPWR_HOST_EV_CHANNEL_UP) {
 		ups++;
+		ck_assert_ptr_nonnull(ev->peer);
+		last_peer = *ev->peer;
+	}
 	else if (ev->type == VPWR_HOST_EV_CHANNEL_DOWN)
 		downs++;
 }
@@ -114,6 +118,10 @@ START_TEST(test_connect_and_reconnect)
 	/* Connected at once, as one channel of vm1. */
 	ck_assert_int_eq(vpwr_host_nr_channels(th.h), 1);
 	ck_assert_int_eq(ups, 1);
+	/* Who is on the other end, for authorisation: QEMU's credentials
+	 * (here, this process). */
+	ck_assert_int_eq(last_peer.has_cred, 1);
+	ck_assert_int_eq(last_peer.pid, getpid());
 	ck_assert_int_eq(vpwr_listener_accept(qemu, &q), 0);
 	ck_assert_int_eq(request(q, 1), 0);
 

@@ -27,6 +27,7 @@ struct vpwr_backend;
 struct vpwr_resolver;
 struct vpwr_channel;
 struct vpwr_listener;
+struct vpwr_peer;
 
 /* How requests of several domains on one physical CPU combine. */
 enum vpwr_arbitration {
@@ -55,6 +56,9 @@ struct vpwr_host_event {
 	uint32_t turbo;
 	const char *winner;            /* CPU_CHANGED: domain that won, or
 					  NULL when restored */
+	const struct vpwr_peer *peer;  /* CHANNEL_UP: who connected (unix:
+					  pid/uid/gid; vsock: CID), for
+					  authorisation; else NULL */
 };
 
 /*

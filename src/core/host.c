@@ -254,6 +254,7 @@ static struct host_source *source_new(struct vpwr_host *h, const char *domain,
 VPWR_API int vpwr_host_add_channel(struct vpwr_host *h, const char *domain,
 				   struct vpwr_channel *ch)
 {
+	struct vpwr_peer peer;
 	struct host_source *s;
 	int rc;
 
@@ -291,7 +292,9 @@ VPWR_API int vpwr_host_add_channel(struct vpwr_host *h, const char *domain,
 	host_emit(h, &(struct vpwr_host_event){
 			     .type = VPWR_HOST_EV_CHANNEL_UP,
 			     .channel_id = (uint32_t)s->id,
-			     .domain = s->dom->name });
+			     .domain = s->dom->name,
+			     .peer = vpwr_channel_peer(ch, &peer) == 0 ? &peer
+								       : NULL });
 	return s->id;
 }
 
