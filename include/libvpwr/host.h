@@ -75,7 +75,7 @@ struct vpwr_host_opts {
 	struct vpwr_backend *backend;   /* required; borrowed */
 	struct vpwr_resolver *resolver; /* required; borrowed */
 	unsigned mode;                  /* enum vpwr_arbitration */
-	unsigned max_channels;          /* 0: 64 */
+	unsigned max_channels;          /* open channels in all; 0: 1024 */
 	unsigned allow_shared;          /* 1: apply to pCPUs other domains
 					   may also run on */
 	vpwr_host_event_fn event_fn;
@@ -83,6 +83,16 @@ struct vpwr_host_opts {
 	vpwr_log_fn log_fn;
 	void *log_userdata;
 	int log_level;
+	/* Limits that keep one guest from hurting the others.  A channel
+	 * over its rate gets NACKs (-VPWR_E_LIMIT); one that keeps sending
+	 * past twice its burst without waiting is reset. */
+	unsigned max_domain_channels;   /* open channels per domain (DPDK
+					   opens one per lcore); 0: 64 */
+	unsigned rate_per_s;            /* requests per second per channel;
+					   0: no limit */
+	unsigned rate_burst;            /* requests allowed at once above the
+					   rate; 0: rate_per_s / 10, at
+					   least 1 */
 };
 
 /* Errors: -EINVAL (missing backend/resolver, bad mode), -ENOMEM, -errno. */

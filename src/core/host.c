@@ -45,6 +45,9 @@ struct host_source {
 	char *uri;                 /* connector: where to connect */
 	unsigned backoff_ms;       /* connector: the next wait */
 	struct host_source *link;  /* connector <-> the channel it made */
+	uint64_t tokens;           /* channel: rate limit, in 1e-6 requests */
+	uint64_t refill_ns;        /* when tokens were last topped up */
+	unsigned over;             /* requests refused in a row */
 	struct host_source *next;
 };
 
@@ -88,7 +91,11 @@ VPWR_API int vpwr_host_new(const struct vpwr_host_opts *opts,
 	h->backend = h->opts.backend;
 	h->resolver = h->opts.resolver;
 	if (!h->opts.max_channels)
-		h->opts.max_channels = 64;
+		h->opts.max_channels = 1024;
+	if (!h->opts.max_domain_channels)
+		h->opts.max_domain_channels = 64;
+	if (h->opts.rate_per_s && !h->opts.rate_burst)
+		h->opts.rate_burst = VPWR_MAX(h->opts.rate_per_s / 10, 1u);
 	h->next_channel_id = 1;
 	n = vpwr_backend_nr_cpus(h->backend);
 	if (n <= 0) {
@@ -273,7 +280,18 @@ VPWR_API int vpwr_host_add_channel(struct vpwr_host *h, const char *domain,
 		vpwr_channel_free(ch);
 		return rc;
 	}
+	if (s->dom->nr_channels > h->opts.max_domain_channels) {
+		log_warn(&h->log, "domain %s: channel refused, it has %u open "
+			 "already", domain, s->dom->nr_channels - 1);
+		s->dom->nr_channels--;
+		host_domain_put(h, s->dom);
+		free(s);
+		vpwr_channel_free(ch);
+		return -VPWR_E_LIMIT;
+	}
 	s->ch = ch;
+	s->tokens = (uint64_t)h->opts.rate_burst * 1000000u;
+	s->refill_ns = vpwr_now_ns();
 	s->id = h->next_channel_id;
 	/* Ids stay positive (a negative return means an error). */
 	h->next_channel_id = h->next_channel_id == INT_MAX ? 1
@@ -497,6 +515,28 @@ static int send_msg(struct vpwr_host *h, struct host_source *s,
 
 /* -------------------------------------------------------------- input */
 
+/*
+ * Token bucket: rate_per_s requests a second, rate_burst at once.  False
+ * when the channel has none left.
+ */
+static bool take_token(struct vpwr_host *h, struct host_source *s)
+{
+	uint64_t now, cap, add;
+
+	if (!h->opts.rate_per_s)
+		return true;
+	now = vpwr_now_ns();
+	cap = (uint64_t)h->opts.rate_burst * 1000000u;
+	/* elapsed ns * rate / 1e9 requests, in millionths */
+	add = (now - s->refill_ns) / 1000u * h->opts.rate_per_s;
+	s->refill_ns = now;
+	s->tokens = VPWR_MIN(s->tokens + add, cap);
+	if (s->tokens < 1000000u)
+		return false;
+	s->tokens -= 1000000u;
+	return true;
+}
+
 static int handle_frame(struct vpwr_host *h, struct host_source *s,
 			const uint8_t *frame, size_t len)
 {
@@ -506,6 +546,20 @@ static int handle_frame(struct vpwr_host *h, struct host_source *s,
 
 	rc = vpwr_codec_decode(vpwr_framer_codec(&s->rx), frame, len, &req,
 			       &err);
+	if (rc >= 0 && !take_token(h, s)) {
+		if (++s->over > 2 * h->opts.rate_burst) {
+			log_warn(&h->log, "domain %s: channel %d keeps sending "
+				 "over its rate of %u requests/s; resetting it",
+				 s->dom->name, s->id, h->opts.rate_per_s);
+			return -VPWR_E_LIMIT;
+		}
+		vpwr_msg_reply(&reply, &req, -VPWR_E_LIMIT, "rate limit: %u "
+			       "requests/s, %u at once", h->opts.rate_per_s,
+			       h->opts.rate_burst);
+		return send_msg(h, s, &reply);
+	}
+	if (rc >= 0)
+		s->over = 0;
 	if (rc < 0) {
 		log_notice(&h->log, "domain %s: bad frame at byte %zu: %s",
 			   s->dom->name, err.offset, err.text);
