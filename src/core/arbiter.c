@@ -336,6 +336,8 @@ int host_rearbitrate(struct vpwr_host *h, unsigned pcpu)
 	}
 	pc->winner = w.winner;
 	emit_cpu(h, pcpu, old);
+	if (w.hi)
+		host_notify_limits(h, pcpu);
 	return 0;
 }
 

@@ -48,6 +48,8 @@ struct host_source {
 	uint64_t tokens;           /* channel: rate limit, in 1e-6 requests */
 	uint64_t refill_ns;        /* when tokens were last topped up */
 	unsigned over;             /* requests refused in a row */
+	bool notify;               /* said HELLO: gets LIMITS_CHANGED */
+	int failed;                /* a notification could not be queued */
 	struct host_source *next;
 };
 
@@ -513,6 +515,56 @@ static int send_msg(struct vpwr_host *h, struct host_source *s,
 	return flush(h, s);
 }
 
+/*
+ * Notifications are advice: a guest can always ask (QUERY_STATE).  One
+ * whose earlier output is still queued is skipped rather than pushed
+ * towards a reset, so a guest that reads only when it asks is never
+ * punished for its neighbours' changes.
+ */
+void host_notify_limits(struct vpwr_host *h, unsigned pcpu)
+{
+	struct vpwr_cpuset set;
+
+	for (struct host_source *s = h->sources; s; s = s->next) {
+		if (s->kind != SRC_CHANNEL || !s->notify || s->failed ||
+		    s->dom == h->acting || s->tx_len)
+			continue;
+		for (unsigned v = 0; v < s->dom->nr_vcpus; v++) {
+			struct vpwr_msg m;
+
+			if (!s->dom->req[v].hi_khz ||
+			    vpwr_resolver_lookup(h->resolver, s->dom->name, v,
+						 &set) < 0 ||
+			    !vpwr_cpuset_isset(&set, pcpu))
+				continue;
+			vpwr_msg_init(&m, VPWR_MSG_LIMITS_CHANGED, 0, v);
+			m.flags = VPWR_MSG_F_NOTIFY;
+			host_fill_state(h, s->dom, v, pcpu, &m.u.state);
+			s->failed = send_msg(h, s, &m);
+			if (s->failed)
+				break;
+		}
+	}
+}
+
+/*
+ * Channels whose notification failed (the peer has gone) are closed here,
+ * where nothing is walking the domains or sources: closing one may
+ * release its domain.
+ */
+static void reap_failed(struct vpwr_host *h)
+{
+	struct host_source *s, *next;
+
+	for (s = h->sources; s; s = next) {
+		next = s->next;
+		if (s->kind == SRC_CHANNEL && s->failed) {
+			source_close(h, s, s->failed);
+			next = h->sources; /* closing may have closed others */
+		}
+	}
+}
+
 /* -------------------------------------------------------------- input */
 
 /*
@@ -565,7 +617,11 @@ static int handle_frame(struct vpwr_host *h, struct host_source *s,
 			   s->dom->name, err.offset, err.text);
 		vpwr_msg_reply(&reply, &req, rc, "%s", err.text);
 	} else {
+		h->acting = s->dom;
 		host_handle_request(h, s->dom, &req, &reply);
+		h->acting = NULL;
+		if (req.type == VPWR_MSG_HELLO && reply.status == 0)
+			s->notify = true;
 	}
 	host_emit(h, &(struct vpwr_host_event){
 			     .type = VPWR_HOST_EV_REQUEST,
@@ -782,6 +838,7 @@ VPWR_API int vpwr_host_dispatch(struct vpwr_host *h, int timeout_ms)
 		if (live)
 			handle_event(h, &evs[i]);
 	}
+	reap_failed(h);
 	return n;
 }
 
@@ -832,21 +889,28 @@ VPWR_API int vpwr_host_handle(struct vpwr_host *h, const char *domain,
 			       vpwr_strerror(rc));
 		return rc;
 	}
+	h->acting = d;
 	rc = host_handle_request(h, d, request, reply);
+	h->acting = NULL;
 	host_domain_put(h, d);
+	reap_failed(h);
 	return rc;
 }
 
 VPWR_API int vpwr_host_set_bounds(struct vpwr_host *h, unsigned pcpu,
 				  uint32_t min_khz, uint32_t max_khz)
 {
+	int rc;
+
 	if (!h || pcpu >= h->nr_pcpus || (max_khz && min_khz > max_khz))
 		return -EINVAL;
 	h->pcpu[pcpu].bound_min = min_khz;
 	h->pcpu[pcpu].bound_max = max_khz;
 	/* Force a fresh decision under the new bounds. */
 	h->pcpu[pcpu].min_khz = h->pcpu[pcpu].max_khz = 0;
-	return host_rearbitrate(h, pcpu);
+	rc = host_rearbitrate(h, pcpu);
+	reap_failed(h);
+	return rc;
 }
 
 VPWR_API int vpwr_host_cpu_info(struct vpwr_host *h, unsigned pcpu,

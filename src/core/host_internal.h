@@ -64,6 +64,7 @@ struct vpwr_host {
 	int stopfd;                /* eventfd written by vpwr_host_stop */
 	int retryfd;               /* timerfd: paused listeners, connectors */
 	bool stop_requested;
+	const struct host_domain *acting; /* whose request is being handled */
 	struct host_source *sources; /* channels and listeners */
 	unsigned nr_channels;
 	int next_channel_id;
@@ -80,5 +81,13 @@ int host_handle_request(struct vpwr_host *h, struct host_domain *d,
 int host_rearbitrate(struct vpwr_host *h, unsigned pcpu);
 void host_restore_all(struct vpwr_host *h);
 void host_emit(struct vpwr_host *h, const struct vpwr_host_event *ev);
+
+/* host_request.c: the state of `vcpu` (running on `pcpu`) as `d` sees it. */
+void host_fill_state(struct vpwr_host *h, struct host_domain *d,
+		     unsigned vcpu, unsigned pcpu, struct vpwr_vcpu_state *st);
+
+/* host.c: the effective state of `pcpu` changed; tell the domains with a
+ * frequency wish on it (other than the one whose request did it). */
+void host_notify_limits(struct vpwr_host *h, unsigned pcpu);
 
 #endif
