@@ -178,6 +178,17 @@ VPWR_API int vpwr_host_handle(struct vpwr_host *h, const char *domain,
 VPWR_API int vpwr_host_set_bounds(struct vpwr_host *h, unsigned pcpu,
 				  uint32_t min_khz, uint32_t max_khz);
 
+/*
+ * Operator bounds of one domain: none of its requests or policies pushes
+ * a CPU outside [min_khz, max_khz] (other domains' may, on CPUs they
+ * share).  Kept while the host runs, also for a domain with no channel
+ * yet.  0, 0 removes them.  Re-arbitrates at once.  -VPWR_E_NO_DOMAIN for
+ * a domain the resolver does not know.
+ */
+VPWR_API int vpwr_host_set_domain_bounds(struct vpwr_host *h,
+					 const char *domain, uint32_t min_khz,
+					 uint32_t max_khz);
+
 struct vpwr_host_cpu_info {
 	uint32_t cur_khz;       /* as the backend reports it */
 	uint32_t min_khz;       /* effective limits */

@@ -913,6 +913,26 @@ VPWR_API int vpwr_host_set_bounds(struct vpwr_host *h, unsigned pcpu,
 	return rc;
 }
 
+VPWR_API int vpwr_host_set_domain_bounds(struct vpwr_host *h,
+					 const char *domain, uint32_t min_khz,
+					 uint32_t max_khz)
+{
+	struct host_domain *d;
+	int rc = 0;
+
+	if (!h || !domain || (max_khz && min_khz > max_khz))
+		return -EINVAL;
+	d = host_domain_get(h, domain, &rc);
+	if (!d)
+		return rc;
+	d->bound_min = min_khz;
+	d->bound_max = max_khz;
+	rc = host_rearbitrate_domain(h, d);
+	host_domain_put(h, d);
+	reap_failed(h);
+	return rc;
+}
+
 VPWR_API int vpwr_host_cpu_info(struct vpwr_host *h, unsigned pcpu,
 				struct vpwr_host_cpu_info *info)
 {

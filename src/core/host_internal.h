@@ -37,6 +37,8 @@ struct host_domain {
 	struct vcpu_request *pol;  /* nr_vcpus entries: what policies want */
 	struct vpwr_policy policy[VPWR_POLICY_BRANCH_RATIO + 1]; /* by kind */
 	unsigned policy_mask;      /* bit k: a policy of kind k is held */
+	uint32_t bound_min, bound_max; /* operator bounds for the domain,
+					  0: none */
 	struct host_domain *next;
 };
 
@@ -79,6 +81,7 @@ void host_domain_free(struct host_domain *d);
 int host_handle_request(struct vpwr_host *h, struct host_domain *d,
 			const struct vpwr_msg *req, struct vpwr_msg *reply);
 int host_rearbitrate(struct vpwr_host *h, unsigned pcpu);
+int host_rearbitrate_domain(struct vpwr_host *h, struct host_domain *d);
 void host_restore_all(struct vpwr_host *h);
 void host_emit(struct vpwr_host *h, const struct vpwr_host_event *ev);
 

@@ -300,7 +300,7 @@ static int hello(struct vpwr_host *h, struct host_domain *d,
 }
 
 /* Re-decide every physical CPU any vCPU of the domain may run on. */
-static int rearbitrate_domain(struct vpwr_host *h, struct host_domain *d)
+int host_rearbitrate_domain(struct vpwr_host *h, struct host_domain *d)
 {
 	struct vpwr_cpuset set, touched;
 	int rc = 0;
@@ -329,7 +329,7 @@ void host_domain_release(struct vpwr_host *h, struct host_domain *d)
 		d->req[v] = d->pol[v] = VCPU_REQUEST_NONE;
 	}
 	d->policy_mask = 0;
-	rearbitrate_domain(h, d);
+	host_rearbitrate_domain(h, d);
 }
 
 /* --------------------------------------------------------------- policies */
@@ -406,12 +406,12 @@ static int policy_set(struct vpwr_host *h, struct host_domain *d,
 	d->policy[p->kind] = *p;
 	d->policy_mask |= 1u << p->kind;
 	policy_wishes(h, d);
-	rc = rearbitrate_domain(h, d);
+	rc = host_rearbitrate_domain(h, d);
 	if (rc < 0) {
 		d->policy[p->kind] = saved;
 		d->policy_mask = saved_mask;
 		policy_wishes(h, d);
-		rearbitrate_domain(h, d);
+		host_rearbitrate_domain(h, d);
 		return NACK(reply, req, rc, "backend refused the change: %s",
 			    vpwr_strerror(rc));
 	}
@@ -434,7 +434,7 @@ static int policy_remove(struct vpwr_host *h, struct host_domain *d,
 			    policy_names[kind]);
 	d->policy_mask &= ~mask;
 	policy_wishes(h, d);
-	rearbitrate_domain(h, d);
+	host_rearbitrate_domain(h, d);
 	vpwr_msg_reply(reply, req, 0, NULL);
 	return 0;
 }
