@@ -527,7 +527,6 @@ static void make_frames(void)
 
 static void open_sim_host(void)
 {
-	static const char pins[] = "{\"domains\": {\"vm1\": {\"vcpus\": [\"0\"]}}}";
 	VPWR_OPTS(vpwr_sim_opts, so, .nr_cpus = 2);
 	VPWR_OPTS(vpwr_backend_opts, bo, .sim = &so);
 	char path[200], uri[220];
@@ -538,7 +537,10 @@ static void open_sim_host(void)
 		bench_die("mkdtemp", -errno);
 	snprintf(path, sizeof(path), "%s/pins.json", bench_dir);
 	f = fopen(path, "w");
-	if (!f || fputs(pins, f) < 0 || fclose(f) != 0)
+	/* vm1: vCPU0 on pCPU0; its vsock CID is where the client connects
+	 * from, so that a vsock listener for vm1 takes the connection. */
+	if (!f || fprintf(f, "{\"domains\": {\"vm1\": {\"vcpus\": [\"0\"], "
+			  "\"cid\": %u}}}\n", vsock_cid) < 0 || fclose(f) != 0)
 		bench_die(path, -EIO);
 	snprintf(uri, sizeof(uri), "static:%s", path);
 	if ((rc = vpwr_backend_open("sim", &bo, &backend)))
@@ -612,8 +614,9 @@ int main(int argc, char **argv)
 		else
 			usage(argv[0]);
 	}
+	/* A CID of this machine: 1 (vsock_loopback) or its own (>= 3). */
 	if (!n_closed || !n_pipe || rounds < 1 || rounds > MAX_ROUNDS ||
-	    n_pipe > 50000000)
+	    n_pipe > 50000000 || vsock_cid == 0 || vsock_cid == 2)
 		usage(argv[0]);
 	show_progress = isatty(2);
 	open_sim_host();

@@ -125,7 +125,7 @@ struct raw_family {
 	char why[200];
 };
 
-#define NR_FAMILIES 2
+enum { FAMILY_UNIX, FAMILY_VSOCK, NR_FAMILIES };
 extern struct raw_family families[NR_FAMILIES];
 
 int write_all(int fd, const void *buf, size_t len);
