@@ -3,11 +3,14 @@
  * Resolvers map a domain's vCPUs to the physical CPUs they run on.
  *
  *   static:/etc/vpwr/pins.json   a JSON file:
- *       { "domains": { "vm1": { "vcpus": ["2", "3", "4-5"] } } }
- *     element i of "vcpus" is the cpulist vCPU i may run on.
+ *       { "domains": { "vm1": { "vcpus": ["2", "3", "4-5"], "cid": 3 } } }
+ *     element i of "vcpus" is the cpulist vCPU i may run on.  Read once:
+ *     no change notification.
  *
  * (libvirt:URI follows.)
- * A handle is used by one thread at a time.
+ *
+ * A handle is used by one thread at a time; vpwr_resolver_change_fd()'s fd
+ * may be polled from any thread.
  */
 #ifndef LIBVPWR_RESOLVER_H
 #define LIBVPWR_RESOLVER_H
@@ -51,12 +54,87 @@ VPWR_API int vpwr_resolver_lookup(struct vpwr_resolver *r, const char *domain,
 
 /*
  * The names of the known domains: calls fn once per domain, in a stable
- * order, and returns how many there are.
+ * order (sorted by name, byte-wise), and returns how many there are.
  */
 VPWR_API int vpwr_resolver_foreach_domain(struct vpwr_resolver *r,
 					  void (*fn)(const char *domain,
 						     void *userdata),
 					  void *userdata);
+
+/*
+ * The vsock CID of `domain` into *cid.  Errors: -VPWR_E_NO_DOMAIN, -ENOENT
+ * (the domain has no fixed CID), -ENOTSUP (the scheme knows no CIDs).
+ */
+VPWR_API int vpwr_resolver_domain_cid(struct vpwr_resolver *r,
+				      const char *domain, uint32_t *cid);
+
+/*
+ * A file descriptor that turns readable when the mapping may have changed
+ * (libvirt: a domain event or a lost connection).  Poll it for reading,
+ * then call vpwr_resolver_refresh(), which also empties it.  The resolver
+ * owns it: do not read or close it, and remove it from your poll set
+ * before vpwr_resolver_free().  It stays the same across reconnections.
+ * Errors: -ENOTSUP (the scheme never changes: static:).
+ */
+VPWR_API int vpwr_resolver_change_fd(struct vpwr_resolver *r);
+
+/*
+ * Re-read the mapping (libvirt: reconnecting first if the connection was
+ * lost) and empty the change fd.  Returns 1 if anything a lookup, a
+ * foreach, the CID or the channels report is now different, 0 if not.
+ * On error the previous mapping stays in place.  Errors: -ENOTCONN
+ * (libvirt unreachable: retry later), -ENOTSUP (static:), -ENOMEM, or
+ * another -errno libvirt's failure maps to (the log has libvirt's text).
+ */
+VPWR_API int vpwr_resolver_refresh(struct vpwr_resolver *r);
+
+/* libvirt's <source mode=...> of a unix channel, seen from the host. */
+enum vpwr_channel_source_mode {
+	/* mode='bind': QEMU listens on the path; the host connects. */
+	VPWR_CHANNEL_SOURCE_BIND = 1,
+	/* mode='connect': QEMU connects to the path; the host listens, and
+	 * must before the domain starts (QEMU fails to start without a
+	 * listener unless the channel has <reconnect enabled='yes'/>). */
+	VPWR_CHANNEL_SOURCE_CONNECT = 2,
+};
+
+/*
+ * One power-agent channel of a domain, as vpwr_resolver_foreach_channel()
+ * reports it.  The library fills it; the strings are valid only during the
+ * callback.  Fields are only ever appended: `sz` is the size of the struct
+ * the library filled, so a caller built against a later header checks
+ * `offsetof(struct vpwr_resolver_channel, field) < ch->sz` before reading
+ * a newer field.
+ */
+struct vpwr_resolver_channel {
+	size_t sz;
+	const char *domain;
+	const char *path;          /* <source path=...>: the socket */
+	const char *target_name;   /* <target name=...>: the guest's port name */
+	int source_mode;           /* enum vpwr_channel_source_mode */
+	int running;               /* 1: the domain runs and the channel is
+				    * live; 0: shut off, from its config */
+};
+
+/*
+ * The power-agent channels of `domain` (NULL: of every domain, in domain
+ * order): the <channel type='unix'> elements of its XML whose
+ * <target type='virtio' name=...> is "virtio.serial.port.poweragent.N"
+ * (N a decimal number, DPDK's name) or starts with "org.libvpwr." and
+ * whose <source> has a path.  A running domain's come from its live XML
+ * (paths libvirt generated included), a shut-off one's from its config
+ * (with running = 0), so that a host can listen on connect-mode paths
+ * before the domain starts and connect to bind-mode ones once it runs.
+ *
+ * fn returns 0 to go on; any other value stops the walk and is returned
+ * (return a negative errno to tell it from a count).  Otherwise returns
+ * the number of channels reported.  Errors: -VPWR_E_NO_DOMAIN, -ENOTSUP
+ * (the scheme knows no channels: static:), -EINVAL.
+ */
+VPWR_API int vpwr_resolver_foreach_channel(
+	struct vpwr_resolver *r, const char *domain,
+	int (*fn)(const struct vpwr_resolver_channel *ch, void *userdata),
+	void *userdata);
 
 #ifdef __cplusplus
 }

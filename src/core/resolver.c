@@ -104,26 +104,38 @@ VPWR_API int vpwr_resolver_foreach_domain(struct vpwr_resolver *r,
 	return r->ops->foreach_domain(r, fn, userdata);
 }
 
-int vpwr_resolver_domain_cid(struct vpwr_resolver *r, const char *domain,
-			     uint32_t *cid)
+VPWR_API int vpwr_resolver_domain_cid(struct vpwr_resolver *r,
+				      const char *domain, uint32_t *cid)
 {
 	if (!r || !domain || !cid)
 		return -EINVAL;
 	if (!r->ops->domain_cid)
-		return -VPWR_E_UNSUPPORTED;
+		return -ENOTSUP;
 	return r->ops->domain_cid(r, domain, cid);
 }
 
-int vpwr_resolver_change_fd(struct vpwr_resolver *r)
+VPWR_API int vpwr_resolver_change_fd(struct vpwr_resolver *r)
 {
 	if (!r)
 		return -EINVAL;
-	return r->ops->change_fd ? r->ops->change_fd(r) : -VPWR_E_UNSUPPORTED;
+	return r->ops->change_fd ? r->ops->change_fd(r) : -ENOTSUP;
 }
 
-int vpwr_resolver_refresh(struct vpwr_resolver *r)
+VPWR_API int vpwr_resolver_refresh(struct vpwr_resolver *r)
 {
 	if (!r)
 		return -EINVAL;
-	return r->ops->refresh ? r->ops->refresh(r) : -VPWR_E_UNSUPPORTED;
+	return r->ops->refresh ? r->ops->refresh(r) : -ENOTSUP;
+}
+
+VPWR_API int vpwr_resolver_foreach_channel(
+	struct vpwr_resolver *r, const char *domain,
+	int (*fn)(const struct vpwr_resolver_channel *ch, void *userdata),
+	void *userdata)
+{
+	if (!r || !fn)
+		return -EINVAL;
+	if (!r->ops->foreach_channel)
+		return -ENOTSUP;
+	return r->ops->foreach_channel(r, domain, fn, userdata);
 }
