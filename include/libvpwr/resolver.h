@@ -7,7 +7,56 @@
  *     element i of "vcpus" is the cpulist vCPU i may run on.  Read once:
  *     no change notification.
  *
- * (libvirt:URI follows.)
+ *   libvirt:URI                  any libvirt connection URI after the
+ *     "libvirt:" prefix: libvirt:qemu:///system,
+ *     libvirt:test:///abs/path/node.xml; a bare "libvirt:" uses libvirt's
+ *     default URI (LIBVIRT_DEFAULT_URI, then libvirt's own configuration).
+ *     Opens a read-only connection (virConnectOpenReadOnly) and fails if
+ *     it cannot.  Every defined domain is known, running or shut off:
+ *       - vCPUs: the current (online) vCPU count, live for a running
+ *         domain, from the persistent config for a shut-off one;
+ *       - pinning: virDomainGetVcpuPinInfo(), live (VIR_DOMAIN_AFFECT_LIVE)
+ *         for a running domain, config otherwise.  A vCPU without
+ *         <vcpupin> may run anywhere libvirt allows it: all host CPUs (or
+ *         the domain's <vcpu cpuset=...>), reported as that full set, which
+ *         the host then handles as a floating vCPU;
+ *       - the vsock CID: <devices><vsock><cid address='N'/>;
+ *       - channels: see vpwr_resolver_foreach_channel().
+ *     Everything is read into a cache when the resolver opens and again by
+ *     vpwr_resolver_refresh(); lookups only read the cache and never block
+ *     on libvirt.
+ *
+ *     Change notification.  libvirt delivers domain events only to a
+ *     process that has registered an event loop implementation
+ *     (virEventRegisterDefaultImpl() or virEventRegisterImpl(), then runs
+ *     it).  That is process-wide state, so the library never registers
+ *     one: if the application has, the resolver subscribes to the
+ *     LIFECYCLE (start, stop, define, undefine, migrate...), TUNABLE
+ *     (vcpupin changes, e.g. virsh vcpupin on QEMU), DEVICE_ADDED and
+ *     DEVICE_REMOVED events of every domain, and to the connection's close
+ *     callback.  Those callbacks run on whatever thread runs libvirt's
+ *     loop; they only set a flag and make the change fd readable.  The
+ *     re-read happens in vpwr_resolver_refresh(), on the caller's thread.
+ *     Without an event loop the resolver logs this once (info level) and
+ *     the caller must call vpwr_resolver_refresh() itself, e.g. on a timer;
+ *     the change fd then only turns readable on the resolver's own account.
+ *     Some changes come with no event on some drivers (the test:/// driver
+ *     emits none for virDomainPinVcpu; vCPU hot-plug may have none): a
+ *     caller that must not miss them refreshes on a timer as well.
+ *
+ *     Losing libvirt.  When the connection drops (libvirtd restarted), the
+ *     close callback (with an event loop) or the next failing call
+ *     (without) marks it lost; vpwr_resolver_refresh() then reconnects to
+ *     the same URI and re-subscribes.  While libvirt cannot be reached,
+ *     refresh() fails with -ENOTCONN and lookups keep answering from the
+ *     last good read; call refresh() again later.
+ *
+ *     libvirt reports errors on the resolver's connection to a handler the
+ *     resolver installs (virConnSetErrorFunc): they reach the log callback,
+ *     never stderr.  A failure to connect at all happens before there is a
+ *     connection, so libvirt passes it to its process-wide handler, which
+ *     prints to stderr unless the application set one (virSetErrorFunc);
+ *     the resolver also logs it.
  *
  * A handle is used by one thread at a time; vpwr_resolver_change_fd()'s fd
  * may be polled from any thread.
@@ -31,9 +80,11 @@ struct vpwr_resolver_opts {
 };
 
 /*
- * Open a resolver.  Errors: -EPROTONOSUPPORT (unknown scheme), -ENOENT,
- * -VPWR_E_CONFIG (the file is not valid; the log says where and why),
- * -ENOMEM.
+ * Open a resolver.  Errors: -EPROTONOSUPPORT (unknown scheme, or a libvirt
+ * URI no libvirt driver handles, or a library built without libvirt),
+ * -ENOENT, -VPWR_E_CONFIG (the file is not valid; the log says where and
+ * why), -EINVAL (a libvirt URI that does not parse), -ENOTCONN (libvirt
+ * cannot be reached), -EACCES (libvirt refused us), -ENOMEM.
  */
 VPWR_API int vpwr_resolver_open(const char *uri,
 				const struct vpwr_resolver_opts *opts,
@@ -55,6 +106,7 @@ VPWR_API int vpwr_resolver_lookup(struct vpwr_resolver *r, const char *domain,
 /*
  * The names of the known domains: calls fn once per domain, in a stable
  * order (sorted by name, byte-wise), and returns how many there are.
+ * libvirt: every defined domain, running or not.
  */
 VPWR_API int vpwr_resolver_foreach_domain(struct vpwr_resolver *r,
 					  void (*fn)(const char *domain,
@@ -128,7 +180,8 @@ struct vpwr_resolver_channel {
  *
  * fn returns 0 to go on; any other value stops the walk and is returned
  * (return a negative errno to tell it from a count).  Otherwise returns
- * the number of channels reported.  Errors: -VPWR_E_NO_DOMAIN, -ENOTSUP
+ * the number of channels reported.  fn must not refresh or free the
+ * resolver.  Errors: -VPWR_E_NO_DOMAIN, -ENOTSUP
  * (the scheme knows no channels: static:), -EINVAL.
  */
 VPWR_API int vpwr_resolver_foreach_channel(

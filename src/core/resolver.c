@@ -10,6 +10,9 @@
 
 static const struct vpwr_resolver_ops *const registry[] = {
 	&vpwr_resolver_static_ops,
+#ifdef VPWR_WITH_LIBVIRT
+	&vpwr_resolver_libvirt_ops,
+#endif
 };
 
 static const struct vpwr_resolver_ops *find_scheme(const char *uri,
@@ -50,8 +53,11 @@ VPWR_API int vpwr_resolver_open(const char *uri,
 	}
 	ops = find_scheme(uri, (size_t)(colon - uri));
 	if (!ops) {
-		log_err(&log, "unknown resolver scheme \"%.*s\"",
-			(int)(colon - uri), uri);
+		log_err(&log, "unknown resolver scheme \"%.*s\"%s",
+			(int)(colon - uri), uri,
+			colon - uri == 7 && !memcmp(uri, "libvirt", 7)
+				? " (this libvpwr was built without libvirt)"
+				: "");
 		return -EPROTONOSUPPORT;
 	}
 	r = calloc(1, sizeof(*r));

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What a resolver scheme implements, and the handle they share.  One const
- * ops table per URI scheme ("static", later "libvirt"), listed in the registry
+ * ops table per URI scheme ("static", "libvirt"), listed in the registry
  * in resolver.c.  resolver.c checks every argument, so a scheme
  * never sees NULL pointers; it does its own domain and vCPU range checks.
  */
@@ -63,5 +63,8 @@ struct vpwr_resolver {
 
 /* The registered schemes. */
 extern const struct vpwr_resolver_ops vpwr_resolver_static_ops;
+#ifdef VPWR_WITH_LIBVIRT
+extern const struct vpwr_resolver_ops vpwr_resolver_libvirt_ops;
+#endif
 
 #endif
