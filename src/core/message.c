@@ -162,7 +162,9 @@ static size_t request_body_size(const struct vpwr_msg *m)
 	case VPWR_MSG_SET_EPP:
 		return sizeof(m->u.epp);
 	case VPWR_MSG_POLICY_SET:
-		return sizeof(m->u.policy);
+		/* Not sizeof: the struct's tail padding is unused too. */
+		return offsetof(struct vpwr_policy, macs) +
+		       sizeof(m->u.policy.macs);
 	case VPWR_MSG_POLICY_REMOVE:
 		return sizeof(m->u.policy.kind);
 	case VPWR_MSG_QUERY_VCPUS:
