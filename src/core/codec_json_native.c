@@ -30,6 +30,13 @@ struct ndec {
 	uint32_t vl_nr[VL_COUNT];
 };
 
+/* Keys are compared for every member of every line: look at the first
+ * byte before calling strcmp. */
+static bool same_key(const char *a, const char *b)
+{
+	return a[0] == b[0] && !strcmp(a, b);
+}
+
 static size_t at(const struct ndec *d, const char *key)
 {
 	return vpwr_json_member(d->in, d->obj, key);
@@ -60,7 +67,7 @@ static void peek_header(struct ndec *d)
 		d->m->seq = (uint32_t)n;
 	for (unsigned t = 0; json_is_string(type) && t < vpwr_json_types.nr; t++)
 		if (vpwr_json_types.names[t] &&
-		    !strcmp(vpwr_json_types.names[t], json_string_value(type)))
+		    same_key(vpwr_json_types.names[t], json_string_value(type)))
 			d->m->type = (uint16_t)t;
 	n = json_is_integer(type) ? json_integer_value(type) : -1;
 	if (n >= 0 && n <= UINT8_MAX)
@@ -316,7 +323,7 @@ static int read_field(struct ndec *d, const struct vpwr_json_field *f,
 static bool is_common(const char *key)
 {
 	for (size_t i = 0; i < VPWR_ARRAY_SIZE(common_keys); i++)
-		if (!strcmp(common_keys[i], key))
+		if (same_key(common_keys[i], key))
 			return true;
 	return false;
 }
@@ -347,7 +354,7 @@ static int read_body(struct ndec *d, const struct vpwr_json_body *b)
 
 		if (is_common(key))
 			continue;
-		for (i = 0; i < b->nr && strcmp(b->fields[i].key, key); i++)
+		for (i = 0; i < b->nr && !same_key(b->fields[i].key, key); i++)
 			;
 		if (i == b->nr)
 			return stray_key(d, key);
