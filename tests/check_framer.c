@@ -282,6 +282,7 @@ START_TEST(test_buffer_full)
 {
 	static uint8_t junk[VPWR_FRAMER_CAP + 1];
 	static struct vpwr_framer f;
+	const uint8_t *frame;
 
 	vpwr_framer_init(&f, NULL);
 	ck_assert_int_eq(vpwr_framer_push(&f, junk, sizeof(junk)), -ENOBUFS);
@@ -293,6 +294,14 @@ START_TEST(test_buffer_full)
 	ck_assert_uint_eq(vpwr_framer_space(&f), 0);
 	ck_assert_int_eq(vpwr_framer_push(&f, junk, 1), -ENOBUFS);
 	ck_assert_int_eq(vpwr_framer_push(&f, junk, 0), 0);
+	/* a full buffer of blank lines: no codec, and no waiting for more */
+	vpwr_framer_init(&f, NULL);
+	memset(junk, '\n', sizeof(junk));
+	ck_assert_int_eq(vpwr_framer_push(&f, junk, VPWR_FRAMER_CAP - 1), 0);
+	ck_assert_int_eq(vpwr_framer_next(&f, &frame, NULL), 0);
+	ck_assert_int_eq(vpwr_framer_push(&f, junk, 1), 0);
+	ck_assert_int_eq(vpwr_framer_next(&f, &frame, NULL), -VPWR_E_TOOBIG);
+	ck_assert_ptr_null(vpwr_framer_codec(&f));
 	/* commit cannot count more than the space it handed out */
 	vpwr_framer_init(&f, NULL);
 	vpwr_framer_commit(&f, 10);

@@ -69,10 +69,16 @@ int vpwr_framer_next(struct vpwr_framer *f, const uint8_t **frame,
 		return vpwr_decode_fail(err, -EINVAL, 0, "invalid argument");
 	if (!f->codec) {
 		f->codec = vpwr_codec_detect_scan(f->buf, f->len, &f->scan, &rc);
+		if (rc)
+			return vpwr_decode_fail(err, rc, 0,
+						"no codec speaks this stream");
+		/* Blank lines can keep JSON's probe undecided forever. */
+		if (!f->codec && f->len == sizeof(f->buf))
+			return vpwr_decode_fail(err, -VPWR_E_TOOBIG, 0,
+						"no codec told within %zu bytes",
+						sizeof(f->buf));
 		if (!f->codec)
-			return rc ? vpwr_decode_fail(err, rc, 0,
-						     "no codec speaks this stream")
-				  : 0;
+			return 0;
 		/* What the probe noted is not the codec's framing state. */
 		f->scan.pos = 0;
 		f->scan.state = 0;
