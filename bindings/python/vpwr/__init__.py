@@ -31,17 +31,28 @@ from typing import NamedTuple
 
 from . import _vpwr
 from ._errors import Error, ErrorCode
-from .guest import Epp, Guest, HelloInfo, HostCaps, ScaleOp, VcpuState
+from .guest import Guest
 from .host import (Arbitration, Backend, BackendCaps, CpuInfo, Host,
-                   Resolver, SimBackend, StaticResolver)
+                   HostEvent, HostEventType, Meter, Resolver, SimBackend,
+                   StaticResolver, WorkStats)
+from .message import (Codec, DecodeError, Epp, Freqs, Hello, HelloInfo,
+                      HostCaps, Message, MsgFlags, MsgType, Policy,
+                      PolicyKind, RemovePolicy, Scale, ScaleOp, SetEpp,
+                      SetFreq, SetRange, Turbo, VcpuList, VcpusWant,
+                      VcpuState, Workload)
 
 __all__ = [
     "__version__", "version", "VersionInfo",
     "Error", "ErrorCode",
     "Guest", "ScaleOp", "Epp", "HostCaps", "HelloInfo", "VcpuState",
-    "Backend", "SimBackend", "BackendCaps",
+    "VcpuList", "VcpusWant",
+    "Backend", "SimBackend", "BackendCaps", "WorkStats", "Meter",
     "Resolver", "StaticResolver",
-    "Host", "Arbitration", "CpuInfo",
+    "Host", "Arbitration", "CpuInfo", "HostEvent", "HostEventType",
+    "Message", "MsgType", "MsgFlags", "Policy", "PolicyKind", "Workload",
+    "Hello", "Scale", "SetFreq", "SetRange", "Turbo", "SetEpp",
+    "RemovePolicy", "Freqs",
+    "Codec", "DecodeError",
 ]
 
 

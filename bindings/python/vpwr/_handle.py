@@ -24,15 +24,23 @@ class FairLock:
     the holder let go sooner (wake a host's dispatch).
     """
 
-    __slots__ = ("_cond", "_next", "_serving", "_abandoned")
+    __slots__ = ("_cond", "_next", "_serving", "_abandoned", "_owner")
 
     def __init__(self):
         self._cond = threading.Condition(threading.Lock())
         self._next = 0
         self._serving = 0
         self._abandoned = set()
+        self._owner = None
 
     def acquire(self, on_wait=None):
+        me = threading.get_ident()
+        if self._owner == me:
+            # Only a callback from C (a host event, a guest notification)
+            # runs while its own thread holds the handle.
+            raise RuntimeError("a vpwr callback must not call back into "
+                               "the object that called it (or into what "
+                               "that object uses)")
         with self._cond:
             ticket = self._next
             self._next += 1
@@ -47,9 +55,11 @@ class FairLock:
                 self._abandoned.add(ticket)
                 self._skip()
                 raise
+            self._owner = me
 
     def release(self):
         with self._cond:
+            self._owner = None
             self._serving += 1
             self._skip()
 
@@ -90,7 +100,7 @@ class Ref:
 
     __slots__ = ("ptr", "kind", "lock", "owners", "dependents", "log",
                  "running", "stop_requested", "_ptr_lock", "_free",
-                 "_log_free", "__weakref__")
+                 "_log_free", "cb", "_cb_free", "_cb_take", "__weakref__")
 
     def __init__(self, kind, free, owners=()):
         self.ptr = None
@@ -106,9 +116,25 @@ class Ref:
         # depend on module globals.
         self._free = free
         self._log_free = _vpwr.vpwr_py_log_free
+        self._cb_free = _vpwr.vpwr_py_cb_free
+        self._cb_take = _vpwr.vpwr_py_cb_take_error
+        self.cb = None
         self.log = _vpwr.vpwr_py_log_new()
         if self.log is None:
             raise MemoryError
+
+    # ------------------------------------------------------- callbacks
+    def set_callback(self, fn):
+        """Give C a Python callable to call back (before the handle is
+        created); freed after the handle."""
+        self.cb = _vpwr.vpwr_py_cb_new(fn)
+        if self.cb is None:
+            raise MemoryError
+
+    def raise_callback_error(self):
+        """Re-raise what the callback raised during the last C call."""
+        if self.cb is not None:
+            self._cb_take(self.cb)
 
     # ---------------------------------------------------------- errors
     def last_log(self):
@@ -173,7 +199,7 @@ class Ref:
                         for o in self.owners:
                             o.lock.acquire(on_wait=o.wake)
                             held.append(o)
-                        self.finalize()
+                        self.finalize(raise_callback_error=True)
                     finally:
                         for o in reversed(held):
                             o.lock.release()
@@ -183,22 +209,36 @@ class Ref:
             for d in deps:
                 d.close()
 
-    def finalize(self):
+    def finalize(self, raise_callback_error=False):
         """Free now, dependents first, without locks (from __del__, when no
-        other thread can hold the object).  Harmless when already freed."""
+        other thread can hold the object).  Harmless when already freed.
+        With raise_callback_error, what a callback raised while the handle
+        was freed is raised here (after everything is freed)."""
         for d in list(self.dependents):
             d.finalize()
         with self._ptr_lock:
             ptr, self.ptr = self.ptr, None
         if ptr is not None:
             self._free(ptr)
+        error = None
+        cb, self.cb = self.cb, None
+        if cb is not None:
+            if raise_callback_error:
+                try:
+                    self._cb_take(cb)
+                except BaseException as e:  # re-raised below
+                    error = e
+            self._cb_free(cb)
         log, self.log = self.log, None
         if log is not None:
             self._log_free(log)
         for o in self.owners:
             o.dependents.discard(self)
+        if error is not None:
+            raise error
 
-    __del__ = finalize
+    def __del__(self):
+        self.finalize()
 
 
 class Locked:
