@@ -426,3 +426,38 @@ def test_module_runs_as_main(tmp_path):
                        text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["traces"][0]["trace"]["steps"] == 2
+
+
+# ------------------------------------------------------- shipped examples
+
+def test_shipped_traces_come_from_the_generator(tmp_path):
+    import subprocess
+    r = subprocess.run([sys.executable, os.path.join(EXAMPLES, "traces",
+                                                     "make_traces.py"),
+                        str(tmp_path)], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0, r.stderr
+    for name in ("diurnal.csv", "bursty.csv"):
+        with open(os.path.join(EXAMPLES, "traces", name), "rb") as f:
+            assert (tmp_path / name).read_bytes() == f.read(), \
+                f"examples/traces/{name} is stale: run make_traces.py"
+
+
+def test_readme_results_are_current():
+    """docs/experiment/results.txt (and the README's table) is what the
+    README's command prints today."""
+    traces = [ex.load_trace(os.path.join(EXAMPLES, "traces", n))
+              for n in ("diurnal.csv", "bursty.csv")]
+    policies = ["max", "min", "workload:medium", "time", "traffic",
+                "func:" + os.path.join(EXAMPLES, "policies", "headroom.py")
+                + ":decide"]
+    got = ex.format_table([ex.compare(t, policies) for t in traces])
+    with open(os.path.join(REPO, "docs", "experiment", "results.txt"),
+              encoding="utf-8") as f:
+        shipped = "".join(line for line in f
+                          if not line.startswith("wrote "))
+    assert got == shipped, "docs/experiment is stale: rerun the README's " \
+        "command"
+    with open(os.path.join(REPO, "README.md"), encoding="utf-8") as f:
+        readme = f.read()
+    assert got.split("\nresidency")[0] in readme
