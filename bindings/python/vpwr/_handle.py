@@ -77,6 +77,15 @@ class FairLock:
         self.release()
 
 
+class CallbackSlot:
+    """Holds a user's callback for Ref.set_callback()."""
+
+    __slots__ = ("fn", "__weakref__")
+
+    def __init__(self, fn):
+        self.fn = fn
+
+
 class Ref:
     """The C handle of one Python object.
 
@@ -124,12 +133,24 @@ class Ref:
             raise MemoryError
 
     # ------------------------------------------------------- callbacks
-    def set_callback(self, fn):
-        """Give C a Python callable to call back (before the handle is
-        created); freed after the handle."""
-        self.cb = _vpwr.vpwr_py_cb_new(fn)
+    def set_callback(self, fn, convert):
+        """Have C call fn(convert(*raw)) back (set before the handle is
+        created; freed after it).  Returns the slot that holds `fn`: the
+        Python object that owns this Ref must keep it.  C holds only a
+        trampoline with a weak reference to the slot, so a callback that
+        refers to its owner (a bound method) makes a cycle the garbage
+        collector sees and can free."""
+        slot = CallbackSlot(fn)
+        weak = weakref.ref(slot)
+
+        def trampoline(*raw):
+            s = weak()
+            if s is not None:
+                s.fn(convert(*raw))
+        self.cb = _vpwr.vpwr_py_cb_new(trampoline)
         if self.cb is None:
             raise MemoryError
+        return slot
 
     def raise_callback_error(self):
         """Re-raise what the callback raised during the last C call."""

@@ -54,7 +54,7 @@ class Guest(Handle):
                  on_notify: Optional[Callable[[Message], None]] = None):
         uri = as_str(uri, "uri")
         timeout, codec, vm_name = self._opts(timeout_ms, codec, dpdk_vm_name)
-        ref = self._new_ref(on_notify)
+        ref, self._on_notify = self._new_ref(on_notify)
         rc, ptr = _vpwr.vpwr_py_guest_open(uri, timeout, codec, vm_name,
                                            ref.cb, ref.log)
         ref.check(rc)
@@ -79,7 +79,7 @@ class Guest(Handle):
         fd = fd_of(sock)
         timeout, codec, vm_name = cls._opts(timeout_ms, codec, dpdk_vm_name)
         self = cls.__new__(cls)
-        ref = self._new_ref(on_notify)
+        ref, self._on_notify = self._new_ref(on_notify)
         # From here the duplicate is the library's, also on failure.
         rc, ptr = _vpwr.vpwr_py_guest_open_fd(os.dup(fd), timeout, codec,
                                               vm_name, ref.cb, ref.log)
@@ -103,17 +103,14 @@ class Guest(Handle):
 
     @staticmethod
     def _new_ref(on_notify):
+        if on_notify is not None and not callable(on_notify):
+            raise TypeError("on_notify must be callable, not "
+                            f"{type(on_notify).__name__}")
         ref = Ref("guest", _vpwr.vpwr_guest_free)
+        slot = None
         if on_notify is not None:
-            if not callable(on_notify):
-                raise TypeError("on_notify must be callable, not "
-                                f"{type(on_notify).__name__}")
-            # C holds the trampoline; the trampoline holds the user's
-            # function only, never the Guest (no hidden cycle).
-            def trampoline(raw, _fn=on_notify):
-                _fn(Message.from_bytes(raw))
-            ref.set_callback(trampoline)
-        return ref
+            slot = ref.set_callback(on_notify, Message.from_bytes)
+        return ref, slot
 
     def _request(self, fn, *args):
         """Send one request; raise with the host's reason if refused, or

@@ -526,12 +526,9 @@ class Host(Handle):
 
         ref = Ref("host", _vpwr.vpwr_host_free,
                   owners=(backend._ref, resolver._ref))
+        self._on_event = None
         if on_event is not None:
-            # C holds the trampoline, which holds the user's function only
-            # (never the Host: no cycle the garbage collector cannot see).
-            def trampoline(*raw, _fn=on_event):
-                _fn(_host_event(*raw))
-            ref.set_callback(trampoline)
+            self._on_event = ref.set_callback(on_event, _host_event)
         # Held while creating, so that neither can be closed meanwhile.
         with Locked(backend) as b, Locked(resolver) as r:
             rc, ptr = _vpwr.vpwr_py_host_new(b, r, int(mode), channels,

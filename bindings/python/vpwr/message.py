@@ -170,6 +170,16 @@ class VcpusWant(enum.IntFlag):
     CAPS = _vpwr.VPWR_VCPUS_CAPS    #: turbo and priority capabilities
 
 
+def _raw(cls, **values):
+    """An instance of a frozen dataclass with these values, unchecked: what
+    C hands back is shown as it is, even out of range (a partly decoded
+    frame)."""
+    obj = object.__new__(cls)
+    for k, v in values.items():
+        object.__setattr__(obj, k, v)
+    return obj
+
+
 def _enum_or_int(cls, value):
     try:
         return cls(value)
@@ -264,8 +274,9 @@ class Hello:
 
     @classmethod
     def _unpack(cls, buf):
-        return cls(**{f: _get("I", buf, _L["u.hello." + f])
-                      for f in cls._FIELDS})
+        v = {f: _get("I", buf, _L["u.hello." + f]) for f in cls._FIELDS}
+        v["caps"] = HostCaps(v["caps"])
+        return _raw(cls, **v)
 
 
 @dataclass(frozen=True)
@@ -291,7 +302,8 @@ class Scale:
 
     @classmethod
     def _unpack(cls, buf):
-        return cls(_enum_or_int(ScaleOp, _get("I", buf, _L["u.scale.op"])))
+        return _raw(cls, op=_enum_or_int(ScaleOp,
+                                         _get("I", buf, _L["u.scale.op"])))
 
 
 @dataclass(frozen=True)
@@ -307,7 +319,7 @@ class SetFreq:
 
     @classmethod
     def _unpack(cls, buf):
-        return cls(_get("I", buf, _L["u.freq.khz"]))
+        return _raw(cls, khz=_get("I", buf, _L["u.freq.khz"]))
 
 
 @dataclass(frozen=True)
@@ -326,8 +338,8 @@ class SetRange:
 
     @classmethod
     def _unpack(cls, buf):
-        return cls(_get("I", buf, _L["u.range.min_khz"]),
-                   _get("I", buf, _L["u.range.max_khz"]))
+        return _raw(cls, min_khz=_get("I", buf, _L["u.range.min_khz"]),
+                    max_khz=_get("I", buf, _L["u.range.max_khz"]))
 
 
 @dataclass(frozen=True)
@@ -343,7 +355,7 @@ class Turbo:
 
     @classmethod
     def _unpack(cls, buf):
-        return cls(bool(_get("I", buf, _L["u.turbo.enable"])))
+        return _raw(cls, enable=bool(_get("I", buf, _L["u.turbo.enable"])))
 
 
 @dataclass(frozen=True)
@@ -362,7 +374,7 @@ class SetEpp:
 
     @classmethod
     def _unpack(cls, buf):
-        return cls(min(_get("I", buf, _L["u.epp.hint"]), 255))
+        return _raw(cls, hint=_get("I", buf, _L["u.epp.hint"]))
 
 
 @dataclass(frozen=True)
@@ -469,8 +481,8 @@ class Policy:
                               "little")
         wl = _get("I", buf, off("workload"))
         nr_macs = min(_get("I", buf, off("nr_macs")), MAX_MACS)
-        p = cls.__new__(cls)
-        values = dict(
+        return _raw(
+            cls,
             kind=_enum_or_int(PolicyKind, kind),
             vcpus=frozenset(i for i in range(bits.bit_length())
                             if (bits >> i) & 1),
@@ -485,10 +497,6 @@ class Policy:
             macs=tuple(_mac_str(buf[off("macs") + 6 * i:
                                     off("macs") + 6 * i + 6])
                        for i in range(nr_macs)))
-        # What C handed back is kept as it is, even if out of range.
-        for k, v in values.items():
-            object.__setattr__(p, k, v)
-        return p
 
     def to_bytes(self) -> bytes:
         """The bytes of struct vpwr_policy."""
@@ -529,7 +537,7 @@ class RemovePolicy:
     @classmethod
     def _unpack(cls, buf):
         k = _get("I", buf, _L["u.policy.kind"])
-        return cls(_enum_or_int(PolicyKind, k) if k else None)
+        return _raw(cls, kind=_enum_or_int(PolicyKind, k) if k else None)
 
 
 @dataclass(frozen=True)
@@ -554,8 +562,8 @@ class Freqs:
     @classmethod
     def _unpack(cls, buf):
         n = min(_get("I", buf, _L["u.freqs.nr"]), MAX_FREQS)
-        return cls(tuple(_u32s(buf, _L["u.freqs.khz"], n)),
-                   _get("I", buf, _L["u.freqs.cur_khz"]))
+        return _raw(cls, khz=tuple(_u32s(buf, _L["u.freqs.khz"], n)),
+                    cur_khz=_get("I", buf, _L["u.freqs.cur_khz"]))
 
 
 @dataclass(frozen=True)
@@ -637,7 +645,7 @@ class VcpuList:
         n = min(_get("I", buf, off("nr")), MAX_VCPUS)
         tm = _get("Q", buf, off("turbo_mask"))
         pm = _get("Q", buf, off("priority_mask"))
-        return cls(want=VcpusWant(_get("I", buf, off("want"))),
+        return _raw(cls, want=VcpusWant(_get("I", buf, off("want"))),
                    first=_get("I", buf, off("first")),
                    nr_vcpus=_get("I", buf, off("nr_vcpus")),
                    cur_khz=tuple(_u32s(buf, off("cur_khz"), n)),
@@ -930,7 +938,9 @@ class Codec:
         """The codec a guest speaks, from the first bytes it sent: native,
         json, else dpdk.  None when more bytes are needed; vpwr.Error
         (VPWR_E_PROTO) when no codec matches."""
-        ptr, err = _vpwr.vpwr_codec_detect(data)
+        res = _vpwr.vpwr_codec_detect(data)
+        # SWIG drops a NULL result in front of the appended output.
+        ptr, err = (None, res) if isinstance(res, int) else res
         if ptr is None:
             if err < 0:
                 raise Error(-err, reason="no codec matches these bytes")
