@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 """Write the example traffic traces for `python3 -m vpwr.experiment`.
 
-    python3 examples/traces/make_traces.py [OUTDIR]     (default: beside this file)
+    python3 examples/traces/make_traces.py [OUTDIR]   (default: beside this file)
 
 diurnal.csv  24 h in 1-minute steps, 4 vCPUs: a quiet night, a morning
              peak and a higher evening peak, the vCPUs unevenly loaded

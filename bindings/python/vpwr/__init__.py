@@ -66,7 +66,7 @@ class VersionInfo(NamedTuple):
         return f"{self.major}.{self.minor}.{self.patch}"
 
 
-def version():
+def version() -> VersionInfo:
     """The version of the libvpwr actually loaded, as a VersionInfo."""
     v = _vpwr.vpwr_version()
     return VersionInfo((v >> 16) & 0xFF, (v >> 8) & 0xFF, v & 0xFF)

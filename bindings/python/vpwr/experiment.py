@@ -113,7 +113,7 @@ from typing import (Any, Callable, Dict, List, Optional, Sequence, Tuple,
 from ._errors import Error
 from .decide import Level, TimeDecider, TrafficDecider, check_thresholds
 from .host import Host, SimBackend, StaticResolver
-from .message import Message, Policy, PolicyKind, ScaleOp, Workload
+from .message import Message, Policy, ScaleOp, Workload
 
 __all__ = [
     "Trace", "TraceError", "ExperimentError", "SimConfig", "Step",
@@ -152,10 +152,12 @@ class Trace:
 
     @property
     def nr_vcpus(self) -> int:
+        """Number of vCPU columns."""
         return len(self.columns)
 
     @property
     def steps(self) -> int:
+        """Number of rows (steps)."""
         return len(self.times_s)
 
     def step_ns(self) -> List[Tuple[int, int]]:
@@ -171,6 +173,7 @@ class Trace:
 
     @property
     def duration_s(self) -> float:
+        """From the first row to the end of the last step, in seconds."""
         start, length = self.step_ns()[-1]
         return (start + length) / 1e9
 
@@ -313,6 +316,7 @@ class SimConfig:
     idle_util: float = 0.0
 
     def open(self, nr_cpus: int) -> SimBackend:
+        """A SimBackend of `nr_cpus` CPUs with these settings."""
         return SimBackend(
             nr_cpus=nr_cpus, freqs=self.freqs_khz, turbo_khz=self.turbo_khz,
             static_w=self.static_w, dyn_w_per_ghz_v2=self.dyn_w_per_ghz_v2,
@@ -326,6 +330,8 @@ class SimConfig:
             return sim.freqs(0)
 
     def to_json(self) -> Dict[str, Any]:
+        """The settings for the JSON report (None: the library's
+        default)."""
         table = self.table()
         return {"freqs_khz": table, "work_per_ghz": self.work_per_ghz,
                 "max_backlog": self.max_backlog,
@@ -356,6 +362,7 @@ class Step:
 
     @property
     def nr_vcpus(self) -> int:
+        """Number of vCPUs."""
         return len(self.freq_khz)
 
     def capacity(self, khz: int) -> float:
@@ -402,10 +409,10 @@ class ExperimentPolicy:
         self.spec = spec
 
     def begin(self, run: _Run) -> None:
-        pass
+        """Called once before the first step (send fixed requests)."""
 
     def step(self, run: _Run, obs: Step) -> None:
-        pass
+        """Called at the start of every step with its observations."""
 
     def _governed(self, n: int, vcpus) -> List[int]:
         if not vcpus:
@@ -417,6 +424,7 @@ class ExperimentPolicy:
         return out
 
     def to_json(self) -> Dict[str, Any]:
+        """The policy's description for the JSON report."""
         return {"label": self.label, "kind": self.kind, "spec": self.spec,
                 "decided_by": self.decided_by}
 
@@ -433,7 +441,8 @@ class FixedPolicy(ExperimentPolicy):
         self.level = level
         self.vcpus = frozenset(vcpus)
 
-    def begin(self, run):
+    def begin(self, run: _Run) -> None:
+        """Sends SCALE min/max for every governed vCPU."""
         for v in self._governed(run.trace.nr_vcpus, self.vcpus):
             run.set_level(v, self.level)
 
@@ -448,7 +457,8 @@ class WorkloadPolicy(ExperimentPolicy):
         super().__init__(label or name, spec or name)
         self.policy = policy
 
-    def begin(self, run):
+    def begin(self, run: _Run) -> None:
+        """Sends the WORKLOAD policy to the host."""
         self._governed(run.trace.nr_vcpus, self.policy.vcpus)
         run.request(Message.policy_set(self.policy), self.label)
 
@@ -468,7 +478,9 @@ class _LevelPolicy(ExperimentPolicy):
     def _decide(self, d, obs, v):
         raise NotImplementedError
 
-    def begin(self, run):
+    def begin(self, run: _Run) -> None:
+        """Sends the policy to the host (which holds it) and makes one
+        Python decider per governed vCPU."""
         # The host holds the policy too (and says it does not evaluate
         # it yet): what a guest would send.
         run.request(Message.policy_set(self.policy), self.label)
@@ -477,14 +489,16 @@ class _LevelPolicy(ExperimentPolicy):
                                          self.policy.vcpus)}
         self._levels = {}
 
-    def step(self, run, obs):
+    def step(self, run: _Run, obs: Step) -> None:
+        """Decides per vCPU; a new level goes to the host as SCALE."""
         for v, d in self._deciders.items():
             level = self._decide(d, obs, v)
             if level is not None and level != self._levels.get(v):
                 run.set_level(v, level)
                 self._levels[v] = level
 
-    def to_json(self):
+    def to_json(self) -> Dict[str, Any]:
+        """With the TRAFFIC thresholds."""
         out = super().to_json()
         p = self.policy
         out["thresholds_pps"] = {"min": p.min_pps, "avg": p.avg_pps,
@@ -513,7 +527,8 @@ class TimePolicy(_LevelPolicy):
     def _decide(self, d, obs, v):
         return d.decide(obs.hour, obs.pps[v])
 
-    def to_json(self):
+    def to_json(self) -> Dict[str, Any]:
+        """With the hours."""
         out = super().to_json()
         p = self.policy
         out["hours"] = {"busy": _cpulist(p.busy_hours),
@@ -536,12 +551,14 @@ class FunctionPolicy(ExperimentPolicy):
         self._call = None
         self._last = {}
 
-    def begin(self, run):
+    def begin(self, run: _Run) -> None:
+        """A class makes a fresh instance for this run."""
         # A class makes a fresh, stateful policy object for each run.
         self._call = self.fn() if isinstance(self.fn, type) else self.fn
         self._last = {}
 
-    def step(self, run, obs):
+    def step(self, run: _Run, obs: Step) -> None:
+        """Calls the function; its frequencies go to the host."""
         out = self._call(obs)
         n = obs.nr_vcpus
         if isinstance(out, (int, str, ScaleOp)) and not isinstance(out,
@@ -781,10 +798,12 @@ class RunResult:
 
     @property
     def label(self) -> str:
+        """The policy's label."""
         return self.policy.label
 
     @property
     def mean_wait_s(self) -> float:
+        """Mean wait of a served packet, in seconds."""
         return self.wait_unit_s / self.served if self.served > 0 else 0.0
 
     @property
@@ -793,6 +812,7 @@ class RunResult:
         return self.dropped + self.backlog
 
     def pct(self, units: float) -> float:
+        """`units` as a percentage of what was offered."""
         return 100.0 * units / self.offered if self.offered > 0 else 0.0
 
 
@@ -891,9 +911,11 @@ class Comparison:
 
     @property
     def baseline(self) -> RunResult:
+        """The all-max run."""
         return self.results[0]
 
     def result(self, label: str) -> RunResult:
+        """The run of the policy labelled `label` (KeyError if none)."""
         for r in self.results:
             if r.label == label:
                 return r

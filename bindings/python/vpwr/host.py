@@ -161,22 +161,22 @@ class Backend(Handle):
         return as_uint(cpu, "cpu")
 
     @property
-    def name(self):
+    def name(self) -> str:
         """The backend's name ("sim", ...)."""
         with Locked(self) as ptr:
             return _vpwr.vpwr_backend_name(ptr)
 
     @property
-    def nr_cpus(self):
+    def nr_cpus(self) -> int:
         """Number of CPUs (ids 0 .. nr_cpus-1)."""
         return self._call(_vpwr.vpwr_backend_nr_cpus)
 
-    def caps(self, cpu):
+    def caps(self, cpu: int) -> BackendCaps:
         """What the backend can do with `cpu`, as BackendCaps."""
         return BackendCaps(self._call(_vpwr.vpwr_backend_caps,
                                       self._cpu(cpu)))
 
-    def freqs(self, cpu):
+    def freqs(self, cpu: int) -> List[int]:
         """The available frequencies of `cpu`, ascending (turbo included
         only while turbo is on)."""
         cpu = self._cpu(cpu)
@@ -187,33 +187,33 @@ class Backend(Handle):
                 return khz
             n = count
 
-    def freq(self, cpu):
+    def freq(self, cpu: int) -> int:
         """The current frequency of `cpu`."""
         return self._call(_vpwr.vpwr_backend_get_freq, self._cpu(cpu))[1]
 
-    def set_freq(self, cpu, khz):
+    def set_freq(self, cpu: int, khz: int) -> None:
         """Set the target frequency of `cpu` (within its limits; rounded
         down to a table entry)."""
         self._call(_vpwr.vpwr_backend_set_freq, self._cpu(cpu),
                    as_uint(khz, "khz"))
 
-    def limits(self, cpu):
+    def limits(self, cpu: int) -> Tuple[int, int]:
         """The (min_khz, max_khz) limits of `cpu`."""
         _, lo, hi = self._call(_vpwr.vpwr_backend_get_limits,
                                self._cpu(cpu))
         return lo, hi
 
-    def set_limits(self, cpu, min_khz, max_khz):
+    def set_limits(self, cpu: int, min_khz: int, max_khz: int) -> None:
         """Set the limits of `cpu`; its frequency is clamped into them."""
         self._call(_vpwr.vpwr_backend_set_limits, self._cpu(cpu),
                    as_uint(min_khz, "min_khz"), as_uint(max_khz, "max_khz"))
 
-    def turbo(self, cpu):
+    def turbo(self, cpu: int) -> bool:
         """True if turbo is on for `cpu`."""
         return bool(self._call(_vpwr.vpwr_backend_get_turbo,
                                self._cpu(cpu)))
 
-    def set_turbo(self, cpu, enable):
+    def set_turbo(self, cpu: int, enable: bool) -> None:
         """Turn turbo of `cpu` on or off."""
         self._call(_vpwr.vpwr_backend_set_turbo, self._cpu(cpu),
                    int(as_bool(enable, "enable")))
@@ -232,7 +232,7 @@ class Backend(Handle):
         self._call(_vpwr.vpwr_backend_set_epp, self._cpu(cpu),
                    as_uint(hint, "hint", 255))
 
-    def restore(self, cpu):
+    def restore(self, cpu: int) -> None:
         """Put back what the backend changed on `cpu`."""
         self._call(_vpwr.vpwr_backend_restore, self._cpu(cpu))
 
@@ -347,34 +347,34 @@ class SimBackend(Backend):
             raise ValueError(f"{what} must be within 0 .. 1, not {value}")
         return -1.0 if value == 0.0 else value
 
-    def advance(self, ns):
+    def advance(self, ns: int) -> None:
         """Move the virtual clock forward by `ns` nanoseconds, accumulating
         energy and residency at the current frequencies."""
         self._call(_vpwr.vpwr_sim_advance,
                    as_uint(ns, "ns", 0xFFFFFFFFFFFFFFFF))
 
     @property
-    def now(self):
+    def now(self) -> int:
         """Virtual time elapsed since open, in ns."""
         return self._call(_vpwr.vpwr_sim_now)[1]
 
-    def set_util(self, cpu, util):
+    def set_util(self, cpu: int, util: float) -> None:
         """Set the utilisation (0 .. 1) of `cpu`."""
         util = as_float(util, "util")
         if not 0.0 <= util <= 1.0:
             raise ValueError(f"util must be within 0 .. 1, not {util}")
         self._call(_vpwr.vpwr_sim_set_util, self._cpu(cpu), util)
 
-    def energy(self, cpu):
+    def energy(self, cpu: int) -> float:
         """Energy `cpu` has used so far, in joules."""
         return self._call(_vpwr.vpwr_sim_energy, self._cpu(cpu))[1]
 
-    def power(self, cpu, khz, util):
+    def power(self, cpu: int, khz: int, util: float) -> float:
         """The model's power draw of `cpu` at `khz` and `util`, in watts."""
         return self._call(_vpwr.vpwr_sim_power, self._cpu(cpu),
                           as_uint(khz, "khz"), as_float(util, "util"))[1]
 
-    def residency(self, cpu, khz):
+    def residency(self, cpu: int, khz: int) -> int:
         """Time `cpu` has spent at `khz`, in ns."""
         return self._call(_vpwr.vpwr_sim_residency, self._cpu(cpu),
                           as_uint(khz, "khz"))[1]
@@ -419,7 +419,7 @@ class Resolver(Handle):
         self._uri = uri
 
     @property
-    def uri(self):
+    def uri(self) -> str:
         """The URI it was opened with."""
         return self._uri
 
@@ -432,16 +432,16 @@ class Resolver(Handle):
             return res
 
     @property
-    def domains(self):
+    def domains(self) -> List[str]:
         """The names of the known domains, in a stable order."""
         return self._call(_vpwr.vpwr_py_resolver_domains)[1]
 
-    def nr_vcpus(self, domain):
+    def nr_vcpus(self, domain: str) -> int:
         """Number of vCPUs of `domain`."""
         return self._call(_vpwr.vpwr_resolver_nr_vcpus,
                           as_str(domain, "domain"))
 
-    def lookup(self, domain, vcpu):
+    def lookup(self, domain: str, vcpu: int) -> FrozenSet[int]:
         """The physical CPUs vCPU `vcpu` of `domain` may run on, as a
         frozenset."""
         return frozenset(self._call(_vpwr.vpwr_resolver_lookup,
@@ -577,36 +577,36 @@ class Host(Handle):
 
     # ------------------------------------------------------ properties
     @property
-    def backend(self):
+    def backend(self) -> Backend:
         """The Backend this host drives."""
         return self._backend
 
     @property
-    def resolver(self):
+    def resolver(self) -> Resolver:
         """The Resolver this host asks for vCPU pinning."""
         return self._resolver
 
     @property
-    def mode(self):
+    def mode(self) -> Arbitration:
         """The arbitration mode, an Arbitration."""
         return self._mode
 
     @property
-    def fd(self):
+    def fd(self) -> int:
         """The fd to poll for readability before dispatch(0)."""
         return self.fileno()
 
-    def fileno(self):
+    def fileno(self) -> int:
         """The host's fd, so a host can be given to select/selectors."""
         return self._call(_vpwr.vpwr_host_fd)
 
     @property
-    def nr_channels(self):
+    def nr_channels(self) -> int:
         """Number of open channels."""
         return self._call(_vpwr.vpwr_host_nr_channels)
 
     # -------------------------------------------------------- channels
-    def add_channel(self, domain, sock):
+    def add_channel(self, domain: str, sock) -> int:
         """Serve the connected stream socket `sock` (or an fd) as a channel
         of `domain`; returns the channel id.
 
@@ -624,19 +624,19 @@ class Host(Handle):
             return ref.check(_vpwr.vpwr_py_host_add_fd(ptr, domain,
                                                        os.dup(fd), ref.log))
 
-    def remove_channel(self, channel_id):
+    def remove_channel(self, channel_id: int) -> None:
         """Close channel `channel_id` and drop its requests."""
         self._call(_vpwr.vpwr_host_remove_channel,
                    as_uint(channel_id, "channel_id", 0x7FFFFFFF))
 
-    def listen(self, domain, uri):
+    def listen(self, domain: str, uri: str) -> None:
         """Accept connections on `uri` ("unix-listen:/run/vpwr/vm1.sock");
         each becomes a channel of `domain`."""
         self._call(_vpwr.vpwr_host_listen, as_str(domain, "domain"),
                    as_str(uri, "uri"))
 
     # ---------------------------------------------------------- serving
-    def dispatch(self, timeout_ms=0):
+    def dispatch(self, timeout_ms: Optional[int] = 0) -> int:
         """Wait up to `timeout_ms` (0: do not wait, None: forever) for
         events and handle them; returns how many were handled."""
         timeout = as_timeout(timeout_ms)
@@ -644,7 +644,7 @@ class Host(Handle):
             self._ref.clear_log()
             return self._dispatch(ptr, timeout)
 
-    def run(self):
+    def run(self) -> None:
         """Dispatch until stop() is called (from another thread or a signal
         handler) or the host is closed.  A stop() that came before run()
         makes it return at once.  Other threads can use the host between
@@ -661,7 +661,7 @@ class Host(Handle):
             ref.running = False
             ref.stop_requested = False
 
-    def stop(self):
+    def stop(self) -> None:
         """Make run() return.  Never waits; any thread may call it."""
         self._ref.stop()
 
@@ -681,7 +681,7 @@ class Host(Handle):
             return Message.from_bytes(raw)
 
     # ------------------------------------------------------ inspection
-    def cpu_info(self, pcpu):
+    def cpu_info(self, pcpu: int) -> CpuInfo:
         """What the host holds for physical CPU `pcpu`, as a CpuInfo."""
         info = _vpwr.vpwr_host_cpu_info_t()
         self._call(_vpwr.vpwr_host_cpu_info, as_uint(pcpu, "pcpu"), info)
@@ -690,7 +690,7 @@ class Host(Handle):
                        nr_requests=info.nr_requests,
                        managed=bool(info.managed), winner=info.winner)
 
-    def set_bounds(self, pcpu, min_khz, max_khz):
+    def set_bounds(self, pcpu: int, min_khz: int, max_khz: int) -> None:
         """Operator bounds of physical CPU `pcpu`: no guest may push it
         outside [min_khz, max_khz].  (0, 0) removes them."""
         self._call(_vpwr.vpwr_host_set_bounds, as_uint(pcpu, "pcpu"),

@@ -36,8 +36,8 @@ from __future__ import annotations
 
 import enum
 import struct
-from dataclasses import dataclass, field, fields, replace
-from typing import Any, ClassVar, FrozenSet, Iterable, Optional, Tuple, Union
+from dataclasses import dataclass
+from typing import ClassVar, FrozenSet, Iterable, Optional, Tuple, Union
 
 from . import _vpwr
 from ._errors import Error
@@ -737,30 +737,37 @@ class Message:
     # -------------------------------------------------------- builders
     @classmethod
     def hello(cls, version_min: int = 1, version_max: int = 1) -> "Message":
+        """A HELLO request for protocol versions version_min..version_max."""
         return cls(MsgType.HELLO, body=Hello(version_min, version_max))
 
     @classmethod
     def scale(cls, vcpu: int, op: Union[ScaleOp, str, int]) -> "Message":
+        """A SCALE request: move `vcpu` up, down, to min, max or medium."""
         return cls(MsgType.SCALE, vcpu, Scale(op))
 
     @classmethod
     def set_freq(cls, vcpu: int, khz: int) -> "Message":
+        """A SET_FREQ request: pin `vcpu` to `khz`."""
         return cls(MsgType.SET_FREQ, vcpu, SetFreq(khz))
 
     @classmethod
     def set_range(cls, vcpu: int, min_khz: int, max_khz: int) -> "Message":
+        """A SET_RANGE request: limit `vcpu` to [min_khz, max_khz]."""
         return cls(MsgType.SET_RANGE, vcpu, SetRange(min_khz, max_khz))
 
     @classmethod
     def turbo(cls, vcpu: int, enable: bool) -> "Message":
+        """A TURBO request: turbo of `vcpu` on or off."""
         return cls(MsgType.TURBO, vcpu, Turbo(enable))
 
     @classmethod
     def set_epp(cls, vcpu: int, hint: Union[int, str]) -> "Message":
+        """A SET_EPP request: the energy-performance hint of `vcpu`."""
         return cls(MsgType.SET_EPP, vcpu, SetEpp(hint))
 
     @classmethod
     def policy_set(cls, policy: Policy) -> "Message":
+        """A POLICY_SET request handing the host `policy`."""
         if not isinstance(policy, Policy):
             raise TypeError("policy must be a vpwr.Policy, not "
                             f"{type(policy).__name__}")
@@ -769,27 +776,33 @@ class Message:
     @classmethod
     def policy_remove(cls, kind: Union[PolicyKind, str, None] = None
                       ) -> "Message":
+        """A POLICY_REMOVE request for `kind` (None: every kind)."""
         return cls(MsgType.POLICY_REMOVE, body=RemovePolicy(kind))
 
     @classmethod
     def query_freqs(cls, vcpu: int) -> "Message":
+        """A QUERY_FREQS request: the frequency table of `vcpu`."""
         return cls(MsgType.QUERY_FREQS, vcpu)
 
     @classmethod
     def query_state(cls, vcpu: int) -> "Message":
+        """A QUERY_STATE request: what the host holds for `vcpu`."""
         return cls(MsgType.QUERY_STATE, vcpu)
 
     @classmethod
     def query_caps(cls) -> "Message":
+        """A QUERY_CAPS request: the host's capabilities and limits."""
         return cls(MsgType.QUERY_CAPS)
 
     @classmethod
     def release(cls) -> "Message":
+        """A RELEASE request: drop every request of this channel."""
         return cls(MsgType.RELEASE)
 
     @classmethod
     def query_vcpus(cls, want: VcpusWant = VcpusWant.FREQS,
                     vcpu: Optional[int] = None) -> "Message":
+        """A QUERY_VCPUS request for `vcpu` (None: every vCPU from 0)."""
         return cls(MsgType.QUERY_VCPUS, vcpu, VcpuList(want=want))
 
     # ------------------------------------------------------ properties
