@@ -173,6 +173,8 @@ VPWR_OUT_HANDLE(struct vpwr_meter)
   }
 }
 
+%apply struct vpwr_cpuset *pcpus { struct vpwr_cpuset *set };
+
 /* Scalars handed back through pointers. */
 %apply unsigned int *OUTPUT { uint32_t *khz, uint32_t *min_khz,
                               uint32_t *max_khz, uint32_t *cur_khz };
@@ -327,6 +329,7 @@ VPWR_WRAP(vpwr_version)
 VPWR_WRAP(vpwr_version_string)
 VPWR_WRAP(vpwr_strerror)
 VPWR_WRAP(vpwr_strerror_name)
+VPWR_WRAP(vpwr_cpuset_parse)
 
 VPWR_WRAP(vpwr_hello)
 VPWR_WRAP(vpwr_vcpu_state)
@@ -443,17 +446,67 @@ VPWR_WRAP(vpwr_host_handle)
  */
 struct vpwr_py_log {
 	char last[512];
+	int level;      /* the handle's log_level option */
 };
+
+/*
+ * Every message is also handed to this Python callable, (level, text),
+ * which passes it to the logging module (set once, at import).
+ */
+static PyObject *vpwr_py_log_handler;
+
+#if PY_VERSION_HEX >= 0x030D0000
+#define VPWR_PY_FINALIZING() Py_IsFinalizing()
+#else
+#define VPWR_PY_FINALIZING() _Py_IsFinalizing()
+#endif
 
 static void vpwr_py_log_fn(enum vpwr_log_level level, const char *msg,
 			   void *userdata)
 {
 	struct vpwr_py_log *l = userdata;
+	PyGILState_STATE st;
+	PyObject *type, *value, *tb, *text, *res;
 
-	(void)level;
-	if (l && msg)
+	if (!msg)
+		return;
+	/* Only problems explain a failure. */
+	if (l && level <= VPWR_LOG_WARNING)
 		snprintf(l->last, sizeof(l->last), "%s", msg);
+	if (!vpwr_py_log_handler || VPWR_PY_FINALIZING())
+		return;
+	st = PyGILState_Ensure();
+	/* A wrapper may call C with an exception already set. */
+	PyErr_Fetch(&type, &value, &tb);
+	text = PyUnicode_DecodeUTF8(msg, (Py_ssize_t)strlen(msg), "replace");
+	res = text ? PyObject_CallFunction(vpwr_py_log_handler, "iO",
+					   (int)level, text) : NULL;
+	Py_XDECREF(text);
+	Py_XDECREF(res);
+	PyErr_Clear();      /* logging reports its own trouble */
+	PyErr_Restore(type, value, tb);
+	PyGILState_Release(st);
 }
+
+/* Hand every log message to `fn` (None: stop). */
+static void vpwr_py_set_log_handler(PyObject *fn)
+{
+	PyObject *old = vpwr_py_log_handler;
+
+	if (fn == Py_None || !PyCallable_Check(fn))
+		fn = NULL;
+	Py_XINCREF(fn);
+	vpwr_py_log_handler = fn;
+	Py_XDECREF(old);
+}
+
+static void vpwr_py_log_set_level(struct vpwr_py_log *l, int level)
+{
+	if (l)
+		l->level = level;
+}
+
+#define VPWR_PY_LOG_LEVEL(l) ((l) ? (l)->level : 0)
 
 static struct vpwr_py_log *vpwr_py_log_new(void)
 {
@@ -489,12 +542,6 @@ struct vpwr_py_cb {
 	PyObject *fn;
 	PyObject *exc_type, *exc_value, *exc_tb;
 };
-
-#if PY_VERSION_HEX >= 0x030D0000
-#define VPWR_PY_FINALIZING() Py_IsFinalizing()
-#else
-#define VPWR_PY_FINALIZING() _Py_IsFinalizing()
-#endif
 
 static struct vpwr_py_cb *vpwr_py_cb_new(PyObject *fn)
 {
@@ -611,7 +658,8 @@ static int vpwr_py_guest_open(const char *uri, int timeout_ms,
 		  .codec = codec, .dpdk_vm_name = dpdk_vm_name,
 		  .notify_fn = notify ? vpwr_py_guest_notify_fn : NULL,
 		  .notify_userdata = notify,
-		  .log_fn = vpwr_py_log_fn, .log_userdata = log);
+		  .log_fn = vpwr_py_log_fn, .log_userdata = log,
+		  .log_level = VPWR_PY_LOG_LEVEL(log));
 	return vpwr_guest_open(uri, &o, out);
 }
 
@@ -622,12 +670,14 @@ static int vpwr_py_guest_open_fd(int fd, int timeout_ms, const char *codec,
 				 struct vpwr_guest **out)
 {
 	VPWR_OPTS(vpwr_channel_opts, co, .log_fn = vpwr_py_log_fn,
-		  .log_userdata = log);
+		  .log_userdata = log,
+		  .log_level = VPWR_PY_LOG_LEVEL(log));
 	VPWR_OPTS(vpwr_guest_opts, o, .timeout_ms = timeout_ms,
 		  .codec = codec, .dpdk_vm_name = dpdk_vm_name,
 		  .notify_fn = notify ? vpwr_py_guest_notify_fn : NULL,
 		  .notify_userdata = notify,
-		  .log_fn = vpwr_py_log_fn, .log_userdata = log);
+		  .log_fn = vpwr_py_log_fn, .log_userdata = log,
+		  .log_level = VPWR_PY_LOG_LEVEL(log));
 	struct vpwr_channel *ch = NULL;
 	int rc;
 
@@ -644,7 +694,8 @@ static int vpwr_py_backend_open(const char *name, const char *sysfs_root,
 {
 	VPWR_OPTS(vpwr_backend_opts, o, .sysfs_root = sysfs_root,
 		  .state_file = state_file,
-		  .log_fn = vpwr_py_log_fn, .log_userdata = log);
+		  .log_fn = vpwr_py_log_fn, .log_userdata = log,
+		  .log_level = VPWR_PY_LOG_LEVEL(log));
 	return vpwr_backend_open(name, &o, out);
 }
 
@@ -776,7 +827,8 @@ static PyObject *vpwr_py_backend_open_sim(unsigned nr_cpus, PyObject *freqs,
 			  .work_per_ghz = work_per_ghz,
 			  .max_backlog = max_backlog);
 		VPWR_OPTS(vpwr_backend_opts, o, .sim = &so,
-			  .log_fn = vpwr_py_log_fn, .log_userdata = log);
+			  .log_fn = vpwr_py_log_fn, .log_userdata = log,
+		  .log_level = VPWR_PY_LOG_LEVEL(log));
 		rc = vpwr_backend_open("sim", &o, &b);
 	}
 	res = Py_BuildValue("(iN)", rc, SWIG_NewPointerObj(SWIG_as_voidptr(b),
@@ -794,7 +846,8 @@ static int vpwr_py_resolver_open(const char *uri, struct vpwr_py_log *log,
 				 struct vpwr_resolver **out)
 {
 	VPWR_OPTS(vpwr_resolver_opts, o, .log_fn = vpwr_py_log_fn,
-		  .log_userdata = log);
+		  .log_userdata = log,
+		  .log_level = VPWR_PY_LOG_LEVEL(log));
 	return vpwr_resolver_open(uri, &o, out);
 }
 
@@ -809,7 +862,8 @@ static int vpwr_py_host_new(struct vpwr_backend *backend,
 		  .max_channels = max_channels, .allow_shared = allow_shared,
 		  .event_fn = events ? vpwr_py_host_event_fn : NULL,
 		  .event_userdata = events,
-		  .log_fn = vpwr_py_log_fn, .log_userdata = log);
+		  .log_fn = vpwr_py_log_fn, .log_userdata = log,
+		  .log_level = VPWR_PY_LOG_LEVEL(log));
 	return vpwr_host_new(&o, out);
 }
 
@@ -817,7 +871,8 @@ static int vpwr_py_host_add_fd(struct vpwr_host *h, const char *domain,
 			       int fd, struct vpwr_py_log *log)
 {
 	VPWR_OPTS(vpwr_channel_opts, co, .log_fn = vpwr_py_log_fn,
-		  .log_userdata = log);
+		  .log_userdata = log,
+		  .log_level = VPWR_PY_LOG_LEVEL(log));
 	struct vpwr_channel *ch = NULL;
 	int rc;
 
@@ -838,7 +893,8 @@ static int vpwr_py_meter_open(const char *name, const char *sysfs_root,
 {
 	VPWR_OPTS(vpwr_meter_opts, o, .sysfs_root = sysfs_root,
 		  .backend = backend, .log_fn = vpwr_py_log_fn,
-		  .log_userdata = log);
+		  .log_userdata = log,
+		  .log_level = VPWR_PY_LOG_LEVEL(log));
 	return vpwr_meter_open(name, &o, out);
 }
 
@@ -870,6 +926,60 @@ static PyObject *vpwr_py_resolver_domains(struct vpwr_resolver *r)
 		return NULL;
 	}
 	return Py_BuildValue("(iN)", rc, list);
+}
+
+/* The reply to `request` (vpwr_msg_reply()), as bytes. */
+static PyObject *vpwr_py_msg_reply(const struct vpwr_msg *request,
+				   int status, const char *reason)
+{
+	struct vpwr_msg m;
+
+	if (reason)
+		vpwr_msg_reply(&m, request, status, "%s", reason);
+	else
+		vpwr_msg_reply(&m, request, status, NULL);
+	return PyBytes_FromStringAndSize((const char *)&m, sizeof(m));
+}
+
+/* vpwr_cpuset_format() of an iterable of CPU numbers. */
+static PyObject *vpwr_py_cpuset_format(PyObject *cpus)
+{
+	struct vpwr_cpuset set;
+	PyObject *it = PyObject_GetIter(cpus), *item;
+	char buf[8192];
+	int n;
+
+	if (!it)
+		return NULL;
+	vpwr_cpuset_zero(&set);
+	while ((item = PyIter_Next(it))) {
+		long c = PyLong_Check(item) ? PyLong_AsLong(item) : -2;
+
+		Py_DECREF(item);
+		if (c == -2 || (c == -1 && PyErr_Occurred())) {
+			PyErr_Clear();
+			PyErr_SetString(PyExc_TypeError,
+					"CPU numbers must be ints");
+			Py_DECREF(it);
+			return NULL;
+		}
+		if (c < 0 || c >= VPWR_MAX_CPUS) {
+			PyErr_Format(PyExc_ValueError, "CPU %ld is outside "
+				     "0..%d", c, VPWR_MAX_CPUS - 1);
+			Py_DECREF(it);
+			return NULL;
+		}
+		vpwr_cpuset_set(&set, (unsigned)c);
+	}
+	Py_DECREF(it);
+	if (PyErr_Occurred())
+		return NULL;
+	n = vpwr_cpuset_format(&set, buf, sizeof(buf));
+	if (n < 0 || (size_t)n >= sizeof(buf)) {
+		PyErr_SetString(PyExc_ValueError, "cannot format the CPU set");
+		return NULL;
+	}
+	return PyUnicode_FromStringAndSize(buf, n);
 }
 
 /* vpwr_msg_format() into a str. */
@@ -972,6 +1082,8 @@ VPWR_WRAP(vpwr_py_log_new)
 VPWR_WRAP(vpwr_py_log_free)
 VPWR_WRAP(vpwr_py_log_last)
 VPWR_WRAP(vpwr_py_log_clear)
+VPWR_WRAP(vpwr_py_log_set_level)
+VPWR_WRAP(vpwr_py_set_log_handler)
 VPWR_WRAP(vpwr_py_cb_new)
 VPWR_WRAP(vpwr_py_cb_free)
 VPWR_WRAP(vpwr_py_cb_take_error)
@@ -985,6 +1097,8 @@ VPWR_WRAP(vpwr_py_host_add_fd)
 VPWR_WRAP(vpwr_py_meter_open)
 VPWR_WRAP(vpwr_py_resolver_domains)
 VPWR_WRAP(vpwr_py_msg_format)
+VPWR_WRAP(vpwr_py_msg_reply)
+VPWR_WRAP(vpwr_py_cpuset_format)
 VPWR_WRAP(vpwr_py_layout)
 
 /* An opaque sink for the library's log messages of one handle. */
@@ -994,6 +1108,11 @@ void vpwr_py_log_free(struct vpwr_py_log *l);
 /* The last message logged since vpwr_py_log_clear(), or "". */
 const char *vpwr_py_log_last(const struct vpwr_py_log *l);
 void vpwr_py_log_clear(struct vpwr_py_log *l);
+/* The log_level option of the handle it serves (0: warnings). */
+void vpwr_py_log_set_level(struct vpwr_py_log *l, int level);
+/* Every message also goes to fn(level, text); keeps the GIL. */
+%nothread vpwr_py_set_log_handler;
+void vpwr_py_set_log_handler(PyObject *fn);
 
 /* A Python callable C calls back (keeps the GIL: Python objects). */
 struct vpwr_py_cb;
@@ -1050,6 +1169,11 @@ int vpwr_py_meter_open(const char *name, const char *sysfs_root,
 /* (rc, [domain names]); builds Python objects, so it keeps the GIL. */
 %nothread vpwr_py_resolver_domains;
 PyObject *vpwr_py_resolver_domains(struct vpwr_resolver *r);
+%nothread vpwr_py_msg_reply;
+PyObject *vpwr_py_msg_reply(const struct vpwr_msg *request, int status,
+			    const char *reason);
+%nothread vpwr_py_cpuset_format;
+PyObject *vpwr_py_cpuset_format(PyObject *cpus);
 %nothread vpwr_py_msg_format;
 PyObject *vpwr_py_msg_format(const struct vpwr_msg *m);
 %nothread vpwr_py_layout;

@@ -27,7 +27,7 @@ This package is a thin layer over the SWIG module vpwr._vpwr, which mirrors
 the C API (include/libvpwr/*.h).
 """
 
-from typing import NamedTuple
+from typing import FrozenSet, Iterable, NamedTuple
 
 from . import _vpwr
 from ._errors import Error, ErrorCode
@@ -42,7 +42,8 @@ from .message import (Codec, DecodeError, Epp, Freqs, Hello, HelloInfo,
                       VcpuState, Workload)
 
 __all__ = [
-    "__version__", "version", "VersionInfo",
+    "__version__", "version", "VersionInfo", "cpuset_parse",
+    "cpuset_format",
     "Error", "ErrorCode",
     "Guest", "ScaleOp", "Epp", "HostCaps", "HelloInfo", "VcpuState",
     "VcpuList", "VcpusWant",
@@ -64,6 +65,25 @@ class VersionInfo(NamedTuple):
 
     def __str__(self):
         return f"{self.major}.{self.minor}.{self.patch}"
+
+
+def cpuset_parse(cpulist: str) -> FrozenSet[int]:
+    """The CPUs of a cpulist ("0-3,8,10-11", the kernel's and libvirt's
+    syntax), as a frozenset; vpwr.Error (EINVAL) if it is not one."""
+    if not isinstance(cpulist, str):
+        raise TypeError(f"cpulist must be a str, not "
+                        f"{type(cpulist).__name__}")
+    rc, cpus = _vpwr.vpwr_cpuset_parse(cpulist)
+    if rc < 0:
+        raise Error(-rc, reason=f"not a cpulist: {cpulist!r}")
+    return frozenset(cpus)
+
+
+def cpuset_format(cpus: Iterable[int]) -> str:
+    """A set of CPU numbers as a cpulist ("0-3,8")."""
+    if isinstance(cpus, (str, bytes)):
+        raise TypeError("cpus must be an iterable of ints, not a string")
+    return _vpwr.vpwr_py_cpuset_format(cpus)
 
 
 def version() -> VersionInfo:

@@ -5,6 +5,7 @@ handle (libvpwr's rule), and argument checks that turn wrong types into
 TypeError before they reach C.
 """
 
+import logging
 import operator
 import os
 import threading
@@ -14,6 +15,39 @@ from . import _vpwr
 from ._errors import Error
 
 U32_MAX = 0xFFFFFFFF
+
+# ----------------------------------------------------------------- logging
+#
+# What the library logs goes to the logger "vpwr" (nothing is printed
+# unless the application configures logging).  Each handle passes the
+# library the level the logger has when the handle is created.
+
+LOGGER = logging.getLogger("vpwr")
+LOGGER.addHandler(logging.NullHandler())
+
+# libvpwr's levels (syslog's) -> logging's.
+_TO_LOGGING = {0: logging.CRITICAL, 1: logging.CRITICAL, 2: logging.CRITICAL,
+               3: logging.ERROR, 4: logging.WARNING, 5: logging.INFO,
+               6: logging.INFO, 7: logging.DEBUG}
+
+
+def _log(level, text):
+    LOGGER.log(_TO_LOGGING.get(level, logging.ERROR), "%s", text)
+
+
+_vpwr.vpwr_py_set_log_handler(_log)
+
+
+def _c_log_level():
+    """The log_level option for a new handle, from the logger's level."""
+    level = LOGGER.getEffectiveLevel()
+    if level <= logging.DEBUG:
+        return _vpwr.VPWR_LOG_DEBUG
+    if level <= logging.INFO:
+        return _vpwr.VPWR_LOG_INFO
+    if level <= logging.WARNING:
+        return _vpwr.VPWR_LOG_WARNING
+    return _vpwr.VPWR_LOG_ERR
 
 
 class FairLock:
@@ -131,6 +165,7 @@ class Ref:
         self.log = _vpwr.vpwr_py_log_new()
         if self.log is None:
             raise MemoryError
+        _vpwr.vpwr_py_log_set_level(self.log, _c_log_level())
 
     # ------------------------------------------------------- callbacks
     def set_callback(self, fn, convert):

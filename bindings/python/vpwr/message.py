@@ -826,6 +826,18 @@ class Message:
         """The status as a vpwr.Error (with the reason), or None if 0."""
         return Error(-self.status, reason=self.reason) if self.status else None
 
+    def reply(self, status: int = 0, reason: str = "") -> "Message":
+        """The reply to this request (vpwr_msg_reply()): same type, seq
+        and vCPU (and, for QUERY_VCPUS, `want`), the REPLY flag, `status`
+        (0 or a negative error number) and `reason`; no body yet."""
+        if isinstance(status, bool) or not isinstance(status, int):
+            raise TypeError("status must be an int")
+        if not -2**31 <= status <= 0:
+            raise ValueError("status must be 0 or a negative error number")
+        reason = as_str(reason, "reason")
+        return Message.from_bytes(_vpwr.vpwr_py_msg_reply(
+            self.to_bytes(), status, reason or None))
+
     def check(self) -> "Message":
         """Raise self.error if the status is negative; else return self:
         ``host.handle("vm1", Message.scale(0, "max")).check()``."""
