@@ -134,3 +134,27 @@ def test_bad_codec_name(host):
         connect(host, codec="xml")
     with pytest.raises(TypeError):
         connect(host, dpdk_vm_name=1)
+
+
+def test_host_in_an_asyncio_loop(host):
+    """Embedding: the host's fd in asyncio's loop, dispatch(0) when it is
+    readable; a guest in an executor thread is answered meanwhile."""
+    import asyncio
+
+    events = []
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        loop.add_reader(host.fd, lambda: events.append(host.dispatch(0)))
+        try:
+            g = connect(host)
+            with g:
+                await loop.run_in_executor(None, g.scale, 0, "max")
+                state = await loop.run_in_executor(None, g.query_state, 0)
+        finally:
+            loop.remove_reader(host.fd)
+        return state
+
+    state = asyncio.run(main())
+    assert state.cur_khz == 3000000 == host.cpu_info(0).cur_khz
+    assert sum(events) >= 2
