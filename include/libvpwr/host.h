@@ -84,7 +84,7 @@ struct vpwr_host_opts {
 	void *log_userdata;
 	int log_level;
 	/* Limits that keep one guest from hurting the others.  A channel
-	 * over its rate gets NACKs (-VPWR_E_LIMIT); one that keeps sending
+	 * over its rate gets NACKs (-VPWR_E_RATE_LIMIT); one that keeps sending
 	 * past twice its burst without waiting is reset. */
 	unsigned max_domain_channels;   /* open channels per domain (DPDK
 					   opens one per lcore); 0: 64 */
@@ -93,6 +93,11 @@ struct vpwr_host_opts {
 	unsigned rate_burst;            /* requests allowed at once above the
 					   rate; 0: rate_per_s / 10, at
 					   least 1 */
+	/* 1: serve the power-agent channels the resolver reports (libvirt
+	 * domain XML, vpwr_resolver_foreach_channel()): connect to those
+	 * QEMU listens on while their domain runs, listen on those QEMU
+	 * connects to, and drop them when they go from the XML. */
+	unsigned auto_channels;
 };
 
 /* Errors: -EINVAL (missing backend/resolver, bad mode), -ENOMEM, -errno. */
@@ -202,6 +207,33 @@ struct vpwr_host_cpu_info {
 /* What the host holds for physical CPU `pcpu`. */
 VPWR_API int vpwr_host_cpu_info(struct vpwr_host *h, unsigned pcpu,
 				struct vpwr_host_cpu_info *info);
+
+/*
+ * The operator's control interface (docs/CONTROL.md): answer one request,
+ * a JSON object such as {"cmd":"cpus"}, with a JSON object in *reply
+ * (malloc'd; free() it).  Returns 0, or the error of a refused request
+ * (*reply then says why), -ENOMEM, -EINVAL.
+ */
+VPWR_API int vpwr_host_control(struct vpwr_host *h, const char *request,
+			       char **reply);
+
+/*
+ * Serve the control interface on a unix socket (unix-listen:PATH), one
+ * JSON request per line: the socket file is made mode 0600 and only root
+ * and this process's user are served (SO_PEERCRED).  0 or -errno.
+ */
+VPWR_API int vpwr_host_control_listen(struct vpwr_host *h, const char *uri);
+
+/*
+ * Re-read the resolver now and re-decide every physical CPU (a vCPU
+ * re-pinned elsewhere leaves its old CPU restored and moves its wish);
+ * with auto_channels, attach and detach channels to match.  The host does
+ * this by itself when the resolver's change fd fires (libvirt events);
+ * call it for changes that come without one.  Returns 1 if anything
+ * changed, 0 if not, or the resolver's error (-ENOTCONN: the host retries
+ * on its own timer).
+ */
+VPWR_API int vpwr_host_refresh(struct vpwr_host *h);
 
 /* Number of open channels. */
 VPWR_API int vpwr_host_nr_channels(const struct vpwr_host *h);

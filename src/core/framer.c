@@ -6,7 +6,8 @@
  * moves `start`: a read that brought many frames (a pipelining peer) is
  * not shifted down once per frame.  What is left of a partial frame moves
  * to the front when vpwr_framer_next() needs more bytes, so a read always
- * finds the rest of the buffer free.
+ * finds the rest of the buffer free.  The scan state counts from `start`,
+ * so that move does not disturb it.
  */
 #include "framer.h"
 
@@ -20,6 +21,7 @@ void vpwr_framer_init(struct vpwr_framer *f, const struct vpwr_codec *codec)
 	f->codec = codec;
 	f->start = 0;
 	f->len = 0;
+	memset(&f->scan, 0, sizeof(f->scan));
 }
 
 const struct vpwr_codec *vpwr_framer_codec(const struct vpwr_framer *f)
@@ -83,22 +85,32 @@ int vpwr_framer_next(struct vpwr_framer *f, const uint8_t **frame,
 	if (!f || !frame)
 		return vpwr_decode_fail(err, -EINVAL, 0, "invalid argument");
 	if (!f->codec) {
-		f->codec = vpwr_codec_detect(f->buf + f->start, f->len, &rc);
+		f->codec = vpwr_codec_detect_scan(f->buf + f->start, f->len,
+						  &f->scan, &rc);
+		if (rc)
+			return vpwr_decode_fail(err, rc, 0,
+						"no codec speaks this stream");
 		if (!f->codec) {
-			if (rc)
-				return vpwr_decode_fail(err, rc, 0, "no codec "
-							"speaks this stream");
-			compact(f);
+			compact(f); /* the caller reads next: give it the room */
+			/* Blank lines can keep JSON's probe undecided forever. */
+			if (f->len == sizeof(f->buf))
+				return vpwr_decode_fail(err, -VPWR_E_TOOBIG, 0,
+							"no codec told within "
+							"%zu bytes",
+							sizeof(f->buf));
 			return 0;
 		}
+		/* What the probe noted is not the codec's framing state. */
+		f->scan.pos = 0;
+		f->scan.state = 0;
 	}
-	rc = vpwr_codec_frame_len(f->codec, f->buf + f->start, f->len, err);
+	rc = f->codec->frame_len(f->buf + f->start, f->len, &f->scan, err);
 	if (rc > 0) {
 		*frame = f->buf + f->start;
 		return rc;
 	}
 	if (!rc)
-		compact(f); /* the caller reads next: give it the room */
+		compact(f);
 	/* A codec whose frames end with a delimiter cannot say "too big"
 	 * before the delimiter: a full buffer without a frame is one. */
 	if (!rc && f->len == sizeof(f->buf))
@@ -112,10 +124,18 @@ void vpwr_framer_consume(struct vpwr_framer *f, size_t n)
 {
 	if (!f)
 		return;
+	/* The bytes a scan went over are gone. */
+	f->scan.pos = 0;
+	f->scan.state = 0;
 	if (n >= f->len) {
 		f->start = f->len = 0;
 		return;
 	}
 	f->start += n;
 	f->len -= n;
+}
+
+uint64_t vpwr_framer_examined(const struct vpwr_framer *f)
+{
+	return f ? f->scan.examined : 0;
 }
