@@ -15,7 +15,9 @@
  * (c) The same calls through the sysfs drivers against a fake tree on
  *     tmpfs (/dev/shm): what a host pays in system calls.  A driver that is
  *     not in this build, or that will not open the fake tree, is reported
- *     and skipped; add a driver by adding a row to sysfs_drivers[].
+ *     and skipped; add a driver by adding a row to sysfs_drivers[].  A
+ *     driver without scaling_setspeed (intel_pstate and amd-pstate-epp
+ *     choose the frequency themselves) has set_limits rows only.
  *
  * Without -n, each cell is calibrated to run about -t seconds (default
  * 0.2) and measured -r times (default 5); the median is printed.  With -n
@@ -269,7 +271,14 @@ static int bench_sets(const char *label, struct vpwr_backend *b)
 		vpwr_backend_set_limits(b, cpu, x.lo, x.hi);
 	for (x.limits = 0; x.limits < 2; x.limits++)
 		for (x.change = 1; x.change >= 0; x.change--)
-			set_row(label, &x);
+			if (x.limits ||
+			    (vpwr_backend_caps(b, 0) & VPWR_BACKEND_CAP_SET_FREQ))
+				set_row(label, &x);
+			else
+				printf("%s set_freq, %-*s %12s (the driver picks "
+				       "the frequency)\n", label,
+				       (int)(44 - strlen(label) - 11),
+				       x.change ? "change" : "same", "n/a");
 	return 0;
 }
 
@@ -309,54 +318,101 @@ static void put(const char *root, const char *rel, const char *text)
 }
 
 /*
- * A machine as acpi-cpufreq shows it: a table, boost, and already the
- * userspace governor.  (From another governor the kernel would fill
- * scaling_setspeed in when the driver switches; a static tree cannot.)
+ * What one driver's tree looks like: every CPU alike, online, and already
+ * under the governor the benchmark needs (userspace where the driver has
+ * scaling_setspeed: from another governor the kernel would fill
+ * scaling_setspeed in when the backend switches; a static tree cannot).
  */
-static void tree_acpi_cpufreq(const char *root)
+struct fake_driver {
+	const char *name;        /* backend and scaling_driver */
+	const char *governors;
+	const char *governor;
+	const char *frequencies; /* scaling_available_frequencies, or NULL */
+	const char *min, *max;   /* cpuinfo_min/max_freq */
+	const char *base;        /* base_frequency, or NULL */
+	const char *turbo_rel;   /* the turbo knob, relative to .../cpu */
+	const char *turbo_val;
+	int setspeed;            /* has scaling_setspeed */
+	const char *epp;         /* energy_performance_preference, or NULL */
+	const char *status;      /* intel_pstate/status or amd_pstate/status */
+};
+
+#define GENERIC_GOVS                                                           \
+	"conservative ondemand userspace powersave performance schedutil\n"
+#define EPP_NAMES                                                              \
+	"default performance balance_performance balance_power power\n"
+
+static const struct fake_driver sysfs_drivers[] = {
+	{ "acpi-cpufreq", GENERIC_GOVS, "userspace\n",
+	  "2400000 2200000 2000000 1800000 1600000 1400000 1200000 1000000 "
+	  "800000\n",
+	  "800000\n", "2400000\n", NULL, "cpufreq/boost", "1\n", 1, NULL,
+	  NULL },
+	{ "intel_pstate", "performance powersave\n", "powersave\n", NULL,
+	  "400000\n", "3500000\n", "2800000\n", "intel_pstate/no_turbo", "0\n",
+	  0, "balance_performance\n", "intel_pstate/status" },
+	{ "intel_cpufreq", GENERIC_GOVS, "userspace\n", NULL, "400000\n",
+	  "3500000\n", "2800000\n", "intel_pstate/no_turbo", "0\n", 1,
+	  "balance_performance\n", "intel_pstate/status" },
+	{ "cppc_cpufreq", GENERIC_GOVS, "userspace\n", NULL, "1000000\n",
+	  "3050000\n", NULL, "cpufreq/boost", "1\n", 1, NULL, NULL },
+	{ "amd-pstate", GENERIC_GOVS, "userspace\n", NULL, "400000\n",
+	  "4680000\n", NULL, "cpufreq/boost", "1\n", 1, NULL,
+	  "amd_pstate/status" },
+	{ "amd-pstate-epp", "performance powersave\n", "powersave\n", NULL,
+	  "400000\n", "4680000\n", NULL, "cpufreq/boost", "1\n", 0,
+	  "balance_performance\n", "amd_pstate/status" },
+};
+
+static void put_cpu(const char *root, unsigned cpu, const char *attr,
+		    const char *text)
 {
-	static const char *const files[][2] = {
-		{ "scaling_driver", "acpi-cpufreq\n" },
-		{ "scaling_governor", "userspace\n" },
-		{ "scaling_available_governors",
-		  "conservative ondemand userspace powersave performance "
-		  "schedutil\n" },
-		{ "scaling_available_frequencies",
-		  "2400000 2200000 2000000 1800000 1600000 1400000 1200000 "
-		  "1000000 800000\n" },
-		{ "cpuinfo_min_freq", "800000\n" },
-		{ "cpuinfo_max_freq", "2400000\n" },
-		{ "scaling_min_freq", "800000\n" },
-		{ "scaling_max_freq", "2400000\n" },
-		{ "scaling_cur_freq", "2400000\n" },
-		{ "scaling_setspeed", "2400000\n" },
-	};
 	char rel[256];
 
+	if (!text)
+		return;
+	snprintf(rel, sizeof(rel), "devices/system/cpu/cpu%u/cpufreq/%s", cpu,
+		 attr);
+	put(root, rel, text);
+}
+
+static void build_tree(const char *root, const struct fake_driver *d)
+{
+	char rel[256], drv[64];
+
+	snprintf(drv, sizeof(drv), "%s\n", d->name);
 	put(root, "devices/system/cpu/present", "0-3\n");
 	put(root, "devices/system/cpu/possible", "0-3\n");
 	put(root, "devices/system/cpu/online", "0-3\n");
-	put(root, "devices/system/cpu/cpufreq/boost", "1\n");
+	snprintf(rel, sizeof(rel), "devices/system/cpu/%s", d->turbo_rel);
+	put(root, rel, d->turbo_val);
+	if (d->status) {
+		snprintf(rel, sizeof(rel), "devices/system/cpu/%s", d->status);
+		put(root, rel, strstr(d->name, "epp") || !strcmp(d->name,
+			"intel_pstate") ? "active\n" : "passive\n");
+	}
 	for (unsigned cpu = 0; cpu < FAKE_CPUS; cpu++) {
 		snprintf(rel, sizeof(rel), "devices/system/cpu/cpu%u/online",
 			 cpu);
 		put(root, rel, "1\n");
-		for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-			snprintf(rel, sizeof(rel),
-				 "devices/system/cpu/cpu%u/cpufreq/%s", cpu,
-				 files[i][0]);
-			put(root, rel, files[i][1]);
-		}
+		put_cpu(root, cpu, "scaling_driver", drv);
+		put_cpu(root, cpu, "scaling_governor", d->governor);
+		put_cpu(root, cpu, "scaling_available_governors", d->governors);
+		put_cpu(root, cpu, "scaling_available_frequencies",
+			d->frequencies);
+		put_cpu(root, cpu, "cpuinfo_min_freq", d->min);
+		put_cpu(root, cpu, "cpuinfo_max_freq", d->max);
+		put_cpu(root, cpu, "scaling_min_freq", d->min);
+		put_cpu(root, cpu, "scaling_max_freq", d->max);
+		put_cpu(root, cpu, "scaling_cur_freq", d->max);
+		put_cpu(root, cpu, "base_frequency", d->base);
+		put_cpu(root, cpu, "scaling_setspeed",
+			d->setspeed ? d->max : NULL);
+		put_cpu(root, cpu, "energy_performance_preference", d->epp);
+		put_cpu(root, cpu, "energy_performance_available_preferences",
+			d->epp ? EPP_NAMES : NULL);
 	}
 }
-
-static const struct {
-	const char *name;
-	void (*tree)(const char *root);
-} sysfs_drivers[] = {
-	{ "acpi-cpufreq", tree_acpi_cpufreq },
-	/* intel_pstate, cppc_cpufreq, amd-pstate: add a tree builder here. */
-};
 
 static void keep_last(enum vpwr_log_level level, const char *msg, void *ud)
 {
@@ -391,7 +447,7 @@ static void bench_sysfs(void)
 			       sysfs_drivers[i].name, strerror(errno));
 			continue;
 		}
-		sysfs_drivers[i].tree(root);
+		build_tree(root, &sysfs_drivers[i]);
 		last_log[0] = '\0';
 		err = vpwr_backend_open(sysfs_drivers[i].name, &o, &b);
 		if (err == -ENOENT && strstr(last_log, "unknown backend"))
