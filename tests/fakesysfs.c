@@ -60,7 +60,7 @@
 #include "fakesysfs.h"
 #include "testutil.h"
 
-#define FK_CPUS 64
+#define FK_CPUS 128
 #define FK_HANDLES 1024
 #define FK_STR 64
 #define FK_FREQS 64
@@ -82,7 +82,7 @@ struct fk_model { /* the fixture; read-only once loaded */
 };
 
 struct fk_shared { /* the kernel's state, shared with forked children */
-	unsigned writes, refused, write_opens;
+	unsigned writes, refused, write_opens, opens, reads;
 	char last_refusal[256];
 	bool inactive[FK_CPUS];
 	uint32_t nt_min[FK_CPUS], nt_max[FK_CPUS]; /* before no_turbo; 0 */
@@ -504,6 +504,7 @@ static int fk_open(void *ctx, const char *path, enum vpwr_sysfs_mode mode)
 
 	if (strncmp(path, f->cpu_dir, len) || path[len] != '/')
 		return -ENOENT; /* nothing of this kernel's */
+	f->sh->opens++;
 	if (mode != VPWR_SYSFS_READ)
 		f->sh->write_opens++;
 	if (mode != VPWR_SYSFS_READ && !writable(rel))
@@ -526,6 +527,7 @@ static ssize_t fk_read_h(void *ctx, int h, char *buf, size_t cap)
 	int err = inactive_file(f, f->h[h].rel);
 	ssize_t n;
 
+	f->sh->reads++;
 	if (err)
 		return err;
 	n = pread(f->h[h].fd, buf, cap, 0);
@@ -840,6 +842,37 @@ unsigned fakesysfs_refused(const struct fakesysfs *f)
 unsigned fakesysfs_write_opens(const struct fakesysfs *f)
 {
 	return f->sh->write_opens;
+}
+
+unsigned fakesysfs_opens(const struct fakesysfs *f)
+{
+	return f->sh->opens;
+}
+
+unsigned fakesysfs_reads(const struct fakesysfs *f)
+{
+	return f->sh->reads;
+}
+
+unsigned fakesysfs_calls(const struct fakesysfs *f)
+{
+	return f->sh->opens + f->sh->reads + f->sh->writes + f->sh->refused;
+}
+
+void fakesysfs_share_policy(struct fakesysfs *f, unsigned cpu, unsigned owner)
+{
+	char path[2048], target[64], list[64];
+
+	ck_assert(cpu != owner && cpu < f->m.nr_cpus && owner < f->m.nr_cpus);
+	ck_assert(!f->m.offline[cpu] && !f->m.offline[owner]);
+	snprintf(path, sizeof(path), "%s/cpu%u/cpufreq", f->cpu_dir, cpu);
+	vpwr_test_rmtree(path);
+	snprintf(target, sizeof(target), "../cpu%u/cpufreq", owner);
+	ck_assert_int_eq(symlink(target, path), 0);
+	snprintf(list, sizeof(list), "%u %u", VPWR_MIN(cpu, owner),
+		 VPWR_MAX(cpu, owner));
+	cpu_set(f, owner, "related_cpus", list);
+	cpu_set(f, owner, "affected_cpus", list);
 }
 
 void fakesysfs_log_fn(enum vpwr_log_level level, const char *msg, void *ud)

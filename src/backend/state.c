@@ -426,14 +426,15 @@ static int restore_cpu(struct vpwr_backend *b, unsigned cpu)
 {
 	struct vpwr_cpufreq_cpu *c = &vpwr_cpufreq_of(b)->cpu[cpu];
 	const struct vpwr_orig *o = &vpwr_cpufreq_of(b)->saved.cpu[cpu];
-	uint32_t lo, hi, v;
+	uint32_t now[2], v;
 	int err, e;
 
 	if (!c->policy && (vpwr_cpufreq_refresh(b, cpu) || !c->policy))
 		return -ENODEV;
-	err = vpwr_cpufreq_get_limits(b, cpu, &lo, &hi);
+	/* What the kernel shows now, not the view: written unless equal. */
+	err = vpwr_cpufreq_get_limits(b, cpu, &now[0], &now[1]);
 	if (!err)
-		err = vpwr_cpufreq_move_limits(b, cpu, lo, hi, o->min_khz,
+		err = vpwr_cpufreq_move_limits(b, cpu, now, now, o->min_khz,
 					       o->max_khz);
 	if (err == -ENODEV)
 		return err;
@@ -443,9 +444,6 @@ static int restore_cpu(struct vpwr_backend *b, unsigned cpu)
 	if (strcmp(c->governor, o->governor)) {
 		e = vpwr_cpufreq_write(b, cpu, VPWR_CPUFREQ_GOVERNOR,
 				       o->governor);
-		if (!e)
-			vpwr_strlcpy(c->governor, o->governor,
-				     sizeof(c->governor));
 		err = err ? err : e;
 	}
 	if (o->epp[0] && c->epp && (e = restore_epp(b, cpu, o->epp)) && !err)
@@ -471,11 +469,12 @@ static int restore_turbo(struct vpwr_backend *b)
 	char cur[8];
 	int err = vpwr_sysfs_read(&cf->fs, -1, rel, cur, sizeof(cur));
 
-	if (err >= 0)
-		err = strcmp(cur, st->turbo_value)
-			      ? vpwr_sysfs_write(&cf->fs, -1, rel,
-						 st->turbo_value)
-			      : 0;
+	if (err >= 0 && strcmp(cur, st->turbo_value)) {
+		err = vpwr_sysfs_write(&cf->fs, -1, rel, st->turbo_value);
+		/* Every CPU's limits and list moved with it. */
+		cf->turbo_raw = -1;
+		vpwr_cpufreq_forget_all(b);
+	}
 	if (err < 0)
 		return err;
 	st->turbo_saved = false;
