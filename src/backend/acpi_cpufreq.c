@@ -87,6 +87,34 @@ int vpwr_cpufreq_save(struct vpwr_backend *b, unsigned cpu)
 }
 
 /*
+ * intel_pstate/min_perf_pct, which the kernel lowers to the non-turbo
+ * maximum's percent when no_turbo goes to 1, and never raises again.
+ */
+static int save_min_perf_pct(struct vpwr_backend *b, struct vpwr_state *st)
+{
+	struct vpwr_cpufreq *cf = vpwr_cpufreq_of(b);
+	uint32_t v;
+	int err;
+
+	st->min_perf_pct = -1;
+	if (!(cf->desc->flags & VPWR_CPUFREQ_NO_TURBO))
+		return 0;
+	err = vpwr_sysfs_read_u32(&cf->fs, -1, "intel_pstate/min_perf_pct",
+				  &v);
+	if (err == -ENOENT)
+		return 0;
+	if (!err && v > 100) {
+		log_err(&b->log, "%s/devices/system/cpu/intel_pstate/"
+			"min_perf_pct holds %u, not a percentage",
+			b->sysfs_root, v);
+		err = -EPROTO;
+	}
+	if (!err)
+		st->min_perf_pct = (int)v;
+	return err;
+}
+
+/*
  * Turbo is one knob for every CPU, and switching it moves every CPU's
  * limits (the kernel clamps scaling_max_freq), so the first change saves
  * the knob and, as "collateral", every CPU not saved yet.  The CPUs that
@@ -99,6 +127,7 @@ int vpwr_cpufreq_save_turbo(struct vpwr_backend *b, unsigned cpu)
 	struct vpwr_state *st = &cf->saved;
 	struct vpwr_cpuset added;
 	const char *rel = vpwr_cpufreq_turbo_rel(cf);
+	bool first = !st->turbo_saved;
 	int err = 0;
 
 	if (vpwr_cpuset_isset(&st->turbo_cpus, cpu))
@@ -110,9 +139,11 @@ int vpwr_cpufreq_save_turbo(struct vpwr_backend *b, unsigned cpu)
 		if (!(err = read_orig(b, i, &st->cpu[i])))
 			vpwr_cpuset_set(&added, i);
 	}
-	if (!err && !st->turbo_saved)
+	if (!err && first)
 		err = vpwr_sysfs_read(&cf->fs, -1, rel, st->turbo_value,
 				      sizeof(st->turbo_value));
+	if (err >= 0 && first)
+		err = save_min_perf_pct(b, st);
 	if (err >= 0) {
 		vpwr_strlcpy(st->turbo_file, strrchr(rel, '/') + 1,
 			     sizeof(st->turbo_file));
@@ -133,6 +164,8 @@ int vpwr_cpufreq_save_turbo(struct vpwr_backend *b, unsigned cpu)
 			}
 		vpwr_state_cpuset_clear(&st->turbo_cpus, cpu);
 		st->turbo_saved = vpwr_cpuset_count(&st->turbo_cpus) > 0;
+		if (first)
+			st->min_perf_pct = -1;
 	}
 	return err < 0 ? err : 0;
 }
