@@ -13,7 +13,10 @@
  * (b) vpwr_backend_set_freq / set_limits per call: alternating between two
  *     values on every call ("change"), and the same value again ("same").
  * (c) The same calls through the sysfs drivers against a fake tree on
- *     tmpfs (/dev/shm): what a host pays in system calls.  A driver that is
+ *     tmpfs (/dev/shm): what a host pays in system calls.  On a tree of
+ *     plain files a changed value costs a pwrite and an ftruncate (on
+ *     sysfs only the pwrite); the raw cost of those calls on the same
+ *     tmpfs is measured first, for reference.  A driver that is
  *     not in this build, or that will not open the fake tree, is reported
  *     and skipped; add a driver by adding a row to sysfs_drivers[].  A
  *     driver without scaling_setspeed (intel_pstate and amd-pstate-epp
@@ -27,12 +30,14 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "libvpwr/libvpwr.h"
 #include "libvpwr/sim.h"
@@ -430,10 +435,69 @@ static int rm_one(const char *p, const struct stat *st, int flag,
 	return remove(p);
 }
 
+/* The system calls a set costs, alone, on a tmpfs file. */
+struct raw_ctx {
+	int fd;
+	int what; /* 0 pwrite, 1 pwrite + ftruncate, 2 pread */
+};
+
+static int run_raw(void *ctx, unsigned long iters)
+{
+	struct raw_ctx *x = ctx;
+	char buf[32];
+
+	for (unsigned long i = 0; i < iters; i++) {
+		const char *v = i % 2 ? "800000" : "2400000";
+		size_t len = strlen(v);
+
+		if (x->what == 2 ? pread(x->fd, buf, sizeof(buf), 0) < 0
+				 : pwrite(x->fd, v, len, 0) != (ssize_t)len)
+			return -errno;
+		if (x->what == 1 && ftruncate(x->fd, (off_t)len))
+			return -errno;
+	}
+	return 0;
+}
+
+static void bench_raw(const char *root)
+{
+	static const char *const what[] = {
+		"reference: pwrite on tmpfs",
+		"reference: pwrite + ftruncate on tmpfs",
+		"reference: pread on tmpfs",
+	};
+	struct raw_ctx x;
+	struct cell c = { .run = run_raw, .ctx = &x };
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/raw", root);
+	x.fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (x.fd < 0)
+		return;
+	for (x.what = 0; x.what < 3; x.what++) {
+		double ns = measure(&c);
+
+		if (ns < 0)
+			printf("%-44s %12s %s\n", what[x.what], "error",
+			       vpwr_strerror(c.err));
+		else
+			printf("%-44s %12.1f %16.0f\n", what[x.what], ns,
+			       1e9 / ns);
+	}
+	close(x.fd);
+	unlink(path);
+}
+
 static void bench_sysfs(void)
 {
+	char raw[] = "/dev/shm/vpwr-bench-XXXXXX";
+
 	printf("\n%-44s %12s %16s\n", "(c) sysfs drivers, fake tree on tmpfs",
 	       "ns/call", "calls/s");
+	if (mkdtemp(raw)) {
+		bench_raw(raw);
+		rmdir(raw);
+	}
 	for (size_t i = 0; i < sizeof(sysfs_drivers) / sizeof(sysfs_drivers[0]);
 	     i++) {
 		char root[] = "/dev/shm/vpwr-bench-XXXXXX";
