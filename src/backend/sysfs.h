@@ -10,7 +10,8 @@
  *   an order the kernel accepts, the userspace governor and
  *   scaling_setspeed, the machine-wide turbo knob, EPP, and saving the
  *   originals (state.h) before the first write to a CPU.  sysfs.c holds
- *   the I/O and each CPU's view; acpi_cpufreq.c the generic writes;
+ *   the I/O; cpufreq.c each CPU's view and the files kept open;
+ *   acpi_cpufreq.c the generic writes;
  *   intel_pstate.c EPP and the synthesised tables; state.c the restore.
  *
  * A driver describes itself with a struct vpwr_cpufreq_desc and fills its
