@@ -344,6 +344,11 @@ START_TEST(test_fake_kernel_rules)
 	ck_assert_int_eq(fakesysfs_write(fk, CPU0 "scaling_setspeed", "2100000"),
 			 0);
 	ck_assert_str_eq(fakesysfs_get(fk, CPU0 "scaling_cur_freq"), "2400000");
+	/* A frequency outside the limits: the userspace governor clamps it
+	 * into them (cpufreq_driver_target), it does not refuse it. */
+	ck_assert_int_eq(fakesysfs_write(fk, CPU0 "scaling_setspeed", "800000"),
+			 0);
+	ck_assert_str_eq(fakesysfs_get(fk, CPU0 "scaling_cur_freq"), "2000000");
 	ck_assert_int_eq(fakesysfs_write(fk, "cpufreq/boost", "2"), -EINVAL);
 	ck_assert_int_eq(fakesysfs_write(fk, "cpufreq/boost", "0"), 0);
 	ck_assert_str_eq(fakesysfs_get(fk, CPU1 "cpuinfo_max_freq"), "2400000");

@@ -213,6 +213,10 @@ int vpwr_backend_open_io(const char *name, const struct vpwr_backend_opts *opts,
 	}
 	b->opts.sysfs_root = b->sysfs_root;
 	b->opts.state_file = b->state_file;
+	/* Real system calls: one write per value on sysfs, a truncate too on
+	 * a tree of plain files. */
+	if (io == &vpwr_sysfs_io_default)
+		b->io = vpwr_sysfs_io_for(b->sysfs_root);
 	err = pick_ops(b, name, &ops);
 	if (!err) {
 		b->ops = ops;
