@@ -84,8 +84,8 @@ START_TEST(test_active_view)
 	uint32_t f[64] = { 0 };
 
 	ck_assert_int_eq(vpwr_backend_caps(b, 0),
-			 VPWR_BACKEND_CAP_LIMITS | VPWR_BACKEND_CAP_TURBO |
-			 VPWR_BACKEND_CAP_EPP | VPWR_BACKEND_CAP_TABLE);
+			 (VPWR_BACKEND_CAP_LIMITS | VPWR_BACKEND_CAP_TURBO |
+			 VPWR_BACKEND_CAP_EPP | VPWR_BACKEND_CAP_TABLE) | VPWR_BACKEND_CAP_PER_CPU);
 	ck_assert_int_eq(vpwr_backend_caps(b, 3), -ENODEV);
 	ck_assert_int_eq(vpwr_backend_set_freq(b, 0, 2000000),
 			 -VPWR_E_UNSUPPORTED);
@@ -329,9 +329,9 @@ START_TEST(test_passive)
 	uint32_t khz;
 
 	ck_assert_int_eq(vpwr_backend_caps(b, 0),
-			 VPWR_BACKEND_CAP_SET_FREQ | VPWR_BACKEND_CAP_LIMITS |
+			 (VPWR_BACKEND_CAP_SET_FREQ | VPWR_BACKEND_CAP_LIMITS |
 			 VPWR_BACKEND_CAP_TURBO | VPWR_BACKEND_CAP_EPP |
-			 VPWR_BACKEND_CAP_TABLE);
+			 VPWR_BACKEND_CAP_TABLE) | VPWR_BACKEND_CAP_PER_CPU);
 	ck_assert_int_eq(vpwr_backend_set_freq(b, 0, 2150000), 0);
 	ck_assert_str_eq(fakesysfs_get(fk, CPU0 "scaling_governor"), "userspace");
 	ck_assert_str_eq(fakesysfs_get(fk, CPU0 "scaling_setspeed"), "2100000");

@@ -271,6 +271,10 @@ START_TEST(test_shared_policy)
 	fk = fakesysfs_new("acpi-cpufreq");
 	fakesysfs_share_policy(fk, 2, 0);
 	open_driver("acpi-cpufreq");
+	/* The capability says so: 0 and 2 are not their own, 1 is. */
+	ck_assert_int_eq(vpwr_backend_caps(b, 0) & VPWR_BACKEND_CAP_PER_CPU, 0);
+	ck_assert_int_eq(vpwr_backend_caps(b, 2) & VPWR_BACKEND_CAP_PER_CPU, 0);
+	ck_assert_int_ne(vpwr_backend_caps(b, 1) & VPWR_BACKEND_CAP_PER_CPU, 0);
 	ck_assert_int_eq(vpwr_backend_set_limits(b, 0, 800000, 2000000), 0);
 	ck_assert_int_eq(vpwr_backend_set_limits(b, 2, 1200000, 2401000), 0);
 	ck_assert_int_eq(vpwr_backend_set_limits(b, 0, 800000, 2000000), 0);

@@ -37,6 +37,9 @@ struct vpwr_sim_opts;
 #define VPWR_BACKEND_CAP_TURBO 0x4u     /* turbo can be toggled */
 #define VPWR_BACKEND_CAP_EPP 0x8u       /* an EPP hint can be set */
 #define VPWR_BACKEND_CAP_TABLE 0x10u    /* discrete frequency table */
+#define VPWR_BACKEND_CAP_PER_CPU 0x20u  /* its own frequency: no other CPU
+					   shares its cpufreq policy (a
+					   change to it changes only it) */
 
 struct vpwr_backend_opts {
 	size_t sz;

@@ -306,7 +306,8 @@ static unsigned ops_caps(const struct vpwr_backend_ops *ops)
 /* Caps of a valid cpu, or -errno. */
 static int cpu_caps(struct vpwr_backend *b, unsigned cpu)
 {
-	unsigned c = ops_caps(b->ops);
+	/* Per-CPU control unless the driver says otherwise for this CPU. */
+	unsigned c = ops_caps(b->ops) | VPWR_BACKEND_CAP_PER_CPU;
 
 	if (b->ops->cpu_caps) {
 		int r = b->ops->cpu_caps(b, cpu);

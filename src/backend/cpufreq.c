@@ -534,6 +534,8 @@ int vpwr_cpufreq_cpu_caps(struct vpwr_backend *b, unsigned cpu)
 		caps |= VPWR_BACKEND_CAP_EPP;
 	if (cf->desc->flags & VPWR_CPUFREQ_TABLE)
 		caps |= VPWR_BACKEND_CAP_TABLE;
+	if (!c->shared)
+		caps |= VPWR_BACKEND_CAP_PER_CPU;
 	return (int)caps;
 }
 

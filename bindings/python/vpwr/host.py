@@ -39,6 +39,7 @@ class BackendCaps(enum.IntFlag):
     TURBO = _vpwr.VPWR_BACKEND_CAP_TURBO        #: turbo on/off
     EPP = _vpwr.VPWR_BACKEND_CAP_EPP            #: an EPP hint
     TABLE = _vpwr.VPWR_BACKEND_CAP_TABLE        #: a discrete table
+    PER_CPU = _vpwr.VPWR_BACKEND_CAP_PER_CPU    #: no shared cpufreq policy
 
 
 class Arbitration(enum.IntEnum):
