@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,10 +26,16 @@ static void usage(FILE *f)
 	      "\n"
 	      "Serves power requests from guests.  Each --channel binds a listening\n"
 	      "URI to one domain: whoever connects there speaks for that domain.\n"
+	      "Each --connect makes the daemon connect to a URI itself (a QEMU\n"
+	      "chardev socket with server=on) and again whenever it goes away.\n"
 	      "\n"
 	      "options:\n"
 	      "  -r, --resolver URI        vCPU pinning: static:PINS.json\n"
-	      "  -c, --channel DOM=URI     e.g. vm1=unix-listen:/run/vpwr/vm1.sock\n"
+	      "  -c, --channel DOM=URI     e.g. vm1=unix-listen:/run/vpwr/vm1.sock,\n"
+	      "                            vm1=virtio-serial-host:/run/vpwr/vm1.0;\n"
+	      "                            =vsock-listen:PORT binds each guest by\n"
+	      "                            its vsock CID\n"
+	      "  -C, --connect DOM=URI     e.g. vm1=virtio-serial-host:/run/vpwr/vm1.0\n"
 	      "  -b, --backend NAME        sim (default), auto, or a driver name\n"
 	      "      --sysfs-root DIR      root of the sysfs tree (default /sys)\n"
 	      "      --sim-cpus N          simulated CPUs (default 4)\n"
@@ -135,6 +142,7 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "resolver", required_argument, NULL, 'r' },
 		{ "channel", required_argument, NULL, 'c' },
+		{ "connect", required_argument, NULL, 'C' },
 		{ "backend", required_argument, NULL, 'b' },
 		{ "sysfs-root", required_argument, NULL, 'S' },
 		{ "sim-cpus", required_argument, NULL, 'N' },
@@ -152,20 +160,24 @@ int main(int argc, char **argv)
 	VPWR_OPTS(vpwr_host_opts, hopts, .event_fn = on_event);
 	const char *backend_name = "sim", *resolver_uri = NULL;
 	char *channels[MAX_CHANNELS];
+	bool connects[MAX_CHANNELS];
 	int nr_channels = 0, c, rc;
 	struct vpwr_backend *b = NULL;
 	struct vpwr_resolver *r = NULL;
 	uint32_t *start_khz = NULL;
 
-	while ((c = getopt_long(argc, argv, "r:c:b:m:qvh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:c:C:b:m:qvh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'r': resolver_uri = optarg; break;
 		case 'c':
-			if (nr_channels == MAX_CHANNELS || !strchr(optarg, '=')) {
-				fprintf(stderr, "vpwr-hostd: bad --channel '%s'\n",
-					optarg);
+		case 'C':
+			if (nr_channels == MAX_CHANNELS || !strchr(optarg, '=') ||
+			    (c == 'C' && optarg[0] == '=')) {
+				fprintf(stderr, "vpwr-hostd: bad --%s '%s'\n",
+					c == 'c' ? "channel" : "connect", optarg);
 				return 2;
 			}
+			connects[nr_channels] = c == 'C';
 			channels[nr_channels++] = optarg;
 			break;
 		case 'b': backend_name = optarg; break;
@@ -225,14 +237,21 @@ int main(int argc, char **argv)
 	for (int i = 0; i < nr_channels; i++) {
 		char *eq = strchr(channels[i], '=');
 
+		const char *dom = channels[i];
+
 		*eq = '\0';
-		rc = vpwr_host_listen(host, channels[i], eq + 1);
+		if (connects[i])
+			rc = vpwr_host_connect(host, dom, eq + 1);
+		else
+			rc = vpwr_host_listen(host, *dom ? dom : NULL, eq + 1);
 		if (rc < 0) {
 			fprintf(stderr, "vpwr-hostd: domain %s on %s: %s\n",
-				channels[i], eq + 1, vpwr_strerror(rc));
+				*dom ? dom : "(by CID)", eq + 1,
+				vpwr_strerror(rc));
 			goto out;
 		}
-		printf("[%s] listening on %s\n", channels[i], eq + 1);
+		printf("[%s] %s %s\n", *dom ? dom : "*",
+		       connects[i] ? "connecting to" : "listening on", eq + 1);
 	}
 	start_khz = calloc((size_t)vpwr_backend_nr_cpus(b), sizeof(*start_khz));
 	for (int i = 0; start_khz && i < vpwr_backend_nr_cpus(b); i++)

@@ -101,14 +101,31 @@ VPWR_API int vpwr_host_add_channel(struct vpwr_host *h, const char *domain,
 
 /*
  * Accept connections on `l`; each becomes a channel bound to `domain`.
- * Takes ownership of l, also on failure.  Returns 0 or -errno.
+ * With domain NULL (a vsock-listen: listener serving every guest) each
+ * connection is bound to the domain whose vsock CID the peer has, and
+ * turned away when no domain has it.  On a listener with a domain, a vsock
+ * peer must have that domain's CID.  Takes ownership of l, also on
+ * failure.  Returns 0 or -errno.
  */
 VPWR_API int vpwr_host_add_listener(struct vpwr_host *h, const char *domain,
 				    struct vpwr_listener *l);
 
-/* vpwr_listener_open(uri) + vpwr_host_add_listener(). */
+/* vpwr_listener_open(uri) + vpwr_host_add_listener(); domain may be
+ * NULL as there. */
 VPWR_API int vpwr_host_listen(struct vpwr_host *h, const char *domain,
 			      const char *uri);
+
+/*
+ * Connect to `uri` and serve the channel for `domain`; whenever it goes
+ * away (QEMU restarting, the VM rebooting) or cannot be opened yet,
+ * connect again after a back-off doubling from 100 ms to 5 s, on the
+ * host's own timer.  For virtio-serial-host:PATH, a QEMU chardev with
+ * server=on.  Returns 0 (connected or waiting to), -VPWR_E_NO_DOMAIN, or
+ * the error of a URI that can never work (-EINVAL, -EPROTONOSUPPORT).
+ * vpwr_host_remove_channel() on its channel ends it.
+ */
+VPWR_API int vpwr_host_connect(struct vpwr_host *h, const char *domain,
+			       const char *uri);
 
 /*
  * Close channel `id` and drop its requests (as a RELEASE would).

@@ -5,8 +5,21 @@
  *
  *   unix:/run/vpwr/vm1.sock          connect to a unix stream socket
  *   unix-listen:/run/vpwr/vm1.sock   listen on one (the host side)
+ *   virtio-serial:/dev/virtio-ports/virtio.serial.port.poweragent.0
+ *   virtio-serial:NAME               the same, NAME under /dev/virtio-ports
+ *   virtio-serial:auto               the first port
+ *                                    vpwr_virtio_serial_discover() finds
+ *       (guest side: a virtio_console character device)
+ *   virtio-serial-host:/var/lib/vpwr/vm1.0
+ *       (host side: the unix socket of a QEMU -chardev socket; opened as a
+ *       channel it connects to QEMU listening there, opened as a listener
+ *       it waits for QEMU to connect)
+ *   vsock:2:5000, vsock:host:5000    guest to host over AF_VSOCK
+ *   vsock-listen:5000                the host, on every CID
  *
- * (virtio-serial, virtio-serial-host, vsock and vsock-listen follow.)
+ * A virtio-serial port stays open while its host side comes and goes: end
+ * of stream there means "nobody is connected on the host side now", and
+ * the guest client (guest.h) waits for the host instead of failing.
  *
  * Channels and listeners are non-blocking unless opened with
  * VPWR_CHANNEL_BLOCKING; their fds can be put in any poll loop.  A handle is
@@ -108,6 +121,21 @@ VPWR_API int vpwr_listener_fd(const struct vpwr_listener *l);
  */
 VPWR_API int vpwr_listener_accept(struct vpwr_listener *l,
 				  struct vpwr_channel **out);
+
+/*
+ * Guest side: the virtio-serial ports meant for libvpwr, i.e. named
+ * virtio.serial.port.poweragent.N (DPDK's convention) or org.libvpwr.*,
+ * found in /sys/class/virtio-ports/<port>/name and /dev/virtio-ports/
+ * under `root` (NULL or "/" for the real ones; a directory for tests).
+ * Calls fn (may be NULL) with each port's name and URI, in natural order
+ * (poweragent.2 before poweragent.10); a positive return from fn stops the
+ * walk and is returned.  Returns the number of ports, or -errno.
+ */
+VPWR_API int vpwr_virtio_serial_discover(const char *root,
+					 int (*fn)(const char *name,
+						   const char *uri,
+						   void *userdata),
+					 void *userdata);
 
 #ifdef __cplusplus
 }

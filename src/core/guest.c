@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "codec_dpdk.h"
 #include "codec_internal.h"
@@ -16,6 +17,12 @@
 #include "libvpwr/codec.h"
 #include "libvpwr/guest.h"
 #include "libvpwr/transport.h"
+#include "transport/transport_internal.h"
+
+/* Waits between attempts to reach a host that is away: doubling up to
+ * this, always within the request's deadline. */
+#define GUEST_RETRY_MIN_MS 5
+#define GUEST_RETRY_MAX_MS 200
 
 struct vpwr_guest {
 	struct vpwr_guest_opts opts;
@@ -27,6 +34,10 @@ struct vpwr_guest {
 	/* The byte stream is out of step (unframeable input from the host,
 	 * or a request only partly sent): every later call fails at once. */
 	int broken;
+	/* Opened from a URI: after the host hangs up (daemon restarted),
+	 * the next request connects again. */
+	char *uri;
+	bool down;                 /* the connection has gone */
 	char reason[VPWR_REASON_MAX];
 	struct vpwr_framer rx;
 };
@@ -108,7 +119,16 @@ VPWR_API int vpwr_guest_open(const char *uri,
 			       &ch);
 	if (rc < 0)
 		return rc;
-	return vpwr_guest_open_channel(ch, opts, out);
+	rc = vpwr_guest_open_channel(ch, opts, out);
+	if (rc == 0) {
+		(*out)->uri = strdup(uri);
+		if (!(*out)->uri) {
+			vpwr_guest_free(*out);
+			*out = NULL;
+			return -ENOMEM;
+		}
+	}
+	return rc;
 }
 
 VPWR_API void vpwr_guest_free(struct vpwr_guest *g)
@@ -116,6 +136,7 @@ VPWR_API void vpwr_guest_free(struct vpwr_guest *g)
 	if (!g)
 		return;
 	vpwr_channel_free(g->ch);
+	free(g->uri);
 	free(g);
 }
 
@@ -153,6 +174,122 @@ static int wait_fd(struct vpwr_guest *g, short events, uint64_t deadline)
 	return n == 0 ? -ETIMEDOUT : 0;
 }
 
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* POLLHUP on a channel whose far end only comes and goes (virtio-serial). */
+static bool host_away(struct vpwr_guest *g)
+{
+	struct pollfd p = { .fd = vpwr_channel_fd(g->ch), .events = POLLOUT };
+
+	return vpwr_channel_hup_transient(g->ch) && poll(&p, 1, 0) > 0 &&
+	       (p.revents & POLLHUP);
+}
+
+/* A fresh stream from the host: whatever was buffered or half-sent on the
+ * old one no longer matters. */
+static void stream_reset(struct vpwr_guest *g)
+{
+	vpwr_framer_init(&g->rx, g->codec);
+	g->broken = 0;
+}
+
+/*
+ * The host side of a virtio-serial port is not connected (its daemon is
+ * restarting): poll() only says POLLHUP until it is back, so look again in
+ * growing steps until then or the deadline.
+ */
+static int wait_host(struct vpwr_guest *g, uint64_t deadline)
+{
+	int step = GUEST_RETRY_MIN_MS;
+	bool logged = false;
+
+	while (host_away(g)) {
+		int left = remaining_ms(deadline);
+
+		if (left == 0) {
+			log_warn(&g->log, "the host side of %s is not "
+				 "connected", g->uri ? g->uri : "the port");
+			return -ETIMEDOUT;
+		}
+		if (!logged) {
+			log_info(&g->log, "waiting for the host to connect");
+			logged = true;
+		}
+		sleep_ms(left < 0 ? step : VPWR_MIN(step, left));
+		step = VPWR_MIN(step * 2, GUEST_RETRY_MAX_MS);
+	}
+	if (logged)
+		stream_reset(g);
+	return 0;
+}
+
+/* Connect again to g->uri, retrying within the deadline while nobody
+ * listens there yet. */
+static int reconnect(struct vpwr_guest *g, uint64_t deadline)
+{
+	struct vpwr_channel_opts co = { .sz = sizeof(co),
+					.log_fn = g->opts.log_fn,
+					.log_userdata = g->opts.log_userdata,
+					.log_level = g->opts.log_level };
+	int step = GUEST_RETRY_MIN_MS;
+
+	for (;;) {
+		struct vpwr_channel *ch;
+		int left, rc = vpwr_channel_open(g->uri, &co, &ch);
+
+		if (rc == 0) {
+			vpwr_channel_free(g->ch);
+			g->ch = ch;
+			g->down = false;
+			stream_reset(g);
+			log_info(&g->log, "reconnected to %s", g->uri);
+			return 0;
+		}
+		left = remaining_ms(deadline);
+		if (left == 0 || (rc != -ENOENT && rc != -ECONNREFUSED &&
+				  rc != -EAGAIN && rc != -ETIMEDOUT &&
+				  rc != -ECONNRESET)) {
+			log_warn(&g->log, "cannot reconnect to %s: %s", g->uri,
+				 vpwr_strerror(rc));
+			return rc == -ENOENT || rc == -ECONNREFUSED ?
+				       -VPWR_E_CLOSED : rc;
+		}
+		sleep_ms(left < 0 ? step : VPWR_MIN(step, left));
+		step = VPWR_MIN(step * 2, GUEST_RETRY_MAX_MS);
+	}
+}
+
+/*
+ * Before a request: make sure someone is there.  A socket whose host hung
+ * up is connected again (when the guest was opened from a URI); a
+ * virtio-serial port waits for its host side to come back.
+ */
+static int ensure_host(struct vpwr_guest *g, uint64_t deadline)
+{
+	struct pollfd p = { .fd = vpwr_channel_fd(g->ch),
+			    .events = POLLRDHUP };
+
+	if (vpwr_channel_hup_transient(g->ch))
+		return wait_host(g, deadline);
+	/* An out-of-step stream is mended by a new connection. */
+	if (g->broken && g->uri)
+		g->down = true;
+	if (!g->down && poll(&p, 1, 0) > 0 &&
+	    (p.revents & (POLLHUP | POLLRDHUP | POLLERR)))
+		g->down = true;
+	if (!g->down)
+		return 0;
+	if (!g->uri)
+		return -VPWR_E_CLOSED;
+	return reconnect(g, deadline);
+}
+
 static int send_all(struct vpwr_guest *g, const uint8_t *buf, size_t len,
 		    uint64_t deadline)
 {
@@ -160,7 +297,8 @@ static int send_all(struct vpwr_guest *g, const uint8_t *buf, size_t len,
 		ssize_t n = vpwr_channel_write(g->ch, buf, len);
 
 		if (n == -EAGAIN) {
-			int rc = wait_fd(g, POLLOUT, deadline);
+			int rc = host_away(g) ? wait_host(g, deadline)
+					      : wait_fd(g, POLLOUT, deadline);
 			if (rc < 0)
 				return rc;
 			continue;
@@ -207,8 +345,16 @@ static int recv_msg(struct vpwr_guest *g, struct vpwr_msg *m,
 				return rc;
 			continue;
 		}
-		if (n == 0)
+		if (n == 0 || n == -VPWR_E_CLOSED) {
+			/* The host went away with our request: whether it was
+			 * applied is unknown (a host that stops restores
+			 * what it changed).  The next request finds it again. */
+			if (vpwr_channel_hup_transient(g->ch))
+				stream_reset(g);
+			else
+				g->down = true;
 			return -VPWR_E_CLOSED;
+		}
 		if (n < 0)
 			return (int)n;
 		vpwr_framer_commit(&g->rx, (size_t)n);
@@ -226,6 +372,11 @@ VPWR_API int vpwr_guest_request(struct vpwr_guest *g,
 
 	if (!g || !request || !reply)
 		return -EINVAL;
+	if (g->opts.timeout_ms > 0)
+		deadline = vpwr_now_ns() + (uint64_t)g->opts.timeout_ms * 1000000u;
+	rc = ensure_host(g, deadline);
+	if (rc < 0)
+		return rc;
 	if (g->broken)
 		return g->broken;
 	req = *request;
@@ -239,10 +390,19 @@ VPWR_API int vpwr_guest_request(struct vpwr_guest *g,
 		n = vpwr_codec_encode(g->codec, &req, buf, sizeof(buf));
 	if (n < 0)
 		return n;
-	if (g->opts.timeout_ms > 0)
-		deadline = vpwr_now_ns() + (uint64_t)g->opts.timeout_ms * 1000000u;
 	rc = send_all(g, buf, (size_t)n, deadline);
-	if (rc < 0 && rc != -VPWR_E_CLOSED)
+	if (rc == -VPWR_E_CLOSED && g->uri &&
+	    !vpwr_channel_hup_transient(g->ch)) {
+		/* Hung up before the request went out (EPIPE): it reached
+		 * nobody, so it is safe to send on a new connection. */
+		g->down = true;
+		rc = reconnect(g, deadline);
+		if (rc == 0)
+			rc = send_all(g, buf, (size_t)n, deadline);
+	}
+	if (rc == -VPWR_E_CLOSED)
+		g->down = !vpwr_channel_hup_transient(g->ch);
+	else if (rc < 0)
 		g->broken = -VPWR_E_PROTO; /* maybe half a frame is out */
 	while (rc == 0) {
 		if (deadline && remaining_ms(deadline) == 0) {

@@ -17,10 +17,18 @@
 #include <unistd.h>
 
 #include "host_internal.h"
+#include "resolver_internal.h"
 #include "libvpwr/transport.h"
 
-enum source_kind { SRC_CHANNEL, SRC_LISTENER };
+enum source_kind { SRC_CHANNEL, SRC_LISTENER, SRC_CONNECTOR };
 
+/*
+ * Channels, listeners and connectors.  A connector is a URI the host
+ * connects to itself (the socket of a QEMU chardev that listens) and
+ * connects to again, with back-off, whenever its channel goes away.
+ * A listener without a domain (dom NULL) binds each connection by the
+ * peer's vsock CID.
+ */
 struct host_source {
 	enum source_kind kind;
 	int id;
@@ -32,6 +40,11 @@ struct host_source {
 	size_t tx_len;
 	bool want_out;
 	bool paused;               /* listener out of epoll until retry */
+	uint64_t due_ns;           /* paused listener / idle connector:
+				      when to try again; 0: not waiting */
+	char *uri;                 /* connector: where to connect */
+	unsigned backoff_ms;       /* connector: the next wait */
+	struct host_source *link;  /* connector <-> the channel it made */
 	struct host_source *next;
 };
 
@@ -39,6 +52,9 @@ struct host_source {
 #define HOST_READS_PER_EVENT 8
 /* How long a listener rests after accept failed (no fds, no memory). */
 #define HOST_ACCEPT_RETRY_MS 500
+/* A connector's waits between attempts: doubling from MIN up to MAX. */
+#define HOST_CONNECT_MIN_MS 100
+#define HOST_CONNECT_MAX_MS 5000
 
 static int watch(struct vpwr_host *h, int op, int fd, uint32_t events,
 		 void *ptr)
@@ -102,9 +118,40 @@ fail:
 	return rc;
 }
 
+/*
+ * One timerfd serves every source that waits: it is armed for the earliest
+ * due_ns, or disarmed when nobody waits (an idle host never wakes up).
+ */
+static void timer_arm(struct vpwr_host *h)
+{
+	uint64_t due = 0;
+	struct itimerspec its = { 0 };
+
+	for (struct host_source *s = h->sources; s; s = s->next)
+		if (s->due_ns && (!due || s->due_ns < due))
+			due = s->due_ns;
+	if (due) {
+		its.it_value.tv_sec = (time_t)(due / 1000000000u);
+		its.it_value.tv_nsec = (long)(due % 1000000000u);
+	}
+	if (timerfd_settime(h->retryfd, due ? TFD_TIMER_ABSTIME : 0, &its,
+			    NULL) < 0)
+		log_err(&h->log, "timerfd_settime: %s", vpwr_strerror(-errno));
+}
+
+static void connector_schedule(struct vpwr_host *h, struct host_source *c)
+{
+	c->due_ns = vpwr_now_ns() + (uint64_t)c->backoff_ms * 1000000u;
+	log_debug(&h->log, "domain %s: connecting to %s again in %u ms",
+		  c->dom->name, c->uri, c->backoff_ms);
+	c->backoff_ms = VPWR_MIN(c->backoff_ms * 2, HOST_CONNECT_MAX_MS);
+	timer_arm(h);
+}
+
 static void source_close(struct vpwr_host *h, struct host_source *s, int why)
 {
 	struct host_source **pp;
+	bool s_was_due = s->due_ns != 0;
 
 	for (pp = &h->sources; *pp; pp = &(*pp)->next) {
 		if (*pp == s) {
@@ -113,6 +160,7 @@ static void source_close(struct vpwr_host *h, struct host_source *s, int why)
 		}
 	}
 	if (s->kind == SRC_CHANNEL) {
+		struct host_source *c = s->link;
 		struct vpwr_host_event ev = {
 			.type = VPWR_HOST_EV_CHANNEL_DOWN,
 			.channel_id = (uint32_t)s->id,
@@ -128,18 +176,31 @@ static void source_close(struct vpwr_host *h, struct host_source *s, int why)
 		/* The domain's last channel gone: its wishes go with it. */
 		if (--s->dom->nr_channels == 0)
 			host_domain_release(h, s->dom);
-	} else {
+		if (c) {
+			/* Its connector tries again (QEMU restarting, the VM
+			 * rebooting). */
+			c->link = NULL;
+			connector_schedule(h, c);
+		}
+	} else if (s->kind == SRC_LISTENER) {
 		if (!s->paused)
 			epoll_ctl(h->epfd, EPOLL_CTL_DEL, vpwr_listener_fd(s->l),
 				  NULL);
-		else
-			h->nr_paused--;
 		vpwr_listener_free(s->l);
+		if (s->dom)
+			s->dom->nr_listeners--;
+	} else {
+		if (s->link)
+			s->link->link = NULL;
+		free(s->uri);
 		s->dom->nr_listeners--;
 	}
-	host_domain_put(h, s->dom);
+	if (s->dom)
+		host_domain_put(h, s->dom);
 	free(s->tx);
 	free(s);
+	if (s_was_due)
+		timer_arm(h);
 }
 
 VPWR_API void vpwr_host_free(struct vpwr_host *h)
@@ -175,6 +236,8 @@ static struct host_source *source_new(struct vpwr_host *h, const char *domain,
 		return NULL;
 	}
 	s->kind = kind;
+	if (!domain) /* a listener binding by vsock CID */
+		return s;
 	s->dom = host_domain_get(h, domain, rc);
 	if (!s->dom) {
 		free(s);
@@ -238,7 +301,7 @@ VPWR_API int vpwr_host_add_listener(struct vpwr_host *h, const char *domain,
 	struct host_source *s;
 	int rc;
 
-	if (!h || !domain || !l) {
+	if (!h || !l) {
 		vpwr_listener_free(l);
 		return -EINVAL;
 	}
@@ -258,20 +321,26 @@ VPWR_API int vpwr_host_add_listener(struct vpwr_host *h, const char *domain,
 	return 0;
 }
 
+static struct vpwr_channel_opts host_channel_opts(const struct vpwr_host *h)
+{
+	return (struct vpwr_channel_opts){ .sz = sizeof(struct vpwr_channel_opts),
+					   .log_fn = h->opts.log_fn,
+					   .log_userdata = h->opts.log_userdata,
+					   .log_level = h->opts.log_level };
+}
+
 VPWR_API int vpwr_host_listen(struct vpwr_host *h, const char *domain,
 			      const char *uri)
 {
-	struct vpwr_channel_opts co = { .sz = sizeof(co),
-					.log_fn = h ? h->opts.log_fn : NULL,
-					.log_userdata = h ? h->opts.log_userdata : NULL,
-					.log_level = h ? h->opts.log_level : 0 };
+	struct vpwr_channel_opts co;
 	struct vpwr_listener *l;
 	int rc;
 
-	if (!h || !domain || !uri)
+	if (!h || !uri)
 		return -EINVAL;
+	co = host_channel_opts(h);
 	/* Check the domain before creating a socket file for it. */
-	rc = vpwr_resolver_nr_vcpus(h->resolver, domain);
+	rc = domain ? vpwr_resolver_nr_vcpus(h->resolver, domain) : 0;
 	if (rc < 0)
 		return rc;
 	rc = vpwr_listener_open(uri, &co, &l);
@@ -280,12 +349,84 @@ VPWR_API int vpwr_host_listen(struct vpwr_host *h, const char *domain,
 	return vpwr_host_add_listener(h, domain, l);
 }
 
+/* Errors that will not go away by trying again. */
+static bool connect_error_final(int err)
+{
+	return err == -EINVAL || err == -EPROTONOSUPPORT ||
+	       err == -ENAMETOOLONG || err == -ENOMEM;
+}
+
+/* One attempt; on failure the connector waits for its next turn. */
+static int connector_try(struct vpwr_host *h, struct host_source *c)
+{
+	struct vpwr_channel_opts co = host_channel_opts(h);
+	struct vpwr_channel *ch;
+	int rc = vpwr_channel_open(c->uri, &co, &ch);
+
+	if (rc == 0) {
+		rc = vpwr_host_add_channel(h, c->dom->name, ch);
+		if (rc > 0) {
+			for (struct host_source *s = h->sources; s; s = s->next)
+				if (s->kind == SRC_CHANNEL && s->id == rc) {
+					s->link = c;
+					c->link = s;
+				}
+			c->backoff_ms = HOST_CONNECT_MIN_MS;
+			log_info(&h->log, "domain %s: connected to %s",
+				 c->dom->name, c->uri);
+			return 0;
+		}
+	}
+	if (c->backoff_ms == HOST_CONNECT_MIN_MS)
+		log_notice(&h->log, "domain %s: cannot connect to %s (%s); "
+			   "trying again with back-off", c->dom->name, c->uri,
+			   vpwr_strerror(rc));
+	connector_schedule(h, c);
+	return rc;
+}
+
+VPWR_API int vpwr_host_connect(struct vpwr_host *h, const char *domain,
+			       const char *uri)
+{
+	struct host_source *c;
+	int rc;
+
+	if (!h || !domain || !uri)
+		return -EINVAL;
+	rc = vpwr_resolver_nr_vcpus(h->resolver, domain);
+	if (rc < 0)
+		return rc;
+	c = source_new(h, domain, SRC_CONNECTOR, &rc);
+	if (!c)
+		return rc;
+	c->uri = strdup(uri);
+	if (!c->uri) {
+		c->dom->nr_listeners--;
+		host_domain_put(h, c->dom);
+		free(c);
+		return -ENOMEM;
+	}
+	c->backoff_ms = HOST_CONNECT_MIN_MS;
+	c->next = h->sources;
+	h->sources = c;
+	rc = connector_try(h, c);
+	if (rc < 0 && connect_error_final(rc)) {
+		source_close(h, c, rc);
+		return rc;
+	}
+	return 0;
+}
+
 VPWR_API int vpwr_host_remove_channel(struct vpwr_host *h, int id)
 {
 	if (!h)
 		return -EINVAL;
 	for (struct host_source *s = h->sources; s; s = s->next) {
 		if (s->kind == SRC_CHANNEL && s->id == id) {
+			/* A channel the host connected itself goes for
+			 * good: its connector goes with it. */
+			if (s->link)
+				source_close(h, s->link, 0);
 			source_close(h, s, 0);
 			return 0;
 		}
@@ -416,37 +557,93 @@ static int channel_input(struct vpwr_host *h, struct host_source *s)
  * and the listener readable: watching it would spin.  Take it out of the
  * epoll set and try again a little later.
  */
-static void pause_listener(struct vpwr_host *h, struct host_source *s, int rc)
+static const char *source_domain(const struct host_source *s)
 {
-	struct itimerspec its = {
-		.it_value = { HOST_ACCEPT_RETRY_MS / 1000,
-			      (HOST_ACCEPT_RETRY_MS % 1000) * 1000000L },
-	};
-
-	log_warn(&h->log, "domain %s: accept: %s; pausing for %d ms",
-		 s->dom->name, vpwr_strerror(rc), HOST_ACCEPT_RETRY_MS);
-	epoll_ctl(h->epfd, EPOLL_CTL_DEL, vpwr_listener_fd(s->l), NULL);
-	s->paused = true;
-	if (h->nr_paused++ == 0)
-		timerfd_settime(h->retryfd, 0, &its, NULL);
+	return s->dom ? s->dom->name : "(by vsock CID)";
 }
 
-static void resume_listeners(struct vpwr_host *h)
+static void pause_listener(struct vpwr_host *h, struct host_source *s, int rc)
 {
-	uint64_t ticks;
+	log_warn(&h->log, "domain %s: accept: %s; pausing for %d ms",
+		 source_domain(s), vpwr_strerror(rc), HOST_ACCEPT_RETRY_MS);
+	epoll_ctl(h->epfd, EPOLL_CTL_DEL, vpwr_listener_fd(s->l), NULL);
+	s->paused = true;
+	s->due_ns = vpwr_now_ns() + HOST_ACCEPT_RETRY_MS * 1000000ull;
+	timer_arm(h);
+}
+
+/* The timer fired: resume paused listeners, run connectors that are due. */
+static void timer_expired(struct vpwr_host *h)
+{
+	uint64_t ticks, now = vpwr_now_ns();
+	struct host_source *s, *next;
 
 	if (read(h->retryfd, &ticks, sizeof(ticks)) < 0) {
 		/* Spurious: the timer had not expired. */
 	}
-	for (struct host_source *s = h->sources; s && h->nr_paused; s = s->next) {
-		if (s->kind != SRC_LISTENER || !s->paused)
+	for (s = h->sources; s; s = next) {
+		next = s->next;
+		if (!s->due_ns || s->due_ns > now)
 			continue;
-		if (watch(h, EPOLL_CTL_ADD, vpwr_listener_fd(s->l), EPOLLIN,
-			  s) == 0) {
-			s->paused = false;
-			h->nr_paused--;
+		s->due_ns = 0;
+		if (s->kind == SRC_LISTENER && s->paused) {
+			if (watch(h, EPOLL_CTL_ADD, vpwr_listener_fd(s->l),
+				  EPOLLIN, s) == 0)
+				s->paused = false;
+			else
+				s->due_ns = now + HOST_ACCEPT_RETRY_MS *
+							  1000000ull;
+		} else if (s->kind == SRC_CONNECTOR) {
+			/* New channels go to the head of the list: `next`
+			 * stays valid. */
+			connector_try(h, s);
 		}
 	}
+	timer_arm(h);
+}
+
+/*
+ * A connection on a listener without a domain: the domain whose vsock CID
+ * the peer has.  Anyone else is turned away.
+ */
+static int domain_by_peer(struct vpwr_host *h, struct vpwr_channel *ch,
+			  char *name, size_t len)
+{
+	struct vpwr_peer peer;
+	int rc = vpwr_channel_peer(ch, &peer);
+
+	if (rc < 0)
+		return rc;
+	if (!peer.cid) {
+		log_warn(&h->log, "a %s connection without a vsock CID cannot "
+			 "be bound to a domain; closing it",
+			 vpwr_channel_scheme(ch));
+		return -VPWR_E_NO_DOMAIN;
+	}
+	rc = vpwr_resolver_domain_by_cid(h->resolver, peer.cid, name, len);
+	if (rc < 0)
+		log_warn(&h->log, "vsock peer CID %u belongs to no known "
+			 "domain; closing the connection", peer.cid);
+	return rc;
+}
+
+/* On a listener bound to a domain, a vsock peer must be that domain. */
+static int check_peer(struct vpwr_host *h, const struct host_source *s,
+		      struct vpwr_channel *ch)
+{
+	struct vpwr_peer peer;
+	uint32_t cid;
+	int rc = vpwr_channel_peer(ch, &peer);
+
+	if (rc < 0 || !peer.cid)
+		return rc < 0 ? rc : 0;
+	rc = vpwr_resolver_domain_cid(h->resolver, s->dom->name, &cid);
+	if (rc == 0 && cid == peer.cid)
+		return 0;
+	log_warn(&h->log, "domain %s: vsock peer CID %u is not the domain's "
+		 "(%s); closing the connection", s->dom->name, peer.cid,
+		 rc == 0 ? "it has another" : "it has none configured");
+	return -VPWR_E_NO_DOMAIN;
 }
 
 static void listener_input(struct vpwr_host *h, struct host_source *s)
@@ -460,6 +657,19 @@ static void listener_input(struct vpwr_host *h, struct host_source *s)
 		if (rc < 0) {
 			pause_listener(h, s, rc);
 			return;
+		}
+		if (!s->dom) {
+			char name[HOST_DOMAIN_NAME_MAX];
+
+			if (domain_by_peer(h, ch, name, sizeof(name)) < 0)
+				vpwr_channel_free(ch);
+			else
+				vpwr_host_add_channel(h, name, ch);
+			continue;
+		}
+		if (check_peer(h, s, ch) < 0) {
+			vpwr_channel_free(ch);
+			continue;
 		}
 		vpwr_host_add_channel(h, s->dom->name, ch);
 	}
@@ -477,7 +687,7 @@ static void handle_event(struct vpwr_host *h, struct epoll_event *ev)
 		return;
 	}
 	if ((void *)s == (void *)h) {
-		resume_listeners(h);
+		timer_expired(h);
 		return;
 	}
 	if (s->kind == SRC_LISTENER) {

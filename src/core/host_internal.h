@@ -62,8 +62,7 @@ struct vpwr_host {
 
 	int epfd;
 	int stopfd;                /* eventfd written by vpwr_host_stop */
-	int retryfd;               /* timerfd: re-arm paused listeners */
-	unsigned nr_paused;        /* listeners paused after accept failed */
+	int retryfd;               /* timerfd: paused listeners, connectors */
 	bool stop_requested;
 	struct host_source *sources; /* channels and listeners */
 	unsigned nr_channels;

@@ -114,6 +114,42 @@ int vpwr_resolver_domain_cid(struct vpwr_resolver *r, const char *domain,
 	return r->ops->domain_cid(r, domain, cid);
 }
 
+struct by_cid {
+	struct vpwr_resolver *r;
+	uint32_t cid;
+	char *name;
+	size_t len;
+	int found;
+};
+
+static void match_cid(const char *domain, void *userdata)
+{
+	struct by_cid *b = userdata;
+	uint32_t cid;
+
+	if (b->found || vpwr_resolver_domain_cid(b->r, domain, &cid) < 0 ||
+	    cid != b->cid)
+		return;
+	b->found = vpwr_strlcpy(b->name, domain, b->len) < b->len ? 1
+								 : -ENAMETOOLONG;
+}
+
+int vpwr_resolver_domain_by_cid(struct vpwr_resolver *r, uint32_t cid,
+				char *name, size_t len)
+{
+	struct by_cid b = { r, cid, name, len, 0 };
+	int rc;
+
+	if (!r || !name || !len)
+		return -EINVAL;
+	if (!r->ops->domain_cid)
+		return -VPWR_E_NO_DOMAIN;
+	rc = r->ops->foreach_domain(r, match_cid, &b);
+	if (rc < 0)
+		return rc;
+	return b.found < 0 ? b.found : b.found ? 0 : -VPWR_E_NO_DOMAIN;
+}
+
 int vpwr_resolver_change_fd(struct vpwr_resolver *r)
 {
 	if (!r)

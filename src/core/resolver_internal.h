@@ -66,6 +66,10 @@ extern const struct vpwr_resolver_ops vpwr_resolver_static_ops;
  */
 int vpwr_resolver_domain_cid(struct vpwr_resolver *r, const char *domain,
 			     uint32_t *cid);
+/* The domain whose vsock CID is `cid`: its name in name[len].
+ * -VPWR_E_NO_DOMAIN when no domain has it. */
+int vpwr_resolver_domain_by_cid(struct vpwr_resolver *r, uint32_t cid,
+				char *name, size_t len);
 int vpwr_resolver_change_fd(struct vpwr_resolver *r);
 int vpwr_resolver_refresh(struct vpwr_resolver *r);
 

@@ -21,6 +21,8 @@
 #include "resolver_internal.h"
 
 #define CID_MIN 3u                 /* 0-2 are the hypervisor, local, host */
+#define CID_LOCAL 1u               /* allowed: this machine's own peers over
+				      vsock_loopback, for tests */
 #define CID_MAX 0xFFFFFFFEu        /* VMADDR_CID_ANY is 0xFFFFFFFF */
 
 struct static_domain {
@@ -120,9 +122,10 @@ static int parse_cid(const struct parse *p, const json_t *v, uint32_t *cid)
 	if (!v)
 		return 0;
 	n = json_is_integer(v) ? json_integer_value(v) : -1;
-	if (n < (json_int_t)CID_MIN || n > (json_int_t)CID_MAX) {
-		perr(p, "\"cid\" must be an integer in %u..%u", CID_MIN,
-		     CID_MAX);
+	if ((n < (json_int_t)CID_MIN && n != (json_int_t)CID_LOCAL) ||
+	    n > (json_int_t)CID_MAX) {
+		perr(p, "\"cid\" must be %u (vsock_loopback) or an integer "
+		     "in %u..%u", CID_LOCAL, CID_MIN, CID_MAX);
 		return -VPWR_E_CONFIG;
 	}
 	*cid = (uint32_t)n;

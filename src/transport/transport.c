@@ -29,12 +29,14 @@
 
 static const struct vpwr_transport_ops *const transports[] = {
 	&vpwr_transport_unix,
+	&vpwr_transport_virtio_serial,
+	&vpwr_transport_virtio_serial_host,
+	&vpwr_transport_vsock,
 };
 
 /*
  * For vpwr_channel_open_fd() on a socket of a family no transport claims
- * (TCP, ...) or on a character device (an inherited virtio-serial port):
- * all defaults, reachable by no URI.
+ * (TCP, ...): all defaults, reachable by no URI.
  */
 static const struct vpwr_transport_ops fd_transport = { .name = "fd" };
 
@@ -219,7 +221,9 @@ static int classify_fd(int fd, const struct vpwr_logger *log,
 	if (fstat(fd, &st) < 0)
 		return -errno;
 	if (S_ISCHR(st.st_mode)) {
-		*t = &fd_transport;
+		/* An inherited virtio-serial port (or another character
+		 * device, which reads and writes the same way). */
+		*t = &vpwr_transport_virtio_serial;
 		return 0;
 	}
 	if (!S_ISSOCK(st.st_mode)) {
@@ -293,6 +297,11 @@ VPWR_API int vpwr_channel_open_fd(int fd, const struct vpwr_channel_opts *opts,
 VPWR_API int vpwr_channel_fd(const struct vpwr_channel *ch)
 {
 	return ch ? ch->fd : -EINVAL;
+}
+
+bool vpwr_channel_hup_transient(const struct vpwr_channel *ch)
+{
+	return ch && ch->ops->hup_transient;
 }
 
 VPWR_API const char *vpwr_channel_scheme(const struct vpwr_channel *ch)

@@ -14,20 +14,6 @@
  *   2. Declare it at the bottom of this header and add it to `transports[]`
  *      in transport.c.  Callers never change: they only ever see URIs.
  *
- * Sketches of the transports still to come:
- *   virtio-serial (guest): connect_scheme "virtio-serial"; connect opens the
- *     character device with O_RDWR | O_CLOEXEC (| O_NONBLOCK unless
- *     VPWR_CHANNEL_BLOCKING); default read/write (the core uses write() on
- *     non-sockets; character devices raise no SIGPIPE); no peer info.
- *   virtio-serial-host: connect_scheme = listen_scheme =
- *     "virtio-serial-host"; connect retries vpwr_transport_unix.connect
- *     with back-off while it says ENOENT/ECONNREFUSED (QEMU may not be up
- *     yet), closing ch->fd and resetting it to -1 between attempts; listen
- *     and listener_close are vpwr_transport_unix's own (same private data).
- *   vsock: connect_scheme "vsock" (CID:PORT), listen_scheme "vsock-listen"
- *     (PORT), family AF_VSOCK so vpwr_channel_open_fd() finds it; a peer op
- *     that fills peer->cid from getpeername(); default read/write/accept.
- *
  * Contract for every op:
  *   - Return 0 or -errno / -VPWR_E_*; log through ch->log / l->log only.
  *   - Create fds with CLOEXEC and honour VPWR_CHANNEL_BLOCKING in ->flags;
@@ -73,6 +59,10 @@ struct vpwr_transport_ops {
 	/* Socket family that vpwr_channel_open_fd() maps to this transport,
 	 * or 0 (AF_UNSPEC). */
 	int family;
+	/* End of stream and POLLHUP mean "the far end is away for now" (a
+	 * virtio-serial port whose host side is not connected): the channel
+	 * stays usable and works again once the far end is back. */
+	bool hup_transient;
 
 	/* Required with connect_scheme: set ch->fd to a connected fd for
 	 * `addr` (the URI after "scheme:", never empty). */
@@ -112,7 +102,14 @@ vpwr_transport_lookup(const char *scheme, size_t len,
  * VPWR_CHANNEL_BLOCKING.  The fd, or -errno. */
 int vpwr_transport_socket(int family, int type, unsigned flags);
 
+/* True when end of stream on `ch` only means the far end is away for now
+ * (see hup_transient). */
+bool vpwr_channel_hup_transient(const struct vpwr_channel *ch);
+
 /* The registered transports. */
 extern const struct vpwr_transport_ops vpwr_transport_unix;
+extern const struct vpwr_transport_ops vpwr_transport_virtio_serial;
+extern const struct vpwr_transport_ops vpwr_transport_virtio_serial_host;
+extern const struct vpwr_transport_ops vpwr_transport_vsock;
 
 #endif
