@@ -14,7 +14,8 @@
 # host to check.  A "hold" is a vpwr-guest whose `wait` commands keep its
 # requests in place until the host, having checked the CPUs, says go.
 
-URI=virtio-serial:/dev/virtio-ports/virtio.serial.port.poweragent.0
+PORT=/dev/virtio-ports/virtio.serial.port.poweragent.0
+URI=virtio-serial:$PORT
 CTL=/dev/virtio-ports/e2e.control
 TIMEOUT_MS=5000
 
@@ -90,8 +91,24 @@ hold_end() {
 # The host side of each is in run.sh, step for step; the numbers of
 # requests between pauses matter to it.
 
+# What the port itself does (vportprobe.c): with no host daemon yet, with
+# one, and while the host restarts it.
+probe() {
+	local pid
+	echo "E2E-RUN probe"
+	vportprobe "$PORT"              # run.sh starts no daemon before this
+	ctl_wait probe-up || return
+	vportprobe "$PORT"              # connected
+	vportprobe "$PORT" 20000 &      # the host restarts its daemon
+	pid=$!
+	ctl_wait probe-watch
+	wait $pid
+	verdict probe $? 0
+}
+
 # Boot 1: the sim backend, vpwr-hostd listening, QEMU connecting.
 scenario_sim() {
+	probe
 	one caps 0 "$URI" hello query-caps query-freqs 0
 	one auto 0 virtio-serial:auto query-state 1
 	one refused-vcpu 1 "$URI" scale 4 max
@@ -108,7 +125,7 @@ scenario_sim() {
 	hold_go sim-b
 	hold_end
 	# The host restarts vpwr-hostd at the pause; QEMU reconnects.
-	hold_start restart 0 "$URI" scale 0 max query-state 0 \
+	hold_start restart 0 -v "$URI" scale 0 max query-state 0 \
 		wait scale 0 min query-state 0
 	hold_go sim-restart
 	hold_end
@@ -127,7 +144,7 @@ scenario_acpi() {
 	# 10 requests, pause, 3, pause (the host restarts its daemon: the next
 	# request is sent while no host is there), 2, pause.
 	TIMEOUT_MS=30000
-	hold_start main 0 "$URI" \
+	hold_start main 0 -v "$URI" \
 		scale 0 min scale 0 up \
 		scale 1 max scale 1 down scale 1 down \
 		set-freq 2 1700000 set-range 2 1200000 2000000 \

@@ -4,7 +4,8 @@
 #   bash tests/e2e/mkinitramfs.sh OUT.cpio.gz KERNEL_DIR TOOLS_DIR
 #
 # KERNEL_DIR is what fetch.sh extracted (modules/*.ko); TOOLS_DIR holds the
-# statically linked vpwr-guest and vpwr-hostd (a VPWR_STATIC_TOOLS build).
+# statically linked vpwr-guest and vpwr-hostd (a VPWR_STATIC_TOOLS build)
+# and vportprobe.
 # The archive holds busybox (busybox-static), the modules, the tools, /init
 # and the scenarios (/e2e/guest.sh, /e2e/*.json).  Nothing in it depends on
 # the scenario: the kernel command line picks one (see init).
@@ -19,7 +20,7 @@ if ldd "$busybox" >/dev/null 2>&1; then
 	echo "mkinitramfs: $busybox is not static (install busybox-static)" >&2
 	exit 1
 fi
-for t in vpwr-guest vpwr-hostd; do
+for t in vpwr-guest vpwr-hostd vportprobe; do
 	if [ ! -x "$tools/$t" ] || ldd "$tools/$t" >/dev/null 2>&1; then
 		echo "mkinitramfs: $tools/$t is missing or not static" >&2
 		exit 1
@@ -30,7 +31,7 @@ root=$(mktemp -d "${TMPDIR:-/tmp}/vpwr-initramfs.XXXXXX")
 trap 'rm -rf "$root"' EXIT
 mkdir -p "$root"/{bin,dev,proc,sys,tmp,run,e2e,lib/modules}
 cp "$busybox" "$root/bin/busybox"
-cp "$tools/vpwr-guest" "$tools/vpwr-hostd" "$root/bin/"
+cp "$tools/vpwr-guest" "$tools/vpwr-hostd" "$tools/vportprobe" "$root/bin/"
 for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev \
 	virtio_pci virtio_console vsock vmw_vsock_virtio_transport_common \
 	vmw_vsock_virtio_transport vsock_loopback; do

@@ -86,8 +86,17 @@ if ! { cmake -S "$root" -B "$e2e/static" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	exit 1
 fi
 
+mkdir -p "$e2e/tools"
+cp "$e2e/static/examples/vpwr-guest" "$e2e/static/examples/vpwr-hostd" "$e2e/tools/" || exit 1
+if ! "${CC:-cc}" -static -O2 -Wall -Wextra -o "$e2e/tools/vportprobe" \
+	"$here/vportprobe.c" >"$e2e/vportprobe-build.log" 2>&1; then
+	cat "$e2e/vportprobe-build.log"
+	say "FAILED: building vportprobe"
+	exit 1
+fi
+
 say "initramfs"
-if ! bash "$here/mkinitramfs.sh" "$e2e/initrd.gz" "$kernel" "$e2e/static/examples"; then
+if ! bash "$here/mkinitramfs.sh" "$e2e/initrd.gz" "$kernel" "$e2e/tools"; then
 	say "FAILED: mkinitramfs.sh"
 	exit 1
 fi
@@ -134,7 +143,7 @@ check() {
 }
 
 # The file without the serial console's carriage returns.
-text() { tr -d '\r' <"$1" 2>/dev/null; }
+text() { [ ! -e "$1" ] || tr -d '\r' <"$1"; }
 
 # count FILE ERE: lines matching.  (grep -q in a pipe would make tr die of
 # SIGPIPE, and pipefail fail the pipe.)
@@ -164,7 +173,10 @@ wait_for() {
 start_hostd() { # NAME ARGS...
 	local name=$1
 	shift
-	"$hostd" "$@" >"$W/$name.log" 2>&1 &
+	: >"$W/$name.log"
+	# timeout(1) passes our SIGTERM on; it also ends a daemon this
+	# script could not (killed itself with SIGKILL).
+	timeout -k 5 "$((boot_timeout * 4))" "$hostd" "$@" >>"$W/$name.log" 2>&1 &
 	hostd_pid[$name]=$!
 	check "$name: vpwr-hostd started ($*)" \
 		wait_for "$W/$name.log" 'listening on|connecting to'
@@ -328,11 +340,40 @@ cat >"$W/pins.json" <<'EOF'
 {"domains": {"vm0": {"vcpus": ["0", "1", "2", "3"]}}}
 EOF
 say "boot 1: sim backend, vpwr-hostd listening"
+start_qemu sim sim listen "$W/sim.sock"
+C=$W/sim.console
+# The port with nobody on the host side, then with a daemon, then while
+# that daemon is replaced (vportprobe prints the system calls' results).
+check "probe: the guest looked at the port with no host daemon" \
+	wait_for "$C" '^E2E-PAUSE probe-up'
+start_hostd hostd-probe -r "static:$W/pins.json" -b sim \
+	-c "vm0=virtio-serial-host:$W/sim.sock"
+check "probe: QEMU connected to vpwr-hostd" \
+	wait_for "$W/hostd-probe.log" '^\[vm0\] channel [0-9]+ connected'
+go probe-up
+check "probe: the guest looked at the port with a host daemon, and watches it" \
+	wait_for "$C" '^vportprobe: read\(64\)' 3
+stop_hostd hostd-probe
 start_hostd hostd-sim1 -r "static:$W/pins.json" -b sim \
 	-c "vm0=virtio-serial-host:$W/sim.sock"
-start_qemu sim sim listen "$W/sim.sock"
-C=$W/sim.console H=$W/hostd-sim1.log
-check "sim: QEMU connected to vpwr-hostd" wait_for "$H" '^\[vm0\] channel [0-9]+ connected'
+H=$W/hostd-sim1.log
+check "sim: QEMU connected to the next vpwr-hostd" wait_for "$H" '^\[vm0\] channel [0-9]+ connected'
+go probe-watch
+check "probe: done" wait_for "$C" '^E2E-(OK|FAIL) probe'
+# What libvpwr's virtio-serial transport relies on.
+text "$C" | sed -n '/^E2E-RUN probe/,/^E2E-.* probe$/p' | grep '^vportprobe' >"$W/probe.txt"
+check "probe: host away: poll says POLLIN|POLLHUP (not POLLOUT)" \
+	has_re "$W/probe.txt" '^vportprobe: revents = POLLIN\|POLLHUP$'
+check "probe: host away: read() returns 0" has "$W/probe.txt" 'vportprobe: read(64) = 0'
+check "probe: host away: write() fails with EAGAIN" \
+	has "$W/probe.txt" 'vportprobe: write(1) = -1 EAGAIN'
+check "probe: host there: poll says POLLOUT only" \
+	has_re "$W/probe.txt" '^vportprobe: revents = POLLOUT$'
+check "probe: host there: read() fails with EAGAIN" \
+	has "$W/probe.txt" 'vportprobe: read(64) = -1 EAGAIN'
+check "probe: the port saw the daemon leave and a new one come" \
+	has "$W/probe.txt" 'vportprobe: watched' &&
+	has "$W/probe.txt" 'host left and came back'
 # Steps before the pause: caps 3 requests, auto 1, refused-vcpu 1,
 # refused-freq 1, main 13.
 if check "sim: 19 requests answered before the first pause" wait_for "$H" '^\[vm0\] (ok:|REFUSED) ' 19; then
@@ -363,7 +404,7 @@ if check "sim: the guest's next request reached the new daemon" \
 	wait_for "$H" '^\[vm0\] (ok:|REFUSED) ' 2; then
 	expect_pcpu "$H" 0 "800 800-800 on"
 fi
-end_qemu caps auto refused-vcpu refused-freq main restart vsock
+end_qemu probe caps auto refused-vcpu refused-freq main restart vsock
 check "sim: vpwr-hostd saw the VM go" wait_for "$H" '^\[vm0\] channel [0-9]+ closed'
 expect_pcpu "$H" 0 "2400 restored"
 
