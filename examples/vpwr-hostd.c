@@ -42,6 +42,8 @@ static void usage(FILE *f)
 	      "      --sim-wallclock       simulated time follows real time\n"
 	      "  -m, --mode MODE           performance (default), powersave, exclusive\n"
 	      "      --allow-shared        steer vCPUs that float over shared pCPUs\n"
+	      "      --rate N              requests/s one channel may send (default\n"
+	      "                            1000; 0: no limit)\n"
 	      "  -q, --quiet               do not print requests and changes\n"
 	      "  -v, --verbose             log library messages to stderr\n"
 	      "  -h, --help                this text\n", f);
@@ -152,6 +154,7 @@ int main(int argc, char **argv)
 		{ "sim-wallclock", no_argument, NULL, 'W' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "allow-shared", no_argument, NULL, 'A' },
+		{ "rate", required_argument, NULL, 'R' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -160,7 +163,8 @@ int main(int argc, char **argv)
 	VPWR_OPTS(vpwr_sim_opts, sim);
 	VPWR_OPTS(vpwr_backend_opts, bopts, .sim = &sim);
 	VPWR_OPTS(vpwr_resolver_opts, ropts);
-	VPWR_OPTS(vpwr_host_opts, hopts, .event_fn = on_event);
+	VPWR_OPTS(vpwr_host_opts, hopts, .event_fn = on_event,
+		  .rate_per_s = 1000);
 	const char *backend_name = "sim", *resolver_uri = NULL;
 	char *channels[MAX_CHANNELS];
 	bool connects[MAX_CHANNELS];
@@ -201,6 +205,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'A': hopts.allow_shared = 1; break;
+		case 'R': hopts.rate_per_s = (unsigned)atoi(optarg); break;
 		case 'q': hopts.event_fn = NULL; break;
 		case 'v':
 			bopts.log_fn = ropts.log_fn = hopts.log_fn = log_stderr;

@@ -6,6 +6,7 @@
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -96,4 +97,12 @@ void vpwr_test_host_close(struct vpwr_test_host *t)
 	vpwr_test_rmtree(t->dir);
 	free(t->dir);
 	memset(t, 0, sizeof(*t));
+}
+
+uint64_t vpwr_test_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }

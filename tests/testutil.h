@@ -17,6 +17,9 @@ void vpwr_test_write_file(const char *dir, const char *name, const char *text);
 
 #include "libvpwr/libvpwr.h"
 
+/* CLOCK_MONOTONIC in milliseconds. */
+uint64_t vpwr_test_now_ms(void);
+
 /* A host on the simulator and a static resolver, as most host suites use. */
 struct vpwr_test_host {
 	char *dir;                 /* temp dir holding pins.json */

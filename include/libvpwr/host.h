@@ -27,6 +27,7 @@ struct vpwr_backend;
 struct vpwr_resolver;
 struct vpwr_channel;
 struct vpwr_listener;
+struct vpwr_peer;
 
 /* How requests of several domains on one physical CPU combine. */
 enum vpwr_arbitration {
@@ -55,6 +56,9 @@ struct vpwr_host_event {
 	uint32_t turbo;
 	const char *winner;            /* CPU_CHANGED: domain that won, or
 					  NULL when restored */
+	const struct vpwr_peer *peer;  /* CHANNEL_UP: who connected (unix:
+					  pid/uid/gid; vsock: CID), for
+					  authorisation; else NULL */
 };
 
 /*
@@ -71,7 +75,7 @@ struct vpwr_host_opts {
 	struct vpwr_backend *backend;   /* required; borrowed */
 	struct vpwr_resolver *resolver; /* required; borrowed */
 	unsigned mode;                  /* enum vpwr_arbitration */
-	unsigned max_channels;          /* 0: 64 */
+	unsigned max_channels;          /* open channels in all; 0: 1024 */
 	unsigned allow_shared;          /* 1: apply to pCPUs other domains
 					   may also run on */
 	vpwr_host_event_fn event_fn;
@@ -79,6 +83,16 @@ struct vpwr_host_opts {
 	vpwr_log_fn log_fn;
 	void *log_userdata;
 	int log_level;
+	/* Limits that keep one guest from hurting the others.  A channel
+	 * over its rate gets NACKs (-VPWR_E_LIMIT); one that keeps sending
+	 * past twice its burst without waiting is reset. */
+	unsigned max_domain_channels;   /* open channels per domain (DPDK
+					   opens one per lcore); 0: 64 */
+	unsigned rate_per_s;            /* requests per second per channel;
+					   0: no limit */
+	unsigned rate_burst;            /* requests allowed at once above the
+					   rate; 0: rate_per_s / 10, at
+					   least 1 */
 };
 
 /* Errors: -EINVAL (missing backend/resolver, bad mode), -ENOMEM, -errno. */
@@ -163,6 +177,17 @@ VPWR_API int vpwr_host_handle(struct vpwr_host *h, const char *domain,
  */
 VPWR_API int vpwr_host_set_bounds(struct vpwr_host *h, unsigned pcpu,
 				  uint32_t min_khz, uint32_t max_khz);
+
+/*
+ * Operator bounds of one domain: none of its requests or policies pushes
+ * a CPU outside [min_khz, max_khz] (other domains' may, on CPUs they
+ * share).  Kept while the host runs, also for a domain with no channel
+ * yet.  0, 0 removes them.  Re-arbitrates at once.  -VPWR_E_NO_DOMAIN for
+ * a domain the resolver does not know.
+ */
+VPWR_API int vpwr_host_set_domain_bounds(struct vpwr_host *h,
+					 const char *domain, uint32_t min_khz,
+					 uint32_t max_khz);
 
 struct vpwr_host_cpu_info {
 	uint32_t cur_khz;       /* as the backend reports it */

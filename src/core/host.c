@@ -45,6 +45,11 @@ struct host_source {
 	char *uri;                 /* connector: where to connect */
 	unsigned backoff_ms;       /* connector: the next wait */
 	struct host_source *link;  /* connector <-> the channel it made */
+	uint64_t tokens;           /* channel: rate limit, in 1e-6 requests */
+	uint64_t refill_ns;        /* when tokens were last topped up */
+	unsigned over;             /* requests refused in a row */
+	bool notify;               /* said HELLO: gets LIMITS_CHANGED */
+	int failed;                /* a notification could not be queued */
 	struct host_source *next;
 };
 
@@ -88,7 +93,11 @@ VPWR_API int vpwr_host_new(const struct vpwr_host_opts *opts,
 	h->backend = h->opts.backend;
 	h->resolver = h->opts.resolver;
 	if (!h->opts.max_channels)
-		h->opts.max_channels = 64;
+		h->opts.max_channels = 1024;
+	if (!h->opts.max_domain_channels)
+		h->opts.max_domain_channels = 64;
+	if (h->opts.rate_per_s && !h->opts.rate_burst)
+		h->opts.rate_burst = VPWR_MAX(h->opts.rate_per_s / 10, 1u);
 	h->next_channel_id = 1;
 	n = vpwr_backend_nr_cpus(h->backend);
 	if (n <= 0) {
@@ -254,6 +263,7 @@ static struct host_source *source_new(struct vpwr_host *h, const char *domain,
 VPWR_API int vpwr_host_add_channel(struct vpwr_host *h, const char *domain,
 				   struct vpwr_channel *ch)
 {
+	struct vpwr_peer peer;
 	struct host_source *s;
 	int rc;
 
@@ -272,7 +282,18 @@ VPWR_API int vpwr_host_add_channel(struct vpwr_host *h, const char *domain,
 		vpwr_channel_free(ch);
 		return rc;
 	}
+	if (s->dom->nr_channels > h->opts.max_domain_channels) {
+		log_warn(&h->log, "domain %s: channel refused, it has %u open "
+			 "already", domain, s->dom->nr_channels - 1);
+		s->dom->nr_channels--;
+		host_domain_put(h, s->dom);
+		free(s);
+		vpwr_channel_free(ch);
+		return -VPWR_E_LIMIT;
+	}
 	s->ch = ch;
+	s->tokens = (uint64_t)h->opts.rate_burst * 1000000u;
+	s->refill_ns = vpwr_now_ns();
 	s->id = h->next_channel_id;
 	/* Ids stay positive (a negative return means an error). */
 	h->next_channel_id = h->next_channel_id == INT_MAX ? 1
@@ -291,7 +312,9 @@ VPWR_API int vpwr_host_add_channel(struct vpwr_host *h, const char *domain,
 	host_emit(h, &(struct vpwr_host_event){
 			     .type = VPWR_HOST_EV_CHANNEL_UP,
 			     .channel_id = (uint32_t)s->id,
-			     .domain = s->dom->name });
+			     .domain = s->dom->name,
+			     .peer = vpwr_channel_peer(ch, &peer) == 0 ? &peer
+								       : NULL });
 	return s->id;
 }
 
@@ -492,7 +515,79 @@ static int send_msg(struct vpwr_host *h, struct host_source *s,
 	return flush(h, s);
 }
 
+/*
+ * Notifications are advice: a guest can always ask (QUERY_STATE).  One
+ * whose earlier output is still queued is skipped rather than pushed
+ * towards a reset, so a guest that reads only when it asks is never
+ * punished for its neighbours' changes.
+ */
+void host_notify_limits(struct vpwr_host *h, unsigned pcpu)
+{
+	struct vpwr_cpuset set;
+
+	for (struct host_source *s = h->sources; s; s = s->next) {
+		if (s->kind != SRC_CHANNEL || !s->notify || s->failed ||
+		    s->dom == h->acting || s->tx_len)
+			continue;
+		for (unsigned v = 0; v < s->dom->nr_vcpus; v++) {
+			struct vpwr_msg m;
+
+			if (!s->dom->req[v].hi_khz ||
+			    vpwr_resolver_lookup(h->resolver, s->dom->name, v,
+						 &set) < 0 ||
+			    !vpwr_cpuset_isset(&set, pcpu))
+				continue;
+			vpwr_msg_init(&m, VPWR_MSG_LIMITS_CHANGED, 0, v);
+			m.flags = VPWR_MSG_F_NOTIFY;
+			host_fill_state(h, s->dom, v, pcpu, &m.u.state);
+			s->failed = send_msg(h, s, &m);
+			if (s->failed)
+				break;
+		}
+	}
+}
+
+/*
+ * Channels whose notification failed (the peer has gone) are closed here,
+ * where nothing is walking the domains or sources: closing one may
+ * release its domain.
+ */
+static void reap_failed(struct vpwr_host *h)
+{
+	struct host_source *s, *next;
+
+	for (s = h->sources; s; s = next) {
+		next = s->next;
+		if (s->kind == SRC_CHANNEL && s->failed) {
+			source_close(h, s, s->failed);
+			next = h->sources; /* closing may have closed others */
+		}
+	}
+}
+
 /* -------------------------------------------------------------- input */
+
+/*
+ * Token bucket: rate_per_s requests a second, rate_burst at once.  False
+ * when the channel has none left.
+ */
+static bool take_token(struct vpwr_host *h, struct host_source *s)
+{
+	uint64_t now, cap, add;
+
+	if (!h->opts.rate_per_s)
+		return true;
+	now = vpwr_now_ns();
+	cap = (uint64_t)h->opts.rate_burst * 1000000u;
+	/* elapsed ns * rate / 1e9 requests, in millionths */
+	add = (now - s->refill_ns) / 1000u * h->opts.rate_per_s;
+	s->refill_ns = now;
+	s->tokens = VPWR_MIN(s->tokens + add, cap);
+	if (s->tokens < 1000000u)
+		return false;
+	s->tokens -= 1000000u;
+	return true;
+}
 
 static int handle_frame(struct vpwr_host *h, struct host_source *s,
 			const uint8_t *frame, size_t len)
@@ -503,12 +598,30 @@ static int handle_frame(struct vpwr_host *h, struct host_source *s,
 
 	rc = vpwr_codec_decode(vpwr_framer_codec(&s->rx), frame, len, &req,
 			       &err);
+	if (rc >= 0 && !take_token(h, s)) {
+		if (++s->over > 2 * h->opts.rate_burst) {
+			log_warn(&h->log, "domain %s: channel %d keeps sending "
+				 "over its rate of %u requests/s; resetting it",
+				 s->dom->name, s->id, h->opts.rate_per_s);
+			return -VPWR_E_LIMIT;
+		}
+		vpwr_msg_reply(&reply, &req, -VPWR_E_LIMIT, "rate limit: %u "
+			       "requests/s, %u at once", h->opts.rate_per_s,
+			       h->opts.rate_burst);
+		return send_msg(h, s, &reply);
+	}
+	if (rc >= 0)
+		s->over = 0;
 	if (rc < 0) {
 		log_notice(&h->log, "domain %s: bad frame at byte %zu: %s",
 			   s->dom->name, err.offset, err.text);
 		vpwr_msg_reply(&reply, &req, rc, "%s", err.text);
 	} else {
+		h->acting = s->dom;
 		host_handle_request(h, s->dom, &req, &reply);
+		h->acting = NULL;
+		if (req.type == VPWR_MSG_HELLO && reply.status == 0)
+			s->notify = true;
 	}
 	host_emit(h, &(struct vpwr_host_event){
 			     .type = VPWR_HOST_EV_REQUEST,
@@ -725,6 +838,7 @@ VPWR_API int vpwr_host_dispatch(struct vpwr_host *h, int timeout_ms)
 		if (live)
 			handle_event(h, &evs[i]);
 	}
+	reap_failed(h);
 	return n;
 }
 
@@ -775,21 +889,48 @@ VPWR_API int vpwr_host_handle(struct vpwr_host *h, const char *domain,
 			       vpwr_strerror(rc));
 		return rc;
 	}
+	h->acting = d;
 	rc = host_handle_request(h, d, request, reply);
+	h->acting = NULL;
 	host_domain_put(h, d);
+	reap_failed(h);
 	return rc;
 }
 
 VPWR_API int vpwr_host_set_bounds(struct vpwr_host *h, unsigned pcpu,
 				  uint32_t min_khz, uint32_t max_khz)
 {
+	int rc;
+
 	if (!h || pcpu >= h->nr_pcpus || (max_khz && min_khz > max_khz))
 		return -EINVAL;
 	h->pcpu[pcpu].bound_min = min_khz;
 	h->pcpu[pcpu].bound_max = max_khz;
 	/* Force a fresh decision under the new bounds. */
 	h->pcpu[pcpu].min_khz = h->pcpu[pcpu].max_khz = 0;
-	return host_rearbitrate(h, pcpu);
+	rc = host_rearbitrate(h, pcpu);
+	reap_failed(h);
+	return rc;
+}
+
+VPWR_API int vpwr_host_set_domain_bounds(struct vpwr_host *h,
+					 const char *domain, uint32_t min_khz,
+					 uint32_t max_khz)
+{
+	struct host_domain *d;
+	int rc = 0;
+
+	if (!h || !domain || (max_khz && min_khz > max_khz))
+		return -EINVAL;
+	d = host_domain_get(h, domain, &rc);
+	if (!d)
+		return rc;
+	d->bound_min = min_khz;
+	d->bound_max = max_khz;
+	rc = host_rearbitrate_domain(h, d);
+	host_domain_put(h, d);
+	reap_failed(h);
+	return rc;
 }
 
 VPWR_API int vpwr_host_cpu_info(struct vpwr_host *h, unsigned pcpu,

@@ -37,6 +37,8 @@ struct host_domain {
 	struct vcpu_request *pol;  /* nr_vcpus entries: what policies want */
 	struct vpwr_policy policy[VPWR_POLICY_BRANCH_RATIO + 1]; /* by kind */
 	unsigned policy_mask;      /* bit k: a policy of kind k is held */
+	uint32_t bound_min, bound_max; /* operator bounds for the domain,
+					  0: none */
 	struct host_domain *next;
 };
 
@@ -64,6 +66,7 @@ struct vpwr_host {
 	int stopfd;                /* eventfd written by vpwr_host_stop */
 	int retryfd;               /* timerfd: paused listeners, connectors */
 	bool stop_requested;
+	const struct host_domain *acting; /* whose request is being handled */
 	struct host_source *sources; /* channels and listeners */
 	unsigned nr_channels;
 	int next_channel_id;
@@ -78,7 +81,16 @@ void host_domain_free(struct host_domain *d);
 int host_handle_request(struct vpwr_host *h, struct host_domain *d,
 			const struct vpwr_msg *req, struct vpwr_msg *reply);
 int host_rearbitrate(struct vpwr_host *h, unsigned pcpu);
+int host_rearbitrate_domain(struct vpwr_host *h, struct host_domain *d);
 void host_restore_all(struct vpwr_host *h);
 void host_emit(struct vpwr_host *h, const struct vpwr_host_event *ev);
+
+/* host_request.c: the state of `vcpu` (running on `pcpu`) as `d` sees it. */
+void host_fill_state(struct vpwr_host *h, struct host_domain *d,
+		     unsigned vcpu, unsigned pcpu, struct vpwr_vcpu_state *st);
+
+/* host.c: the effective state of `pcpu` changed; tell the domains with a
+ * frequency wish on it (other than the one whose request did it). */
+void host_notify_limits(struct vpwr_host *h, unsigned pcpu);
 
 #endif

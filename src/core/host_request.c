@@ -182,7 +182,7 @@ static int make_wish(struct vpwr_host *h, const struct vpwr_msg *req,
 		    tbl[0], tbl[n - 1]);
 }
 
-static void fill_state(struct vpwr_host *h, struct host_domain *d,
+void host_fill_state(struct vpwr_host *h, struct host_domain *d,
 		       unsigned vcpu, unsigned pcpu, struct vpwr_vcpu_state *st)
 {
 	const struct host_pcpu *pc = &h->pcpu[pcpu];
@@ -237,7 +237,7 @@ static int change(struct vpwr_host *h, struct host_domain *d,
 			    vpwr_strerror(rc));
 	}
 	vpwr_msg_reply(reply, req, 0, NULL);
-	fill_state(h, d, req->vcpu, (unsigned)first, &reply->u.state);
+	host_fill_state(h, d, req->vcpu, (unsigned)first, &reply->u.state);
 	return 0;
 }
 
@@ -254,7 +254,7 @@ static int query(struct vpwr_host *h, struct host_domain *d,
 	first = vpwr_cpuset_next(&set, 0);
 	vpwr_msg_reply(reply, req, 0, NULL);
 	if (req->type == VPWR_MSG_QUERY_STATE) {
-		fill_state(h, d, req->vcpu, (unsigned)first, &reply->u.state);
+		host_fill_state(h, d, req->vcpu, (unsigned)first, &reply->u.state);
 		return 0;
 	}
 	n = freq_table(h, (unsigned)first, tbl);
@@ -286,7 +286,10 @@ static int hello(struct vpwr_host *h, struct host_domain *d,
 	out->version_max = VPWR_PROTO_VERSION;
 	if (req->type == VPWR_MSG_HELLO && in->version_max < VPWR_PROTO_VERSION)
 		out->version_max = in->version_max;
-	out->caps = VPWR_CAP_RANGE | VPWR_CAP_POLICY;
+	/* After a HELLO the channel also gets LIMITS_CHANGED notifications
+	 * (host.c). */
+	out->caps = VPWR_CAP_RANGE | VPWR_CAP_POLICY | VPWR_CAP_NOTIFY;
+	out->rate_per_sec = h->opts.rate_per_s;
 	if (caps > 0 && (caps & VPWR_BACKEND_CAP_TURBO))
 		out->caps |= VPWR_CAP_TURBO;
 	if (caps > 0 && (caps & VPWR_BACKEND_CAP_EPP))
@@ -297,7 +300,7 @@ static int hello(struct vpwr_host *h, struct host_domain *d,
 }
 
 /* Re-decide every physical CPU any vCPU of the domain may run on. */
-static int rearbitrate_domain(struct vpwr_host *h, struct host_domain *d)
+int host_rearbitrate_domain(struct vpwr_host *h, struct host_domain *d)
 {
 	struct vpwr_cpuset set, touched;
 	int rc = 0;
@@ -326,7 +329,7 @@ void host_domain_release(struct vpwr_host *h, struct host_domain *d)
 		d->req[v] = d->pol[v] = VCPU_REQUEST_NONE;
 	}
 	d->policy_mask = 0;
-	rearbitrate_domain(h, d);
+	host_rearbitrate_domain(h, d);
 }
 
 /* --------------------------------------------------------------- policies */
@@ -403,12 +406,12 @@ static int policy_set(struct vpwr_host *h, struct host_domain *d,
 	d->policy[p->kind] = *p;
 	d->policy_mask |= 1u << p->kind;
 	policy_wishes(h, d);
-	rc = rearbitrate_domain(h, d);
+	rc = host_rearbitrate_domain(h, d);
 	if (rc < 0) {
 		d->policy[p->kind] = saved;
 		d->policy_mask = saved_mask;
 		policy_wishes(h, d);
-		rearbitrate_domain(h, d);
+		host_rearbitrate_domain(h, d);
 		return NACK(reply, req, rc, "backend refused the change: %s",
 			    vpwr_strerror(rc));
 	}
@@ -431,7 +434,7 @@ static int policy_remove(struct vpwr_host *h, struct host_domain *d,
 			    policy_names[kind]);
 	d->policy_mask &= ~mask;
 	policy_wishes(h, d);
-	rearbitrate_domain(h, d);
+	host_rearbitrate_domain(h, d);
 	vpwr_msg_reply(reply, req, 0, NULL);
 	return 0;
 }

@@ -82,7 +82,7 @@ static int vsock_addr(const char *addr, bool need_cid, struct sockaddr_vm *sa,
 		log_err(log, "vsock address \"%s\": expected %sPORT (numbers, "
 			"CID may be host, local%s)", addr,
 			need_cid ? "CID:" : "[CID:]", need_cid ? "" : " or any");
-		return err;
+		return -EINVAL;
 	}
 	memset(sa, 0, sizeof(*sa));
 	sa->svm_family = AF_VSOCK;
