@@ -189,9 +189,23 @@ scenario_vsock() {
 	fi
 }
 
+# Optional (run.sh with VPWR_E2E_STALE=1): a request times out while the
+# host daemon is stopped and its process exits; the late reply waits in
+# QEMU while nobody has the port open and reaches the next process to open
+# it.  That process's own request must get its own reply.
+scenario_stale() {
+	ctl_wait stale-stop || return
+	TIMEOUT_MS=1000
+	one stale-timeout 2 "$URI" scale 1 max
+	TIMEOUT_MS=5000
+	ctl_wait stale-cont || return
+	one stale-next 0 "$URI" scale 0 min
+	one stale-after 0 "$URI" query-state 0
+}
+
 run_scenario() {
 	case "$1" in
-	sim | reboot | acpi | vsock) "scenario_$1" ;;
+	sim | reboot | acpi | vsock | stale) "scenario_$1" ;;
 	*) echo "E2E-FAIL scenario unknown: '$1'" ;;
 	esac
 }

@@ -32,7 +32,8 @@
 # work directory when anything fails, and their interesting parts are
 # printed.  Environment: VPWR_E2E_CACHE (kernel cache), VPWR_E2E_KEEP=1
 # (keep the work directory), VPWR_E2E_BOOT_TIMEOUT (seconds one QEMU may
-# live, default 120).
+# live, default 120), VPWR_E2E_STALE=1 (a fifth boot showing a known
+# problem: a late reply taken by the next process on the port).
 set -uo pipefail
 exec </dev/null
 
@@ -415,7 +416,8 @@ end_qemu probe caps auto refused-vcpu refused-freq main restart vsock
 check "sim: vpwr-hostd saw the VM go" wait_for "$H" '^\[vm0\] channel [0-9]+ closed'
 expect_pcpu "$H" 0 "2400 restored"
 
-expect_reply "$C" "reply hello seq=1 status=0 version=1 caps=0xf nr_vcpus=4"
+check "sim.console: reply to hello: version 1, 4 vCPUs" \
+	has_re "$C" '^  -> reply hello seq=1 status=0 version=1 caps=0x[0-9a-f]+ nr_vcpus=4'
 expect_reply "$C" "reply query_freqs seq=3 vcpu=0 status=0 cur=2400000kHz freqs=10(800000-3000000kHz)"
 expect_reply "$C" "-> REFUSED reply scale seq=1 vcpu=4 status=-4004"
 expect_reply "$C" "-> REFUSED reply set_freq seq=1 vcpu=0 status=-"
@@ -517,6 +519,35 @@ check "acpi-reboot: vpwr-hostd saw the VM go again" \
 	wait_for "$H" '^\[vm0\] channel [0-9]+ closed' 2
 stop_hostd hostd-acpi2
 expect_restored "at the end"
+
+# ------------------------------------------------------ 5: stale
+# Not run by default: it shows a known problem (NOTES-for-lead.md) until
+# the guest client tells a late reply from its own.
+if [ "${VPWR_E2E_STALE:-0}" = 1 ]; then
+	say "boot 5: a late reply and the next process on the port"
+	start_hostd hostd-stale -r "static:$W/pins.json" -b sim \
+		-c "vm0=virtio-serial-host:$W/stale.sock"
+	start_qemu stale stale listen "$W/stale.sock"
+	C=$W/stale.console H=$W/hostd-stale.log
+	real=$(ps -o pid= --ppid "${hostd_pid[hostd-stale]}" | tr -d ' ')
+	if wait_for "$C" '^E2E-PAUSE stale-stop'; then
+		kill -STOP "$real"
+		go stale-stop
+		wait_for "$C" '^E2E-PAUSE stale-cont'
+		kill -CONT "$real"
+		wait_for "$H" 'asks:  scale seq=[0-9]+ vcpu=1 op=max'
+		sleep 0.5
+		go stale-cont
+	fi
+	end_qemu stale-timeout stale-next stale-after
+	text "$C" | sed -n '/^E2E-RUN stale-next/,/^E2E-[A-Z]* stale-next/p' >"$W/stale-next.txt"
+	text "$C" | sed -n '/^E2E-RUN stale-after/,/^E2E-[A-Z]* stale-after/p' >"$W/stale-after.txt"
+	check "stale: the next process got the reply to its own request" \
+		has_re "$W/stale-next.txt" '^  -> reply scale seq=[0-9]+ vcpu=0 status=0 cur=800000kHz'
+	check "stale: and the one after it too" \
+		has_re "$W/stale-after.txt" '^  -> reply query_state seq=[0-9]+ vcpu=0 status=0 cur=800000kHz'
+	stop_hostd hostd-stale
+fi
 
 # ------------------------------------------------------------ verdict
 if [ "$failures" -ne 0 ]; then
