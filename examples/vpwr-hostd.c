@@ -42,6 +42,7 @@ static void usage(FILE *f)
 	      "      --sim-wallclock       simulated time follows real time\n"
 	      "  -m, --mode MODE           performance (default), powersave, exclusive\n"
 	      "      --allow-shared        steer vCPUs that float over shared pCPUs\n"
+	      "      --control PATH        serve vpwr-ctl on a unix socket (mode 0600)\n"
 	      "      --rate N              requests/s one channel may send (default\n"
 	      "                            1000; 0: no limit)\n"
 	      "  -q, --quiet               do not print requests and changes\n"
@@ -155,6 +156,7 @@ int main(int argc, char **argv)
 		{ "mode", required_argument, NULL, 'm' },
 		{ "allow-shared", no_argument, NULL, 'A' },
 		{ "rate", required_argument, NULL, 'R' },
+		{ "control", required_argument, NULL, 'K' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -166,6 +168,7 @@ int main(int argc, char **argv)
 	VPWR_OPTS(vpwr_host_opts, hopts, .event_fn = on_event,
 		  .rate_per_s = 1000);
 	const char *backend_name = "sim", *resolver_uri = NULL;
+	const char *control = NULL;
 	char *channels[MAX_CHANNELS];
 	bool connects[MAX_CHANNELS];
 	int nr_channels = 0, c, rc;
@@ -206,6 +209,7 @@ int main(int argc, char **argv)
 			break;
 		case 'A': hopts.allow_shared = 1; break;
 		case 'R': hopts.rate_per_s = (unsigned)atoi(optarg); break;
+		case 'K': control = optarg; break;
 		case 'q': hopts.event_fn = NULL; break;
 		case 'v':
 			bopts.log_fn = ropts.log_fn = hopts.log_fn = log_stderr;
@@ -260,6 +264,18 @@ int main(int argc, char **argv)
 		}
 		printf("[%s] %s %s\n", *dom ? dom : "*",
 		       connects[i] ? "connecting to" : "listening on", eq + 1);
+	}
+	if (control) {
+		char curi[4200];
+
+		snprintf(curi, sizeof(curi), "unix-listen:%s", control);
+		rc = vpwr_host_control_listen(host, curi);
+		if (rc < 0) {
+			fprintf(stderr, "vpwr-hostd: control socket %s: %s\n",
+				control, vpwr_strerror(rc));
+			goto out;
+		}
+		printf("control socket %s\n", control);
 	}
 	start_khz = calloc((size_t)vpwr_backend_nr_cpus(b), sizeof(*start_khz));
 	for (int i = 0; start_khz && i < vpwr_backend_nr_cpus(b); i++)

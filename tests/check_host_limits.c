@@ -125,15 +125,15 @@ START_TEST(test_rate_nacks_then_recovers)
 	ck_assert(!eof);
 	ck_assert_int_eq(st[0], 0);
 	ck_assert_int_eq(st[1], 0);
-	ck_assert_int_eq(st[2], -VPWR_E_LIMIT);
-	ck_assert_int_eq(st[3], -VPWR_E_LIMIT);
+	ck_assert_int_eq(st[2], -VPWR_E_RATE_LIMIT);
+	ck_assert_int_eq(st[3], -VPWR_E_RATE_LIMIT);
 	/* 10/s: after 250 ms two more are allowed, not three. */
 	sleep_ms(250);
 	send_queries(fd, 3, 10);
 	ck_assert_uint_eq(replies(fd, st, 16, &eof), 3);
 	ck_assert_int_eq(st[0], 0);
 	ck_assert_int_eq(st[1], 0);
-	ck_assert_int_eq(st[2], -VPWR_E_LIMIT);
+	ck_assert_int_eq(st[2], -VPWR_E_RATE_LIMIT);
 	close(fd);
 }
 END_TEST
@@ -152,7 +152,7 @@ START_TEST(test_flood_resets_only_that_channel)
 	ck_assert_uint_eq(replies(bad, st, 64, &eof), 6);
 	ck_assert(eof);
 	ck_assert_int_eq(st[1], 0);
-	ck_assert_int_eq(st[5], -VPWR_E_LIMIT);
+	ck_assert_int_eq(st[5], -VPWR_E_RATE_LIMIT);
 	ck_assert_int_eq(vpwr_host_nr_channels(th.h), 1);
 	send_queries(good, 1, 1);
 	ck_assert_uint_eq(replies(good, st, 64, &eof), 1);

@@ -17,7 +17,8 @@ VPWR_DEPS=(
 	cmake gcc make pkg-config       # build
 	check                           # unit tests
 	libjansson-dev                  # the library's one hard dependency
-	libvirt-dev libpci-dev          # libvirt resolver, SR-IOV traffic source
+	libvirt-dev libxml2-dev         # libvirt resolver (domain XML: libxml2)
+	libpci-dev                      # SR-IOV traffic source
 	swig python3-dev python3-pytest # Python bindings and their tests
 	abigail-tools                   # ABI gate (abidw, abidiff)
 	valgrind                        # memcheck over the unit suites

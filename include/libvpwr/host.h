@@ -84,7 +84,7 @@ struct vpwr_host_opts {
 	void *log_userdata;
 	int log_level;
 	/* Limits that keep one guest from hurting the others.  A channel
-	 * over its rate gets NACKs (-VPWR_E_LIMIT); one that keeps sending
+	 * over its rate gets NACKs (-VPWR_E_RATE_LIMIT); one that keeps sending
 	 * past twice its burst without waiting is reset. */
 	unsigned max_domain_channels;   /* open channels per domain (DPDK
 					   opens one per lcore); 0: 64 */
@@ -202,6 +202,22 @@ struct vpwr_host_cpu_info {
 /* What the host holds for physical CPU `pcpu`. */
 VPWR_API int vpwr_host_cpu_info(struct vpwr_host *h, unsigned pcpu,
 				struct vpwr_host_cpu_info *info);
+
+/*
+ * The operator's control interface (docs/CONTROL.md): answer one request,
+ * a JSON object such as {"cmd":"cpus"}, with a JSON object in *reply
+ * (malloc'd; free() it).  Returns 0, or the error of a refused request
+ * (*reply then says why), -ENOMEM, -EINVAL.
+ */
+VPWR_API int vpwr_host_control(struct vpwr_host *h, const char *request,
+			       char **reply);
+
+/*
+ * Serve the control interface on a unix socket (unix-listen:PATH), one
+ * JSON request per line: the socket file is made mode 0600 and only root
+ * and this process's user are served (SO_PEERCRED).  0 or -errno.
+ */
+VPWR_API int vpwr_host_control_listen(struct vpwr_host *h, const char *uri);
 
 /* Number of open channels. */
 VPWR_API int vpwr_host_nr_channels(const struct vpwr_host *h);

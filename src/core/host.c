@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -20,7 +21,13 @@
 #include "resolver_internal.h"
 #include "libvpwr/transport.h"
 
-enum source_kind { SRC_CHANNEL, SRC_LISTENER, SRC_CONNECTOR };
+enum source_kind {
+	SRC_CHANNEL,
+	SRC_LISTENER,
+	SRC_CONNECTOR,
+	SRC_CTL_LISTENER,          /* the operator's control socket */
+	SRC_CTL,                   /* one operator connection (JSON lines) */
+};
 
 /*
  * Channels, listeners and connectors.  A connector is a URI the host
@@ -49,9 +56,16 @@ struct host_source {
 	uint64_t refill_ns;        /* when tokens were last topped up */
 	unsigned over;             /* requests refused in a row */
 	bool notify;               /* said HELLO: gets LIMITS_CHANGED */
+	char *line;                /* control: the request being read */
+	size_t line_len;
 	int failed;                /* a notification could not be queued */
 	struct host_source *next;
 };
+
+/* A control request line, a control reply, and operator connections. */
+#define HOST_CTL_LINE_MAX (16 * 1024)
+#define HOST_CTL_TX_CAP (8 * 1024 * 1024)
+#define HOST_CTL_MAX 16
 
 /* Reads per channel per dispatch: enough to drain, bounded for fairness. */
 #define HOST_READS_PER_EVENT 8
@@ -179,6 +193,8 @@ static void source_close(struct vpwr_host *h, struct host_source *s, int why)
 		epoll_ctl(h->epfd, EPOLL_CTL_DEL, vpwr_channel_fd(s->ch), NULL);
 		vpwr_channel_free(s->ch);
 		h->nr_channels--;
+		if (why < 0 && why != -VPWR_E_CLOSED)
+			h->stats.channels_reset++;
 		log_info(&h->log, "domain %s: channel %d closed (%s)",
 			 s->dom->name, s->id, vpwr_strerror(why));
 		host_emit(h, &ev);
@@ -198,11 +214,19 @@ static void source_close(struct vpwr_host *h, struct host_source *s, int why)
 		vpwr_listener_free(s->l);
 		if (s->dom)
 			s->dom->nr_listeners--;
-	} else {
+	} else if (s->kind == SRC_CONNECTOR) {
 		if (s->link)
 			s->link->link = NULL;
 		free(s->uri);
 		s->dom->nr_listeners--;
+	} else if (s->kind == SRC_CTL_LISTENER) {
+		epoll_ctl(h->epfd, EPOLL_CTL_DEL, vpwr_listener_fd(s->l), NULL);
+		vpwr_listener_free(s->l);
+	} else {
+		epoll_ctl(h->epfd, EPOLL_CTL_DEL, vpwr_channel_fd(s->ch), NULL);
+		vpwr_channel_free(s->ch);
+		free(s->line);
+		h->nr_ctl--;
 	}
 	if (s->dom)
 		host_domain_put(h, s->dom);
@@ -293,6 +317,7 @@ VPWR_API int vpwr_host_add_channel(struct vpwr_host *h, const char *domain,
 	}
 	s->ch = ch;
 	s->tokens = (uint64_t)h->opts.rate_burst * 1000000u;
+	h->stats.channels_opened++;
 	s->refill_ns = vpwr_now_ns();
 	s->id = h->next_channel_id;
 	/* Ids stay positive (a negative return means an error). */
@@ -543,6 +568,7 @@ void host_notify_limits(struct vpwr_host *h, unsigned pcpu)
 			s->failed = send_msg(h, s, &m);
 			if (s->failed)
 				break;
+			h->stats.notifications++;
 		}
 	}
 }
@@ -603,15 +629,16 @@ static int handle_frame(struct vpwr_host *h, struct host_source *s,
 			log_warn(&h->log, "domain %s: channel %d keeps sending "
 				 "over its rate of %u requests/s; resetting it",
 				 s->dom->name, s->id, h->opts.rate_per_s);
-			return -VPWR_E_LIMIT;
+			return -VPWR_E_RATE_LIMIT;
 		}
-		vpwr_msg_reply(&reply, &req, -VPWR_E_LIMIT, "rate limit: %u "
+		vpwr_msg_reply(&reply, &req, -VPWR_E_RATE_LIMIT, "rate limit: %u "
 			       "requests/s, %u at once", h->opts.rate_per_s,
 			       h->opts.rate_burst);
 		return send_msg(h, s, &reply);
 	}
 	if (rc >= 0)
 		s->over = 0;
+	h->stats.requests++;
 	if (rc < 0) {
 		log_notice(&h->log, "domain %s: bad frame at byte %zu: %s",
 			   s->dom->name, err.offset, err.text);
@@ -623,6 +650,8 @@ static int handle_frame(struct vpwr_host *h, struct host_source *s,
 		if (req.type == VPWR_MSG_HELLO && reply.status == 0)
 			s->notify = true;
 	}
+	if (reply.status < 0)
+		h->stats.refused++;
 	host_emit(h, &(struct vpwr_host_event){
 			     .type = VPWR_HOST_EV_REQUEST,
 			     .channel_id = (uint32_t)s->id,
@@ -788,6 +817,190 @@ static void listener_input(struct vpwr_host *h, struct host_source *s)
 	}
 }
 
+/* ------------------------------------------------------------ control */
+
+/* Queue a control reply line; control replies may be large, so their
+ * buffer grows (to HOST_CTL_TX_CAP) rather than resetting the operator. */
+static int ctl_send(struct vpwr_host *h, struct host_source *s,
+		    const char *text)
+{
+	size_t n = strlen(text);
+	uint8_t *tx;
+
+	if (s->tx_len + n + 1 > HOST_CTL_TX_CAP)
+		return -ENOBUFS;
+	tx = realloc(s->tx, s->tx_len + n + 1);
+	if (!tx)
+		return -ENOMEM;
+	s->tx = tx;
+	memcpy(s->tx + s->tx_len, text, n);
+	s->tx[s->tx_len + n] = '\n';
+	s->tx_len += n + 1;
+	return flush(h, s);
+}
+
+static int ctl_input(struct vpwr_host *h, struct host_source *s)
+{
+	char buf[4096];
+
+	for (int i = 0; i < HOST_READS_PER_EVENT; i++) {
+		ssize_t n = vpwr_channel_read(s->ch, buf, sizeof(buf));
+
+		if (n == -EAGAIN)
+			return 0;
+		if (n <= 0)
+			return n ? (int)n : -VPWR_E_CLOSED;
+		for (ssize_t k = 0; k < n; k++) {
+			char *reply;
+			int rc;
+
+			if (buf[k] != '\n') {
+				if (s->line_len == HOST_CTL_LINE_MAX) {
+					log_warn(&h->log, "control request "
+						 "longer than %d bytes; closing",
+						 HOST_CTL_LINE_MAX);
+					return -VPWR_E_TOOBIG;
+				}
+				s->line[s->line_len++] = buf[k];
+				continue;
+			}
+			rc = host_control_text(h, s->line, s->line_len, &reply);
+			s->line_len = 0;
+			if (!reply)
+				return rc;
+			log_info(&h->log, "control: %s", reply);
+			rc = ctl_send(h, s, reply);
+			free(reply);
+			if (rc < 0)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+/* Only root and the daemon's own user may steer it. */
+static bool ctl_peer_allowed(struct vpwr_host *h, struct vpwr_channel *ch)
+{
+	struct vpwr_peer p;
+
+	if (vpwr_channel_peer(ch, &p) < 0 || !p.has_cred) {
+		log_warn(&h->log, "control connection without credentials "
+			 "refused");
+		return false;
+	}
+	if (p.uid == 0 || p.uid == geteuid())
+		return true;
+	log_warn(&h->log, "control connection from uid %u (pid %d) refused",
+		 p.uid, (int)p.pid);
+	return false;
+}
+
+static void ctl_listener_input(struct vpwr_host *h, struct host_source *l)
+{
+	for (int i = 0; i < HOST_READS_PER_EVENT; i++) {
+		struct vpwr_channel *ch;
+		struct host_source *s;
+		int rc = vpwr_listener_accept(l->l, &ch);
+
+		if (rc == -EAGAIN)
+			return;
+		if (rc < 0) {
+			log_warn(&h->log, "control accept: %s", vpwr_strerror(rc));
+			return;
+		}
+		if (!ctl_peer_allowed(h, ch) || h->nr_ctl >= HOST_CTL_MAX) {
+			if (h->nr_ctl >= HOST_CTL_MAX)
+				log_warn(&h->log, "control connection refused: "
+					 "%d open", HOST_CTL_MAX);
+			vpwr_channel_free(ch);
+			continue;
+		}
+		s = calloc(1, sizeof(*s));
+		if (s)
+			s->line = malloc(HOST_CTL_LINE_MAX);
+		if (!s || !s->line) {
+			if (s)
+				free(s);
+			vpwr_channel_free(ch);
+			return;
+		}
+		s->kind = SRC_CTL;
+		s->ch = ch;
+		s->next = h->sources;
+		h->sources = s;
+		h->nr_ctl++;
+		rc = watch(h, EPOLL_CTL_ADD, vpwr_channel_fd(ch), EPOLLIN, s);
+		if (rc < 0)
+			source_close(h, s, rc);
+	}
+}
+
+VPWR_API int vpwr_host_control_listen(struct vpwr_host *h, const char *uri)
+{
+	struct vpwr_channel_opts co;
+	struct vpwr_listener *l;
+	struct host_source *s;
+	const char *path;
+	int rc;
+
+	if (!h || !uri)
+		return -EINVAL;
+	if (strncmp(uri, "unix-listen:", 12)) {
+		log_err(&h->log, "control socket %s: only unix-listen: URIs "
+			"(peer credentials are checked)", uri);
+		return -EPROTONOSUPPORT;
+	}
+	co = host_channel_opts(h);
+	rc = vpwr_listener_open(uri, &co, &l);
+	if (rc < 0)
+		return rc;
+	path = uri + 12;
+	/* Owner only; the credentials check is the second lock. */
+	if (path[0] != '@' && chmod(path, 0600) < 0) {
+		rc = -errno;
+		log_err(&h->log, "chmod %s: %s", path, vpwr_strerror(rc));
+		vpwr_listener_free(l);
+		return rc;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		vpwr_listener_free(l);
+		return -ENOMEM;
+	}
+	s->kind = SRC_CTL_LISTENER;
+	s->l = l;
+	s->next = h->sources;
+	h->sources = s;
+	rc = watch(h, EPOLL_CTL_ADD, vpwr_listener_fd(l), EPOLLIN, s);
+	if (rc < 0)
+		source_close(h, s, rc);
+	return rc;
+}
+
+void host_foreach_channel(struct vpwr_host *h,
+			  void (*fn)(const struct host_channel_info *ci,
+				     void *userdata),
+			  void *userdata)
+{
+	for (struct host_source *s = h->sources; s; s = s->next) {
+		struct host_channel_info ci = { 0 };
+		const struct vpwr_codec *c;
+
+		if (s->kind != SRC_CHANNEL)
+			continue;
+		c = vpwr_framer_codec(&s->rx);
+		ci.id = s->id;
+		ci.domain = s->dom->name;
+		ci.scheme = vpwr_channel_scheme(s->ch);
+		ci.codec = c ? vpwr_codec_name(c) : NULL;
+		ci.notify = s->notify;
+		ci.connector = s->link != NULL;
+		ci.tx_queued = s->tx_len;
+		vpwr_channel_peer(s->ch, &ci.peer);
+		fn(&ci, userdata);
+	}
+}
+
 static void handle_event(struct vpwr_host *h, struct epoll_event *ev)
 {
 	struct host_source *s = ev->data.ptr;
@@ -807,10 +1020,14 @@ static void handle_event(struct vpwr_host *h, struct epoll_event *ev)
 		listener_input(h, s);
 		return;
 	}
+	if (s->kind == SRC_CTL_LISTENER) {
+		ctl_listener_input(h, s);
+		return;
+	}
 	if (ev->events & EPOLLOUT)
 		rc = flush(h, s);
 	if (rc == 0 && (ev->events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
-		rc = channel_input(h, s);
+		rc = s->kind == SRC_CTL ? ctl_input(h, s) : channel_input(h, s);
 	if (rc < 0)
 		source_close(h, s, rc);
 }

@@ -13,6 +13,7 @@
 #include "libvpwr/backend.h"
 #include "libvpwr/host.h"
 #include "libvpwr/resolver.h"
+#include "libvpwr/transport.h"
 
 #define HOST_DOMAIN_NAME_MAX 64
 #define HOST_TX_CAP (64 * 1024)   /* unsent replies before a reset */
@@ -53,6 +54,14 @@ struct host_pcpu {
 	const struct host_domain *winner;
 };
 
+struct host_stats {
+	uint64_t requests;         /* frames decoded from guests */
+	uint64_t refused;          /* answered with a NACK */
+	uint64_t channels_opened;
+	uint64_t channels_reset;   /* closed by the host for misbehaving */
+	uint64_t notifications;
+};
+
 struct vpwr_host {
 	struct vpwr_host_opts opts;
 	struct vpwr_logger log;
@@ -67,6 +76,8 @@ struct vpwr_host {
 	int retryfd;               /* timerfd: paused listeners, connectors */
 	bool stop_requested;
 	const struct host_domain *acting; /* whose request is being handled */
+	unsigned nr_ctl;           /* operator connections */
+	struct host_stats stats;
 	struct host_source *sources; /* channels and listeners */
 	unsigned nr_channels;
 	int next_channel_id;
@@ -92,5 +103,26 @@ void host_fill_state(struct vpwr_host *h, struct host_domain *d,
 /* host.c: the effective state of `pcpu` changed; tell the domains with a
  * frequency wish on it (other than the one whose request did it). */
 void host_notify_limits(struct vpwr_host *h, unsigned pcpu);
+
+/* host.c: what the control interface shows of each channel. */
+struct host_channel_info {
+	int id;
+	const char *domain;
+	const char *scheme;
+	const char *codec;         /* NULL until detected */
+	bool notify;
+	bool connector;            /* the host connected it (and reconnects) */
+	size_t tx_queued;
+	struct vpwr_peer peer;
+};
+void host_foreach_channel(struct vpwr_host *h,
+			  void (*fn)(const struct host_channel_info *ci,
+				     void *userdata),
+			  void *userdata);
+
+/* host_ctl.c: answer one control request (JSON text); *reply is malloc'd
+ * JSON.  Returns 0, or the request's error. */
+int host_control_text(struct vpwr_host *h, const char *text, size_t len,
+		      char **reply);
 
 #endif

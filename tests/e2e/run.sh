@@ -78,7 +78,8 @@ kernel=$cache/kernel
 say "static vpwr-guest and vpwr-hostd ($e2e/static)"
 mkdir -p "$e2e"
 if ! { cmake -S "$root" -B "$e2e/static" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-	-DVPWR_STATIC_TOOLS=ON -DVPWR_BUILD_TESTS=OFF -DVPWR_BUILD_PYTHON=OFF \
+	-DVPWR_STATIC_TOOLS=ON -DVPWR_WITH_LIBVIRT=OFF \
+	-DVPWR_BUILD_TESTS=OFF -DVPWR_BUILD_PYTHON=OFF \
 	-DVPWR_BUILD_EXAMPLES=ON -DVPWR_SANITIZE= &&
 	cmake --build "$e2e/static" -j "${VPWR_JOBS:-$(nproc)}" \
 		--target vpwr-guest vpwr-hostd; } >"$e2e/static-build.log" 2>&1; then
