@@ -108,7 +108,7 @@ say "prepared in $(elapsed)"
 # Sockets need short paths: the work directory is under /tmp.
 W=$(mktemp -d "${TMPDIR:-/tmp}/vpwr-e2e.XXXXXX") || exit 1
 declare -A hostd_pid=()
-qemu_pid=
+qemu_pid= qemu_ended=
 failures=0
 
 cleanup() {
@@ -157,8 +157,10 @@ has_re() { [ "$(count "$1" "$2")" -gt 0 ]; }
 # off (its console at once, a daemon's log 5 s later: what a daemon does
 # when the VM goes comes soon after).
 wait_for() {
-	local file=$1 re=$2 n=${3:-1} i=0 dead=0
-	while [ $i -lt $((wait_timeout * 10)) ]; do
+	local file=$1 re=$2 n=${3:-1} i=0 dead=0 limit=$wait_timeout
+	# After a guest's end, what is still to come follows from it at once.
+	[ -n "$qemu_ended" ] && limit=10
+	while [ $i -lt $((limit * 10)) ]; do
 		[ "$(count "$file" "$re")" -ge "$n" ] && return 0
 		if [ -n "$qemu_pid" ] && ! kill -0 "$qemu_pid" 2>/dev/null; then
 			dead=$((dead + 1))
@@ -171,7 +173,7 @@ wait_for() {
 		sleep 0.1
 		i=$((i + 1))
 	done
-	say "timed out after ${wait_timeout}s waiting for '$re' (x$n) in ${file##*/}"
+	say "timed out after ${limit}s waiting for '$re' (x$n) in ${file##*/}"
 	return 1
 }
 
@@ -254,6 +256,7 @@ start_qemu() { # NAME SCENARIO MODE SOCK
 		>"$W/$name.qemu.log" 2>&1 &
 	qemu_pid=$!
 	qemu_name=$name
+	qemu_ended=
 }
 
 # go TOKEN: let the guest's pause TOKEN pass (after it reached it).
@@ -277,6 +280,7 @@ end_qemu() { # WANT_OK...
 	wait "$qemu_pid"
 	[ $? -eq 124 ] && fail "$name: QEMU killed after ${boot_timeout}s"
 	qemu_pid=
+	qemu_ended=1
 	say "$name: guest ran $((SECONDS - qemu_t0))s"
 	check "$name: the guest booted and saw its ports" \
 		has_re "$c" '^E2E-READY .* ports: (e2e.control virtio.serial.port.poweragent.0|virtio.serial.port.poweragent.0 e2e.control) '
