@@ -16,6 +16,36 @@
 
 #include <libvpwr/libvpwr.h>
 
+#ifdef VPWR_WITH_LIBVIRT
+#include <pthread.h>
+#include <libvirt/libvirt.h>
+
+/*
+ * libvirt delivers domain events (start, stop, re-pin) only to a process
+ * that registered an event loop: the daemon does, on a thread of its own;
+ * the resolver's callbacks just wake the host's change fd.
+ */
+static void *libvirt_loop(void *arg)
+{
+	(void)arg;
+	for (;;)
+		if (virEventRunDefaultImpl() < 0)
+			return NULL;
+}
+
+static void libvirt_events_start(void)
+{
+	static pthread_t tid;
+
+	if (virEventRegisterDefaultImpl() < 0 ||
+	    pthread_create(&tid, NULL, libvirt_loop, NULL) != 0)
+		fprintf(stderr, "vpwr-hostd: no libvirt event loop; domain "
+			"changes are seen only on refresh\n");
+	else
+		pthread_detach(tid);
+}
+#endif
+
 #define MAX_CHANNELS 64
 
 static struct vpwr_host *host;
@@ -30,7 +60,10 @@ static void usage(FILE *f)
 	      "chardev socket with server=on) and again whenever it goes away.\n"
 	      "\n"
 	      "options:\n"
-	      "  -r, --resolver URI        vCPU pinning: static:PINS.json\n"
+	      "  -r, --resolver URI        vCPU pinning: static:PINS.json or\n"
+	      "                            libvirt:qemu:///system\n"
+	      "  -a, --auto-channels       serve the power-agent channels of the\n"
+	      "                            domains' XML (libvirt), as they start and stop\n"
 	      "  -c, --channel DOM=URI     e.g. vm1=unix-listen:/run/vpwr/vm1.sock,\n"
 	      "                            vm1=virtio-serial-host:/run/vpwr/vm1.0;\n"
 	      "                            =vsock-listen:PORT binds each guest by\n"
@@ -157,6 +190,7 @@ int main(int argc, char **argv)
 		{ "allow-shared", no_argument, NULL, 'A' },
 		{ "rate", required_argument, NULL, 'R' },
 		{ "control", required_argument, NULL, 'K' },
+		{ "auto-channels", no_argument, NULL, 'a' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -176,7 +210,7 @@ int main(int argc, char **argv)
 	struct vpwr_resolver *r = NULL;
 	uint32_t *start_khz = NULL;
 
-	while ((c = getopt_long(argc, argv, "r:c:C:b:m:qvh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:c:C:b:m:aqvh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'r': resolver_uri = optarg; break;
 		case 'c':
@@ -210,6 +244,7 @@ int main(int argc, char **argv)
 		case 'A': hopts.allow_shared = 1; break;
 		case 'R': hopts.rate_per_s = (unsigned)atoi(optarg); break;
 		case 'K': control = optarg; break;
+		case 'a': hopts.auto_channels = 1; break;
 		case 'q': hopts.event_fn = NULL; break;
 		case 'v':
 			bopts.log_fn = ropts.log_fn = hopts.log_fn = log_stderr;
@@ -220,7 +255,8 @@ int main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (!resolver_uri || !nr_channels || optind != argc) {
+	if (!resolver_uri || (!nr_channels && !hopts.auto_channels) ||
+	    optind != argc) {
 		usage(stderr);
 		return 2;
 	}
@@ -233,6 +269,10 @@ int main(int argc, char **argv)
 			vpwr_strerror(rc));
 		return 1;
 	}
+#ifdef VPWR_WITH_LIBVIRT
+	if (!strncmp(resolver_uri, "libvirt:", 8))
+		libvirt_events_start();
+#endif
 	rc = vpwr_resolver_open(resolver_uri, &ropts, &r);
 	if (rc < 0) {
 		fprintf(stderr, "vpwr-hostd: resolver %s: %s\n", resolver_uri,

@@ -93,6 +93,11 @@ struct vpwr_host_opts {
 	unsigned rate_burst;            /* requests allowed at once above the
 					   rate; 0: rate_per_s / 10, at
 					   least 1 */
+	/* 1: serve the power-agent channels the resolver reports (libvirt
+	 * domain XML, vpwr_resolver_foreach_channel()): connect to those
+	 * QEMU listens on while their domain runs, listen on those QEMU
+	 * connects to, and drop them when they go from the XML. */
+	unsigned auto_channels;
 };
 
 /* Errors: -EINVAL (missing backend/resolver, bad mode), -ENOMEM, -errno. */
@@ -218,6 +223,17 @@ VPWR_API int vpwr_host_control(struct vpwr_host *h, const char *request,
  * and this process's user are served (SO_PEERCRED).  0 or -errno.
  */
 VPWR_API int vpwr_host_control_listen(struct vpwr_host *h, const char *uri);
+
+/*
+ * Re-read the resolver now and re-decide every physical CPU (a vCPU
+ * re-pinned elsewhere leaves its old CPU restored and moves its wish);
+ * with auto_channels, attach and detach channels to match.  The host does
+ * this by itself when the resolver's change fd fires (libvirt events);
+ * call it for changes that come without one.  Returns 1 if anything
+ * changed, 0 if not, or the resolver's error (-ENOTCONN: the host retries
+ * on its own timer).
+ */
+VPWR_API int vpwr_host_refresh(struct vpwr_host *h);
 
 /* Number of open channels. */
 VPWR_API int vpwr_host_nr_channels(const struct vpwr_host *h);

@@ -56,6 +56,9 @@ struct host_source {
 	uint64_t refill_ns;        /* when tokens were last topped up */
 	unsigned over;             /* requests refused in a row */
 	bool notify;               /* said HELLO: gets LIMITS_CHANGED */
+	bool discovered;           /* listener/connector from the resolver's
+				      channel list (auto_channels) */
+	bool seen;                 /* ... and still on it */
 	char *line;                /* control: the request being read */
 	size_t line_len;
 	int failed;                /* a notification could not be queued */
@@ -66,6 +69,8 @@ struct host_source {
 #define HOST_CTL_LINE_MAX (16 * 1024)
 #define HOST_CTL_TX_CAP (8 * 1024 * 1024)
 #define HOST_CTL_MAX 16
+/* A refresh that could not reach the resolver is tried again after this. */
+#define HOST_RESOLVER_RETRY_MS 2000
 
 /* Reads per channel per dispatch: enough to drain, bounded for fairness. */
 #define HOST_READS_PER_EVENT 8
@@ -74,6 +79,8 @@ struct host_source {
 /* A connector's waits between attempts: doubling from MIN up to MAX. */
 #define HOST_CONNECT_MIN_MS 100
 #define HOST_CONNECT_MAX_MS 5000
+
+static void sync_channels(struct vpwr_host *h);
 
 static int watch(struct vpwr_host *h, int op, int fd, uint32_t events,
 		 void *ptr)
@@ -95,7 +102,7 @@ VPWR_API int vpwr_host_new(const struct vpwr_host_opts *opts,
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return -ENOMEM;
-	h->epfd = h->stopfd = h->retryfd = -1;
+	h->epfd = h->stopfd = h->retryfd = h->resolver_fd = -1;
 	rc = VPWR_OPTS_LOAD(&h->opts, opts);
 	if (rc < 0 || !h->opts.backend || !h->opts.resolver ||
 	    h->opts.mode > VPWR_ARB_EXCLUSIVE) {
@@ -132,8 +139,16 @@ VPWR_API int vpwr_host_new(const struct vpwr_host_opts *opts,
 	rc = watch(h, EPOLL_CTL_ADD, h->stopfd, EPOLLIN, NULL);
 	if (rc == 0) /* the host itself tags the retry timer */
 		rc = watch(h, EPOLL_CTL_ADD, h->retryfd, EPOLLIN, h);
+	if (rc == 0 && vpwr_resolver_change_fd(h->resolver) >= 0) {
+		/* and &h->resolver tags the resolver's change fd */
+		h->resolver_fd = vpwr_resolver_change_fd(h->resolver);
+		rc = watch(h, EPOLL_CTL_ADD, h->resolver_fd, EPOLLIN,
+			   &h->resolver);
+	}
 	if (rc < 0)
 		goto fail;
+	if (h->opts.auto_channels)
+		sync_channels(h);
 	*out = h;
 	return 0;
 fail:
@@ -153,6 +168,8 @@ static void timer_arm(struct vpwr_host *h)
 	for (struct host_source *s = h->sources; s; s = s->next)
 		if (s->due_ns && (!due || s->due_ns < due))
 			due = s->due_ns;
+	if (h->resolver_due_ns && (!due || h->resolver_due_ns < due))
+		due = h->resolver_due_ns;
 	if (due) {
 		its.it_value.tv_sec = (time_t)(due / 1000000000u);
 		its.it_value.tv_nsec = (long)(due % 1000000000u);
@@ -212,6 +229,7 @@ static void source_close(struct vpwr_host *h, struct host_source *s, int why)
 			epoll_ctl(h->epfd, EPOLL_CTL_DEL, vpwr_listener_fd(s->l),
 				  NULL);
 		vpwr_listener_free(s->l);
+		free(s->uri);
 		if (s->dom)
 			s->dom->nr_listeners--;
 	} else if (s->kind == SRC_CONNECTOR) {
@@ -249,6 +267,8 @@ VPWR_API void vpwr_host_free(struct vpwr_host *h)
 		h->domains = d->next;
 		host_domain_free(d);
 	}
+	if (h->resolver_fd >= 0 && h->epfd >= 0)
+		epoll_ctl(h->epfd, EPOLL_CTL_DEL, h->resolver_fd, NULL);
 	if (h->epfd >= 0)
 		close(h->epfd);
 	if (h->stopfd >= 0)
@@ -723,6 +743,10 @@ static void timer_expired(struct vpwr_host *h)
 	if (read(h->retryfd, &ticks, sizeof(ticks)) < 0) {
 		/* Spurious: the timer had not expired. */
 	}
+	if (h->resolver_due_ns && h->resolver_due_ns <= now) {
+		h->resolver_due_ns = 0;
+		vpwr_host_refresh(h);
+	}
 	for (s = h->sources; s; s = next) {
 		next = s->next;
 		if (!s->due_ns || s->due_ns > now)
@@ -815,6 +839,123 @@ static void listener_input(struct vpwr_host *h, struct host_source *s)
 		}
 		vpwr_host_add_channel(h, s->dom->name, ch);
 	}
+}
+
+/* ---------------------------------------------------------- discovery */
+
+struct sync_ctx {
+	struct vpwr_host *h;
+};
+
+/* The newest listener or connector, added since `old_head`. */
+static struct host_source *newest_endpoint(struct vpwr_host *h,
+					   const struct host_source *old_head)
+{
+	for (struct host_source *s = h->sources; s && s != old_head;
+	     s = s->next)
+		if (s->kind == SRC_LISTENER || s->kind == SRC_CONNECTOR)
+			return s;
+	return NULL;
+}
+
+static int sync_one(const struct vpwr_resolver_channel *c, void *userdata)
+{
+	struct sync_ctx *x = userdata;
+	struct vpwr_host *h = x->h;
+	bool connect = c->source_mode == VPWR_CHANNEL_SOURCE_BIND;
+	enum source_kind kind = connect ? SRC_CONNECTOR : SRC_LISTENER;
+	const struct host_source *old_head = h->sources;
+	struct host_source *s;
+	char uri[4200];
+	int rc;
+
+	/* QEMU listening (bind) is there only while the domain runs; QEMU
+	 * connecting needs us listening before it starts. */
+	if (connect && !c->running)
+		return 0;
+	snprintf(uri, sizeof(uri), "virtio-serial-host:%s", c->path);
+	for (s = h->sources; s; s = s->next) {
+		if (s->discovered && s->kind == kind && s->uri &&
+		    !strcmp(s->uri, uri) && s->dom &&
+		    !strcmp(s->dom->name, c->domain)) {
+			s->seen = true;
+			return 0;
+		}
+	}
+	rc = connect ? vpwr_host_connect(h, c->domain, uri)
+		     : vpwr_host_listen(h, c->domain, uri);
+	if (rc < 0) {
+		log_warn(&h->log, "domain %s: channel %s (%s): %s", c->domain,
+			 c->path, c->target_name, vpwr_strerror(rc));
+		return 0;
+	}
+	s = newest_endpoint(h, old_head);
+	if (s) {
+		s->discovered = s->seen = true;
+		if (!s->uri)
+			s->uri = strdup(uri);
+		log_info(&h->log, "domain %s: %s %s (guest port %s)", c->domain,
+			 connect ? "connecting to" : "listening on", c->path,
+			 c->target_name);
+	}
+	return 0;
+}
+
+/* Attach what the resolver lists, detach what it no longer does. */
+static void sync_channels(struct vpwr_host *h)
+{
+	struct sync_ctx x = { h };
+	struct host_source *s, *next;
+	int rc;
+
+	for (s = h->sources; s; s = s->next)
+		s->seen = false;
+	rc = vpwr_resolver_foreach_channel(h->resolver, NULL, sync_one, &x);
+	if (rc < 0 && rc != -ENOTSUP) {
+		log_warn(&h->log, "listing channels: %s", vpwr_strerror(rc));
+		return; /* keep what is there */
+	}
+	for (s = h->sources; s; s = next) {
+		next = s->next;
+		if (!s->discovered || s->seen)
+			continue;
+		log_info(&h->log, "domain %s: %s is gone; detaching",
+			 s->dom ? s->dom->name : "?", s->uri);
+		/* A connector's channel goes with it. */
+		if (s->kind == SRC_CONNECTOR && s->link)
+			source_close(h, s->link, 0);
+		source_close(h, s, 0);
+		next = h->sources;
+	}
+}
+
+VPWR_API int vpwr_host_refresh(struct vpwr_host *h)
+{
+	int rc;
+
+	if (!h)
+		return -EINVAL;
+	rc = vpwr_resolver_refresh(h->resolver);
+	if (rc == -ENOTSUP)
+		rc = 0; /* static: nothing ever changes */
+	if (rc < 0) {
+		log_warn(&h->log, "resolver: %s; trying again in %d ms",
+			 vpwr_strerror(rc), HOST_RESOLVER_RETRY_MS);
+		h->resolver_due_ns = vpwr_now_ns() +
+				     HOST_RESOLVER_RETRY_MS * 1000000ull;
+		timer_arm(h);
+		return rc;
+	}
+	if (rc > 0) {
+		/* Pinning may have moved: every CPU decides again, so a
+		 * vCPU's old CPU is restored and its new one gets the wish. */
+		for (unsigned p = 0; p < h->nr_pcpus; p++)
+			host_rearbitrate(h, p);
+		if (h->opts.auto_channels)
+			sync_channels(h);
+		reap_failed(h);
+	}
+	return rc;
 }
 
 /* ------------------------------------------------------------ control */
@@ -1016,6 +1157,10 @@ static void handle_event(struct vpwr_host *h, struct epoll_event *ev)
 		timer_expired(h);
 		return;
 	}
+	if ((void *)s == (void *)&h->resolver) {
+		vpwr_host_refresh(h);
+		return;
+	}
 	if (s->kind == SRC_LISTENER) {
 		listener_input(h, s);
 		return;
@@ -1048,7 +1193,8 @@ VPWR_API int vpwr_host_dispatch(struct vpwr_host *h, int timeout_ms)
 	for (int i = 0; i < n; i++) {
 		/* A source closed earlier in this batch is skipped. */
 		struct host_source *s = evs[i].data.ptr;
-		bool live = !s || (void *)s == (void *)h;
+		bool live = !s || (void *)s == (void *)h ||
+			    (void *)s == (void *)&h->resolver;
 
 		for (struct host_source *t = h->sources; t && !live; t = t->next)
 			live = t == s;

@@ -77,6 +77,9 @@ struct vpwr_host {
 	bool stop_requested;
 	const struct host_domain *acting; /* whose request is being handled */
 	unsigned nr_ctl;           /* operator connections */
+	int resolver_fd;           /* the resolver's change fd, or -1 */
+	uint64_t resolver_due_ns;  /* retry a refresh that could not reach
+				      the resolver; 0: none */
 	struct host_stats stats;
 	struct host_source *sources; /* channels and listeners */
 	unsigned nr_channels;
