@@ -38,78 +38,21 @@ set -uo pipefail
 exec </dev/null
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(cd "$here/../.." && pwd)
-build=$(realpath -m "${1:-$root/build}")
-e2e=$build/e2e
-cache=$(realpath -m "${VPWR_E2E_CACHE:-$e2e/cache}")
-hostd=$build/examples/vpwr-hostd
+E2E_TAG=e2e
+# shellcheck source=common.sh
+. "$here/common.sh" "${1:-}"
 mkfakesysfs=$build/tests/e2e/mkfakesysfs
-boot_timeout=${VPWR_E2E_BOOT_TIMEOUT:-120}
-wait_timeout=60   # one marker, one request, one reconnection
-t_start=$SECONDS
-
-say() { printf 'e2e: %s\n' "$*"; }
-elapsed() { echo "$((SECONDS - t_start))s"; }
-
-# Cannot run here: a failure under CI, a skip elsewhere.
-cannot() {
-	if [ "${CI:-}" = true ]; then
-		say "FAILED: $* (CI=true: the end-to-end test must run)"
-		exit 1
-	fi
-	say "SKIPPED: $*"
-	exit 77
-}
-
-for f in "$hostd" "$mkfakesysfs"; do
-	[ -x "$f" ] || { say "FAILED: $f is not built (build with examples and tests)"; exit 1; }
-done
+[ -x "$mkfakesysfs" ] || { say "FAILED: $mkfakesysfs is not built (build with examples and tests)"; exit 1; }
 
 # ------------------------------------------------------------ prepare
-say "fetch (cache $cache)"
-bash "$here/fetch.sh" "$cache" 2>&1
-case $? in
-0) ;;
-77) cannot "QEMU, busybox-static or the Debian kernel cannot be had (see above)" ;;
-*) say "FAILED: fetch.sh"; exit 1 ;;
-esac
-kernel=$cache/kernel
-
-say "static vpwr-guest and vpwr-hostd ($e2e/static)"
-mkdir -p "$e2e"
-if ! { cmake -S "$root" -B "$e2e/static" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-	-DVPWR_STATIC_TOOLS=ON -DVPWR_WITH_LIBVIRT=OFF \
-	-DVPWR_BUILD_TESTS=OFF -DVPWR_BUILD_PYTHON=OFF \
-	-DVPWR_BUILD_EXAMPLES=ON -DVPWR_SANITIZE= &&
-	cmake --build "$e2e/static" -j "${VPWR_JOBS:-$(nproc)}" \
-		--target vpwr-guest vpwr-hostd; } >"$e2e/static-build.log" 2>&1; then
-	tail -n 30 "$e2e/static-build.log"
-	say "FAILED: the static build (log: $e2e/static-build.log)"
-	exit 1
-fi
-
-mkdir -p "$e2e/tools"
-cp "$e2e/static/examples/vpwr-guest" "$e2e/static/examples/vpwr-hostd" "$e2e/tools/" || exit 1
-if ! "${CC:-cc}" -static -O2 -Wall -Wextra -o "$e2e/tools/vportprobe" \
-	"$here/vportprobe.c" >"$e2e/vportprobe-build.log" 2>&1; then
-	cat "$e2e/vportprobe-build.log"
-	say "FAILED: building vportprobe"
-	exit 1
-fi
-
-say "initramfs"
-if ! bash "$here/mkinitramfs.sh" "$e2e/initrd.gz" "$kernel" "$e2e/tools"; then
-	say "FAILED: mkinitramfs.sh"
-	exit 1
-fi
-say "prepared in $(elapsed)"
+e2e_prepare
 
 # ------------------------------------------------------- the harness
 # Sockets need short paths: the work directory is under /tmp.
 W=$(mktemp -d "${TMPDIR:-/tmp}/vpwr-e2e.XXXXXX") || exit 1
 declare -A hostd_pid=()
-qemu_pid= qemu_ended=
-failures=0
+qemu_pid=
+guest_alive() { [ -z "$qemu_pid" ] || kill -0 "$qemu_pid" 2>/dev/null; }
 
 cleanup() {
 	local p
@@ -130,52 +73,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'say "interrupted"; failures=$((failures + 1)); exit 1' INT TERM
-
-ok() { say "ok     $*"; }
-fail() {
-	say "FAILED $*"
-	failures=$((failures + 1))
-}
-
-# check DESCRIPTION CMD...: count a failure if CMD fails.
-check() {
-	local what=$1
-	shift
-	if "$@"; then ok "$what"; else fail "$what"; fi
-}
-
-# The file without the serial console's carriage returns.
-text() { [ ! -e "$1" ] || tr -d '\r' <"$1"; }
-
-# count FILE ERE: lines matching.  (grep -q in a pipe would make tr die of
-# SIGPIPE, and pipefail fail the pipe.)
-count() { text "$1" | grep -cE -- "$2"; }
-has_re() { [ "$(count "$1" "$2")" -gt 0 ]; }
-
-# wait_for FILE ERE [N]: until N (default 1) lines match, at most
-# wait_timeout seconds; gives up early once the running guest has powered
-# off (its console at once, a daemon's log 5 s later: what a daemon does
-# when the VM goes comes soon after).
-wait_for() {
-	local file=$1 re=$2 n=${3:-1} i=0 dead=0 limit=$wait_timeout
-	# After a guest's end, what is still to come follows from it at once.
-	[ -n "$qemu_ended" ] && limit=10
-	while [ $i -lt $((limit * 10)) ]; do
-		[ "$(count "$file" "$re")" -ge "$n" ] && return 0
-		if [ -n "$qemu_pid" ] && ! kill -0 "$qemu_pid" 2>/dev/null; then
-			dead=$((dead + 1))
-			if [ "${file%.console}" != "$file" ] || [ $dead -gt 50 ]; then
-				[ "$(count "$file" "$re")" -ge "$n" ] && return 0
-				say "the guest powered off before '$re' (x$n) in ${file##*/}"
-				return 1
-			fi
-		fi
-		sleep 0.1
-		i=$((i + 1))
-	done
-	say "timed out after ${limit}s waiting for '$re' (x$n) in ${file##*/}"
-	return 1
-}
 
 # A host daemon, NAME.log in the work directory.
 start_hostd() { # NAME ARGS...
@@ -210,26 +107,6 @@ stop_hostd() {
 		grep -q 'restoring every CPU and exiting' "$W/$name.log"
 }
 
-# replies LOG: requests vpwr-hostd answered (ok or refused).
-replies() { count "$1" '^\[vm0\] (ok:|REFUSED) '; }
-
-# pcpu LOG N: pCPU N as vpwr-hostd last reported it: "MHZ MIN-MAX TURBO"
-# after a change, "MHZ restored" after a restore, "-" if never.
-pcpu() {
-	text "$1" | awk -v c="$2:" '
-		$1 == "pCPU" && $2 == c {
-			if ($7 == "(restored)") s = $5 " restored"
-			else { t = $11; sub(/,$/, "", t); s = $5 " " $8 " " t }
-		}
-		END { print s == "" ? "-" : s }'
-}
-
-expect_pcpu() { # LOG N WANT
-	local got
-	got=$(pcpu "$1" "$2")
-	check "${1##*/}: pCPU $2 is '$3' (got '$got')" [ "$got" = "$3" ]
-}
-
 # A guest: NAME.console is its console, NAME.ctl.in its control port.
 # MODE: "listen" (vpwr-hostd listens, QEMU connects) or "connect" (QEMU
 # listens, vpwr-hostd connects) on the socket SOCK.
@@ -256,7 +133,7 @@ start_qemu() { # NAME SCENARIO MODE SOCK
 		>"$W/$name.qemu.log" 2>&1 &
 	qemu_pid=$!
 	qemu_name=$name
-	qemu_ended=
+	guest_ended=
 }
 
 # go TOKEN: let the guest's pause TOKEN pass (after it reached it).
@@ -280,7 +157,7 @@ end_qemu() { # WANT_OK...
 	wait "$qemu_pid"
 	[ $? -eq 124 ] && fail "$name: QEMU killed after ${boot_timeout}s"
 	qemu_pid=
-	qemu_ended=1
+	guest_ended=1
 	say "$name: guest ran $((SECONDS - qemu_t0))s"
 	check "$name: the guest booted and saw its ports" \
 		has_re "$c" '^E2E-READY .* ports: (e2e.control virtio.serial.port.poweragent.0|virtio.serial.port.poweragent.0 e2e.control) '
@@ -290,18 +167,6 @@ end_qemu() { # WANT_OK...
 	check "$name: no step failed in the guest" eval '! has_re "$c" "^E2E-FAIL"'
 	check "$name: the scenario ran to its end" has_re "$c" '^E2E-END '
 	check "$name: the guest powered off" has_re "$c" 'reboot: Power down'
-}
-
-# has FILE TEXT: a line of FILE contains TEXT (fixed string).
-has() { [ "$(text "$1" | grep -cF -- "$2")" -gt 0 ]; }
-expect_reply() { # CONSOLE TEXT; any seq=N matches (guests start at random)
-	local re
-	re=$(printf '%s' "$2" | sed -e 's/[][\.*^$(){}+?|/]/\\&/g' \
-		-e 's/seq=[0-9][0-9]*/seq=[0-9]+/')
-	check "${1##*/}: reply '$2'" has_re "$1" "$re"
-}
-expect_line() { # LOG TEXT
-	check "${1##*/}: '$2'" has "$1" "$2"
 }
 
 # sysfs helpers: the fake tree is $W/sys.
