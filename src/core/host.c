@@ -980,12 +980,15 @@ VPWR_API int vpwr_host_refresh(struct vpwr_host *h)
 		return rc;
 	}
 	if (rc > 0) {
+		/* A domain that stopped loses its channels, and with them its
+		 * wishes, first: read shut off it has its defined pinning, and
+		 * its wishes must not land there on the way out. */
+		if (h->opts.auto_channels)
+			sync_channels(h);
 		/* Pinning may have moved: every CPU decides again, so a
 		 * vCPU's old CPU is restored and its new one gets the wish. */
 		for (unsigned p = 0; p < h->nr_pcpus; p++)
 			host_rearbitrate(h, p);
-		if (h->opts.auto_channels)
-			sync_channels(h);
 		reap_failed(h);
 	}
 	return rc;
