@@ -10,8 +10,11 @@
 # `bash tests/deps.sh --list` prints the list.
 
 # What tests/e2e/ boots a real guest with (the kernel itself is fetched
-# with `apt-get download`, never installed).
-VPWR_E2E_DEPS=(qemu-system-x86 busybox-static cpio)
+# with `apt-get download`, never installed), and the libvirtd it also boots
+# it under (tests/e2e/libvirt.sh): the daemon, its QEMU driver and virsh,
+# not libvirt-daemon-system (no service, no default network, no users).
+VPWR_E2E_DEPS=(qemu-system-x86 busybox-static cpio
+	libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients)
 
 VPWR_DEPS=(
 	cmake gcc make pkg-config       # build

@@ -4,7 +4,7 @@
 #   bash tests/e2e/fetch.sh CACHE_DIR
 #
 #   - installs the e2e packages of tests/deps.sh (VPWR_E2E_DEPS: QEMU,
-#     busybox-static, cpio) if they are missing;
+#     busybox-static, cpio, libvirtd and virsh) if they are missing;
 #   - downloads Debian's cloud kernel package with `apt-get download` (never
 #     installs it) into CACHE_DIR/debs/ and extracts only what the guest
 #     needs into CACHE_DIR/kernel/:
