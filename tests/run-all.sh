@@ -10,8 +10,10 @@
 #   gcc       build/       gcc -Werror, everything ON; ctest: all tests
 #             but the end-to-end one
 #   e2e       build/       ctest -L e2e: a real guest under QEMU
-#             (tests/e2e/run.sh), under one time limit; it fails, never
-#             skips, when CI=true and QEMU or the kernel cannot be had
+#             (tests/e2e/run.sh) and under a real libvirtd
+#             (tests/e2e/libvirt.sh), under one time limit; they fail, never
+#             skip, when CI=true and QEMU, libvirtd or the kernel cannot be
+#             had
 #   asan      build-asan/  clang ASan+UBSan; ctest -L unit
 #   valgrind  the unit suites of build/ under memcheck (CK_FORK=no)
 #   fuzz      build-fuzz/  clang libFuzzer + ASan/UBSan; every target of
@@ -45,7 +47,8 @@ logs=$gcc_dir/run-all
 # Time limits, seconds.
 t_deps=1200 t_configure=300 t_build=600 t_ctest=600 t_valgrind=600
 t_valgrind_test=300  # one suite under memcheck; CK_DEFAULT_TIMEOUT does not apply
-t_e2e=600           # the whole e2e stage (about 40 s when it passes)
+t_e2e=840           # the whole e2e stage (about 70 s when it passes; the
+                    # tests' own limits, 540 + 240 s, fit in it)
 t_fuzz_target=${VPWR_FUZZ_SECONDS:-15}  # libFuzzer -max_total_time per target
 fuzz_targets="fuzz_native fuzz_dpdk fuzz_dpdk_guest fuzz_json fuzz_framer"
 
@@ -177,7 +180,7 @@ fi
 say "gcc: $((SECONDS - t0))s"
 
 # ------------------------------------------------------------------- e2e
-banner "e2e: a real guest under QEMU against ${gcc_dir#"$root"/}/ (tests/e2e/run.sh)"
+banner "e2e: a real guest under QEMU and libvirtd against ${gcc_dir#"$root"/}/ (tests/e2e/run.sh, libvirt.sh)"
 t0=$SECONDS
 if [ "$gcc_ok" = 1 ]; then
 	t_ctest=$t_e2e ctest_stage e2e "$gcc_dir" -L e2e

@@ -203,9 +203,25 @@ scenario_stale() {
 	one stale-after 0 "$URI" query-state 0
 }
 
+# Under libvirtd (libvirt.sh): 2 vCPUs pinned to pCPUs 0 and 1, the port
+# found by vpwr-hostd in the domain's XML.  At the first pause the host
+# re-pins vCPU 0 to pCPU 1, at the second vCPU 1 to pCPU 0 (a swap): the
+# requests after each must land where the vCPU now runs.
+scenario_libvirt() {
+	one lv-caps 0 "$URI" hello query-caps
+	# 4 requests, pause, 2, pause, 2.
+	hold_start lv-main 0 "$URI" \
+		workload 1 medium scale 0 min query-state 0 query-state 1 \
+		wait scale 0 max query-state 0 \
+		wait scale 0 min query-state 1
+	hold_go lv-a
+	hold_go lv-b
+	hold_end
+}
+
 run_scenario() {
 	case "$1" in
-	sim | reboot | acpi | vsock | stale) "scenario_$1" ;;
+	sim | reboot | acpi | vsock | stale | libvirt) "scenario_$1" ;;
 	*) echo "E2E-FAIL scenario unknown: '$1'" ;;
 	esac
 }
