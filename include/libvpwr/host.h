@@ -70,6 +70,30 @@ struct vpwr_host_event {
 typedef void (*vpwr_host_event_fn)(const struct vpwr_host_event *ev,
 				   void *userdata);
 
+/*
+ * Policy sources (docs/POLICIES.md).  Each is called from the thread that
+ * is using the host (in vpwr_host_dispatch(), vpwr_host_evaluate() and
+ * vpwr_host_handle()), must not call back into the host, and returns 0 or
+ * -errno; a failed read skips that sample.
+ */
+
+/* The wall clock, as Unix time in milliseconds. */
+typedef int64_t (*vpwr_clock_fn)(void *userdata);
+
+/*
+ * A cumulative count of the packets of `domain`'s interfaces that `policy`
+ * (a TRAFFIC policy, or a TIME policy with its own thresholds) names, in
+ * *packets.  The host derives rates from differences; a count that goes
+ * down starts the count afresh.
+ */
+typedef int (*vpwr_traffic_fn)(const char *domain,
+			       const struct vpwr_policy *policy,
+			       uint64_t *packets, void *userdata);
+
+/* Cumulative branch instructions and branch misses of physical CPU pcpu. */
+typedef int (*vpwr_branch_fn)(unsigned pcpu, uint64_t *branches,
+			      uint64_t *misses, void *userdata);
+
 struct vpwr_host_opts {
 	size_t sz;
 	struct vpwr_backend *backend;   /* required; borrowed */
@@ -83,9 +107,36 @@ struct vpwr_host_opts {
 	vpwr_log_fn log_fn;
 	void *log_userdata;
 	int log_level;
+
+	/* ---- policies (docs/POLICIES.md); zero is the default ---------- */
+	/*
+	 * The zone of TIME policies' hours: NULL or "local" (the process's
+	 * local time, localtime_r), "UTC", a fixed ISO 8601 offset east of
+	 * UTC ("+05:30", "-08:00", "+0545", "-03"), or an IANA zone
+	 * ("Europe/Berlin") read from /usr/share/zoneinfo.  Read during
+	 * vpwr_host_new() only.
+	 */
+	const char *time_zone;
+	/* The wall clock of TIME policies, and the clock of rates; NULL:
+	 * CLOCK_REALTIME (rates: CLOCK_MONOTONIC). */
+	vpwr_clock_fn now_fn;
+	void *now_userdata;
+	/* How often TRAFFIC and BRANCH_RATIO counters are sampled, while
+	 * such a policy is held; 0: 1000 ms. */
+	unsigned traffic_period_ms;
+	/* Packet counts; NULL: the statistics of host interfaces found by
+	 * the policy's MACs under <sysfs_root>/class/net. */
+	vpwr_traffic_fn traffic_fn;
+	void *traffic_userdata;
+	/* Root of sysfs for netdev statistics; NULL: "/sys".  Copied. */
+	const char *sysfs_root;
+	/* Branch counters; NULL: perf_event_open per physical CPU. */
+	vpwr_branch_fn branch_fn;
+	void *branch_userdata;
 };
 
-/* Errors: -EINVAL (missing backend/resolver, bad mode), -ENOMEM, -errno. */
+/* Errors: -EINVAL (missing backend/resolver, bad mode, unknown time
+ * zone), -ENOMEM, -errno. */
 VPWR_API int vpwr_host_new(const struct vpwr_host_opts *opts,
 			   struct vpwr_host **out);
 
@@ -181,6 +232,16 @@ struct vpwr_host_cpu_info {
 /* What the host holds for physical CPU `pcpu`. */
 VPWR_API int vpwr_host_cpu_info(struct vpwr_host *h, unsigned pcpu,
 				struct vpwr_host_cpu_info *info);
+
+/*
+ * Evaluate every policy now: the hour of TIME policies by now_fn, and one
+ * sample of TRAFFIC and BRANCH_RATIO counters (which counts towards their
+ * hysteresis like a sample on the period).  For embedders and simulations
+ * that drive their own clock; a host run by vpwr_host_dispatch() does this
+ * on its timers.  Returns 0, or the first error the backend gave while
+ * applying a change (-errno), or -EINVAL.
+ */
+VPWR_API int vpwr_host_evaluate(struct vpwr_host *h);
 
 /* Number of open channels. */
 VPWR_API int vpwr_host_nr_channels(const struct vpwr_host *h);

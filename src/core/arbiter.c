@@ -35,8 +35,9 @@ struct host_domain *host_domain_get(struct vpwr_host *h, const char *name,
 	if (d && n > 0) {
 		d->req = calloc((size_t)n, sizeof(*d->req));
 		d->pol = calloc((size_t)n, sizeof(*d->pol));
+		d->branch = calloc((size_t)n, sizeof(*d->branch));
 	}
-	if (!d || (n > 0 && (!d->req || !d->pol))) {
+	if (!d || (n > 0 && (!d->req || !d->pol || !d->branch))) {
 		host_domain_free(d);
 		*err = -ENOMEM;
 		return NULL;
@@ -69,6 +70,7 @@ void host_domain_free(struct host_domain *d)
 {
 	if (!d)
 		return;
+	host_policy_domain_free(d);
 	free(d->req);
 	free(d->pol);
 	free(d);

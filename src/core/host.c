@@ -76,7 +76,7 @@ VPWR_API int vpwr_host_new(const struct vpwr_host_opts *opts,
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return -ENOMEM;
-	h->epfd = h->stopfd = h->retryfd = -1;
+	h->epfd = h->stopfd = h->retryfd = h->timefd = -1;
 	rc = VPWR_OPTS_LOAD(&h->opts, opts);
 	if (rc < 0 || !h->opts.backend || !h->opts.resolver ||
 	    h->opts.mode > VPWR_ARB_EXCLUSIVE) {
@@ -97,6 +97,10 @@ VPWR_API int vpwr_host_new(const struct vpwr_host_opts *opts,
 	}
 	h->nr_pcpus = (unsigned)VPWR_MIN(n, VPWR_MAX_CPUS);
 	h->pcpu = calloc(h->nr_pcpus, sizeof(*h->pcpu));
+	for (unsigned p = 0; h->pcpu && p < h->nr_pcpus; p++) {
+		h->pcpu[p].turbo = h->pcpu[p].epp = -1;
+		h->pcpu[p].perf_fds[0] = h->pcpu[p].perf_fds[1] = -1;
+	}
 	h->epfd = epoll_create1(EPOLL_CLOEXEC);
 	h->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	h->retryfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
@@ -104,11 +108,11 @@ VPWR_API int vpwr_host_new(const struct vpwr_host_opts *opts,
 		rc = h->pcpu ? -errno : -ENOMEM;
 		goto fail;
 	}
-	for (unsigned p = 0; p < h->nr_pcpus; p++)
-		h->pcpu[p].turbo = h->pcpu[p].epp = -1;
 	rc = watch(h, EPOLL_CTL_ADD, h->stopfd, EPOLLIN, NULL);
 	if (rc == 0) /* the host itself tags the retry timer */
 		rc = watch(h, EPOLL_CTL_ADD, h->retryfd, EPOLLIN, h);
+	if (rc == 0)
+		rc = host_policy_init(h);
 	if (rc < 0)
 		goto fail;
 	*out = h;
@@ -119,12 +123,13 @@ fail:
 }
 
 /*
- * One timerfd serves every source that waits: it is armed for the earliest
- * due_ns, or disarmed when nobody waits (an idle host never wakes up).
+ * One monotonic timerfd serves everything that waits (sources, policy
+ * samples): it is armed for the earliest
+ * due time, or disarmed when nothing waits (an idle host never wakes up).
  */
-static void timer_arm(struct vpwr_host *h)
+void host_timer_arm(struct vpwr_host *h)
 {
-	uint64_t due = 0;
+	uint64_t due = h->sample_due_ns;
 	struct itimerspec its = { 0 };
 
 	for (struct host_source *s = h->sources; s; s = s->next)
@@ -145,7 +150,7 @@ static void connector_schedule(struct vpwr_host *h, struct host_source *c)
 	log_debug(&h->log, "domain %s: connecting to %s again in %u ms",
 		  c->dom->name, c->uri, c->backoff_ms);
 	c->backoff_ms = VPWR_MIN(c->backoff_ms * 2, HOST_CONNECT_MAX_MS);
-	timer_arm(h);
+	host_timer_arm(h);
 }
 
 static void source_close(struct vpwr_host *h, struct host_source *s, int why)
@@ -200,7 +205,7 @@ static void source_close(struct vpwr_host *h, struct host_source *s, int why)
 	free(s->tx);
 	free(s);
 	if (s_was_due)
-		timer_arm(h);
+		host_timer_arm(h);
 }
 
 VPWR_API void vpwr_host_free(struct vpwr_host *h)
@@ -216,6 +221,7 @@ VPWR_API void vpwr_host_free(struct vpwr_host *h)
 		h->domains = d->next;
 		host_domain_free(d);
 	}
+	host_policy_fini(h);
 	if (h->epfd >= 0)
 		close(h->epfd);
 	if (h->stopfd >= 0)
@@ -572,10 +578,11 @@ static void pause_listener(struct vpwr_host *h, struct host_source *s, int rc)
 	epoll_ctl(h->epfd, EPOLL_CTL_DEL, vpwr_listener_fd(s->l), NULL);
 	s->paused = true;
 	s->due_ns = vpwr_now_ns() + HOST_ACCEPT_RETRY_MS * 1000000ull;
-	timer_arm(h);
+	host_timer_arm(h);
 }
 
-/* The timer fired: resume paused listeners, run connectors that are due. */
+/* The timer fired: resume paused listeners, run connectors that are due,
+ * sample policies' counters. */
 static void timer_expired(struct vpwr_host *h)
 {
 	uint64_t ticks, now = vpwr_now_ns();
@@ -602,7 +609,8 @@ static void timer_expired(struct vpwr_host *h)
 			connector_try(h, s);
 		}
 	}
-	timer_arm(h);
+	host_policy_sample_event(h, now);
+	host_timer_arm(h);
 }
 
 /*
@@ -693,6 +701,10 @@ static void handle_event(struct vpwr_host *h, struct epoll_event *ev)
 		timer_expired(h);
 		return;
 	}
+	if ((void *)s == (void *)&h->timefd) {
+		host_policy_time_event(h);
+		return;
+	}
 	if (s->kind == SRC_LISTENER) {
 		listener_input(h, s);
 		return;
@@ -721,7 +733,8 @@ VPWR_API int vpwr_host_dispatch(struct vpwr_host *h, int timeout_ms)
 	for (int i = 0; i < n; i++) {
 		/* A source closed earlier in this batch is skipped. */
 		struct host_source *s = evs[i].data.ptr;
-		bool live = !s || (void *)s == (void *)h;
+		bool live = !s || (void *)s == (void *)h ||
+			    (void *)s == (void *)&h->timefd;
 
 		for (struct host_source *t = h->sources; t && !live; t = t->next)
 			live = t == s;

@@ -28,6 +28,44 @@ struct vcpu_request {
 
 #define VCPU_REQUEST_NONE ((struct vcpu_request){ .turbo = -1, .epp = -1 })
 
+/* What a policy wants for a vCPU: nothing, or a step of its table. */
+enum policy_level {
+	LEVEL_NONE = 0,
+	LEVEL_MIN = 1,
+	LEVEL_MEDIUM = 2,
+	LEVEL_MAX = 3,
+};
+
+/* The current local hour, as a domain's TIME policy sees it. */
+enum hour_class {
+	HOUR_OTHER = 0,
+	HOUR_BUSY = 1,
+	HOUR_QUIET = 2,
+	HOUR_TRAFFIC = 3,
+};
+
+/* The packet rate of one policy's interfaces, sampled on the period. */
+struct traffic_state {
+	bool sampling;             /* counted on every sampling round */
+	bool based;                /* `packets` holds an earlier count */
+	uint8_t level;             /* enum policy_level, with hysteresis */
+	uint8_t below;             /* samples in a row that argue for less */
+	uint64_t packets;          /* the cumulative count at at_ms */
+	int64_t at_ms;
+	uint64_t pps;              /* the last rate */
+	struct netdev_set *nd;     /* the default source's interfaces */
+};
+
+/* Which traffic_state of a domain. */
+#define TRAFFIC_OF_TRAFFIC 0   /* its TRAFFIC policy */
+#define TRAFFIC_OF_TIME 1      /* its TIME policy's own thresholds (DPDK) */
+
+/* A BRANCH_RATIO decision for one vCPU. */
+struct branch_state {
+	uint8_t level;             /* enum policy_level */
+	uint8_t below;             /* samples in a row at or below the ratio */
+};
+
 struct host_domain {
 	char name[HOST_DOMAIN_NAME_MAX];
 	unsigned nr_vcpus;
@@ -37,6 +75,9 @@ struct host_domain {
 	struct vcpu_request *pol;  /* nr_vcpus entries: what policies want */
 	struct vpwr_policy policy[VPWR_POLICY_BRANCH_RATIO + 1]; /* by kind */
 	unsigned policy_mask;      /* bit k: a policy of kind k is held */
+	uint8_t hour_class;        /* enum hour_class, for its TIME policy */
+	struct traffic_state traffic[2]; /* TRAFFIC_OF_* */
+	struct branch_state *branch; /* nr_vcpus entries */
 	struct host_domain *next;
 };
 
@@ -49,6 +90,12 @@ struct host_pcpu {
 	uint32_t bound_min, bound_max; /* operator bounds, 0: none */
 	uint32_t nr_requests;
 	const struct host_domain *winner;
+	/* BRANCH_RATIO counters of this CPU. */
+	int perf_fds[2];           /* perf group (branches, misses); -1 */
+	bool br_based;             /* br_* hold an earlier reading */
+	bool br_fresh;             /* br_d_* hold this round's deltas */
+	uint64_t br_branches, br_misses;
+	uint64_t br_d_branches, br_d_misses;
 };
 
 struct vpwr_host {
@@ -62,8 +109,17 @@ struct vpwr_host {
 
 	int epfd;
 	int stopfd;                /* eventfd written by vpwr_host_stop */
-	int retryfd;               /* timerfd: paused listeners, connectors */
+	int retryfd;               /* timerfd (monotonic): paused listeners,
+				      connectors, policy samples */
+	int timefd;                /* timerfd (realtime): TIME policies'
+				      hour boundaries; armed only while one
+				      is held */
 	bool stop_requested;
+	uint64_t sample_due_ns;    /* next TRAFFIC/BRANCH_RATIO sample; 0:
+				      nothing to sample */
+	int64_t last_sample_ms;    /* policy clock at the last sample */
+	struct vpwr_tz *tz;        /* the zone of TIME policies' hours */
+	char *sysfs_root;          /* where netdev statistics are read */
 	struct host_source *sources; /* channels and listeners */
 	unsigned nr_channels;
 	int next_channel_id;
@@ -80,5 +136,31 @@ int host_handle_request(struct vpwr_host *h, struct host_domain *d,
 int host_rearbitrate(struct vpwr_host *h, unsigned pcpu);
 void host_restore_all(struct vpwr_host *h);
 void host_emit(struct vpwr_host *h, const struct vpwr_host_event *ev);
+
+/* host.c */
+void host_timer_arm(struct vpwr_host *h);
+
+/* host_request.c */
+int host_resolve_vcpu(struct vpwr_host *h, struct host_domain *d,
+		      unsigned vcpu, const struct vpwr_msg *req,
+		      struct vpwr_cpuset *set, struct vpwr_msg *reply);
+int host_freq_table(struct vpwr_host *h, unsigned pcpu, uint32_t *tbl);
+int host_rearbitrate_domain(struct vpwr_host *h, struct host_domain *d);
+
+/* host_policy.c: policies, their evaluators and their timers */
+int host_policy_init(struct vpwr_host *h);
+void host_policy_fini(struct vpwr_host *h);
+int host_policy_set(struct vpwr_host *h, struct host_domain *d,
+		    const struct vpwr_msg *req, struct vpwr_msg *reply);
+int host_policy_remove(struct vpwr_host *h, struct host_domain *d,
+		       const struct vpwr_msg *req, struct vpwr_msg *reply);
+/* Drop every policy of the domain (its wishes stay for the caller to
+ * rearbitrate). */
+void host_policy_drop(struct vpwr_host *h, struct host_domain *d);
+void host_policy_domain_free(struct host_domain *d);
+/* The realtime timer is readable; the monotonic one reached
+ * sample_due_ns. */
+void host_policy_time_event(struct vpwr_host *h);
+void host_policy_sample_event(struct vpwr_host *h, uint64_t now_ns);
 
 #endif
