@@ -133,6 +133,12 @@ struct vpwr_host_opts {
 	/* Branch counters; NULL: perf_event_open per physical CPU. */
 	vpwr_branch_fn branch_fn;
 	void *branch_userdata;
+	/*
+	 * When a domain's last channel goes away (not by
+	 * vpwr_host_remove_channel()), keep its requests and policies this
+	 * long for a channel of the domain to come back; 0: restore at once.
+	 */
+	unsigned grace_ms;
 };
 
 /* Errors: -EINVAL (missing backend/resolver, bad mode, unknown time

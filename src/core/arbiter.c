@@ -56,7 +56,7 @@ static bool request_active(const struct vcpu_request *r)
 	return r->hi_khz || r->turbo >= 0 || r->epp >= 0;
 }
 
-static bool domain_has_requests(const struct host_domain *d)
+bool host_domain_has_requests(const struct host_domain *d)
 {
 	if (d->policy_mask)
 		return true;
@@ -81,7 +81,7 @@ void host_domain_put(struct vpwr_host *h, struct host_domain *d)
 {
 	struct host_domain **pp;
 
-	if (d->nr_channels || d->nr_listeners || domain_has_requests(d))
+	if (d->nr_channels || d->nr_listeners || host_domain_has_requests(d))
 		return;
 	for (unsigned p = 0; p < h->nr_pcpus; p++)
 		if (h->pcpu[p].winner == d)

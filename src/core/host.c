@@ -124,7 +124,7 @@ fail:
 
 /*
  * One monotonic timerfd serves everything that waits (sources, policy
- * samples): it is armed for the earliest
+ * samples, domains in their grace period): it is armed for the earliest
  * due time, or disarmed when nothing waits (an idle host never wakes up).
  */
 void host_timer_arm(struct vpwr_host *h)
@@ -135,6 +135,9 @@ void host_timer_arm(struct vpwr_host *h)
 	for (struct host_source *s = h->sources; s; s = s->next)
 		if (s->due_ns && (!due || s->due_ns < due))
 			due = s->due_ns;
+	for (struct host_domain *d = h->domains; d; d = d->next)
+		if (d->grace_due_ns && (!due || d->grace_due_ns < due))
+			due = d->grace_due_ns;
 	if (due) {
 		its.it_value.tv_sec = (time_t)(due / 1000000000u);
 		its.it_value.tv_nsec = (long)(due % 1000000000u);
@@ -151,6 +154,41 @@ static void connector_schedule(struct vpwr_host *h, struct host_source *c)
 		  c->dom->name, c->uri, c->backoff_ms);
 	c->backoff_ms = VPWR_MIN(c->backoff_ms * 2, HOST_CONNECT_MAX_MS);
 	host_timer_arm(h);
+}
+
+/*
+ * The domain's last channel is gone: its wishes go with it, at once when
+ * the operator removed the channel (why 0), else after the grace period,
+ * unless a channel of the domain comes back before.
+ */
+static void domain_orphaned(struct vpwr_host *h, struct host_domain *d,
+			    int why)
+{
+	if (!why || !h->opts.grace_ms || !host_domain_has_requests(d)) {
+		host_domain_release(h, d);
+		return;
+	}
+	d->grace_due_ns = vpwr_now_ns() + h->opts.grace_ms * 1000000ull;
+	log_info(&h->log, "domain %s: no channel left; keeping its wishes "
+		 "for %u ms", d->name, h->opts.grace_ms);
+	host_timer_arm(h);
+}
+
+/* Domains whose grace period is over go back to the original settings. */
+static void grace_expired(struct vpwr_host *h, uint64_t now)
+{
+	struct host_domain *d, *next;
+
+	for (d = h->domains; d; d = next) {
+		next = d->next;
+		if (!d->grace_due_ns || d->grace_due_ns > now)
+			continue;
+		d->grace_due_ns = 0;
+		log_info(&h->log, "domain %s: no channel came back within %u "
+			 "ms; restoring", d->name, h->opts.grace_ms);
+		host_domain_release(h, d);
+		host_domain_put(h, d);
+	}
 }
 
 static void source_close(struct vpwr_host *h, struct host_source *s, int why)
@@ -178,9 +216,8 @@ static void source_close(struct vpwr_host *h, struct host_source *s, int why)
 		log_info(&h->log, "domain %s: channel %d closed (%s)",
 			 s->dom->name, s->id, vpwr_strerror(why));
 		host_emit(h, &ev);
-		/* The domain's last channel gone: its wishes go with it. */
 		if (--s->dom->nr_channels == 0)
-			host_domain_release(h, s->dom);
+			domain_orphaned(h, s->dom, why);
 		if (c) {
 			/* Its connector tries again (QEMU restarting, the VM
 			 * rebooting). */
@@ -250,9 +287,15 @@ static struct host_source *source_new(struct vpwr_host *h, const char *domain,
 		return NULL;
 	}
 	/* Counted before anything can fail, so source_close() balances. */
-	if (kind == SRC_CHANNEL)
+	if (kind == SRC_CHANNEL) {
 		s->dom->nr_channels++;
-	else
+		if (s->dom->grace_due_ns) {
+			s->dom->grace_due_ns = 0;
+			log_info(&h->log, "domain %s: back within its grace "
+				 "period; its wishes stay", domain);
+			host_timer_arm(h);
+		}
+	} else
 		s->dom->nr_listeners++;
 	return s;
 }
@@ -582,7 +625,7 @@ static void pause_listener(struct vpwr_host *h, struct host_source *s, int rc)
 }
 
 /* The timer fired: resume paused listeners, run connectors that are due,
- * sample policies' counters. */
+ * sample policies' counters, end grace periods. */
 static void timer_expired(struct vpwr_host *h)
 {
 	uint64_t ticks, now = vpwr_now_ns();
@@ -610,6 +653,7 @@ static void timer_expired(struct vpwr_host *h)
 		}
 	}
 	host_policy_sample_event(h, now);
+	grace_expired(h, now);
 	host_timer_arm(h);
 }
 

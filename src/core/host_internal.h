@@ -78,6 +78,7 @@ struct host_domain {
 	uint8_t hour_class;        /* enum hour_class, for its TIME policy */
 	struct traffic_state traffic[2]; /* TRAFFIC_OF_* */
 	struct branch_state *branch; /* nr_vcpus entries */
+	uint64_t grace_due_ns;     /* no channel left: restore then; 0: no */
 	struct host_domain *next;
 };
 
@@ -110,7 +111,7 @@ struct vpwr_host {
 	int epfd;
 	int stopfd;                /* eventfd written by vpwr_host_stop */
 	int retryfd;               /* timerfd (monotonic): paused listeners,
-				      connectors, policy samples */
+				      connectors, policy samples, grace */
 	int timefd;                /* timerfd (realtime): TIME policies'
 				      hour boundaries; armed only while one
 				      is held */
@@ -126,6 +127,7 @@ struct vpwr_host {
 };
 
 /* arbiter.c */
+bool host_domain_has_requests(const struct host_domain *d);
 struct host_domain *host_domain_get(struct vpwr_host *h, const char *name,
 				    int *err);
 void host_domain_put(struct vpwr_host *h, struct host_domain *d);
