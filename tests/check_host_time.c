@@ -10,12 +10,12 @@
 
 #include "policy_testutil.h"
 
-/* vm1: vCPUs on 0, 1, 2; vm2: vCPU0 on 3; vm3: vCPU0 on 4. */
+/* vm1: vCPUs on 0, 1, 2; vm2 and vm3: vCPU0 on 3. */
 static const char *pins =
 	"{\"domains\": {"
 	" \"vm1\": {\"vcpus\": [\"0\", \"1\", \"2\"]},"
 	" \"vm2\": {\"vcpus\": [\"3\"]},"
-	" \"vm3\": {\"vcpus\": [\"4\"]}}}";
+	" \"vm3\": {\"vcpus\": [\"3\"]}}}";
 
 static struct pt_env e;
 
@@ -116,6 +116,41 @@ START_TEST(removal_and_release_restore)
 	ck_assert_int_eq(pt_request(&e, "vm1", VPWR_MSG_RELEASE, 0), 0);
 	assert_vm1(e.orig);
 	pt_assert_idle(&e);
+}
+END_TEST
+
+/* At a boundary every domain that changes is decided together: on a
+ * shared CPU the arbitration mode picks the winner as for requests. */
+static void shared_cpu_at_nine(unsigned mode, uint32_t khz, const char *winner)
+{
+	VPWR_OPTS(vpwr_host_opts, o, .mode = mode);
+	struct vpwr_policy busy = pt_policy(VPWR_POLICY_TIME);
+	struct vpwr_policy quiet = pt_policy(VPWR_POLICY_TIME);
+	struct vpwr_host_cpu_info info;
+
+	pt_close(&e);
+	pt_open(&e, pins, &o);
+	busy.busy_hours = pt_hours(9, 17);
+	quiet.quiet_hours = pt_hours(9, 17);
+	at(0, 8, 0, 0, 0);
+	ck_assert_int_eq(pt_set(&e, "vm2", &busy, NULL), 0);
+	ck_assert_int_eq(pt_set(&e, "vm3", &quiet, NULL), 0);
+	ck_assert_uint_eq(pt_freq(&e, 3), e.orig);
+	at(0, 9, 0, 0, 0);
+	ck_assert_uint_eq(pt_freq(&e, 3), khz);
+	ck_assert_int_eq(vpwr_host_cpu_info(e.h, 3, &info), 0);
+	ck_assert_str_eq(info.winner, winner);
+	ck_assert_uint_eq(info.nr_requests, 2);
+	at(0, 17, 0, 0, 0);
+	ck_assert_uint_eq(pt_freq(&e, 3), e.orig);
+	ck_assert_int_eq(vpwr_host_cpu_info(e.h, 3, &info), 0);
+	ck_assert_uint_eq(info.nr_requests, 0);
+}
+
+START_TEST(shared_cpu_at_the_boundary)
+{
+	shared_cpu_at_nine(VPWR_ARB_PERFORMANCE, e.hi, "vm2");
+	shared_cpu_at_nine(VPWR_ARB_POWERSAVE, e.lo, "vm3");
 }
 END_TEST
 
@@ -316,6 +351,7 @@ static Suite *time_suite(void)
 	tcase_add_test(tc, busy_quiet_and_other_hours);
 	tcase_add_test(tc, midnight_is_hour_zero_only_when_named);
 	tcase_add_test(tc, removal_and_release_restore);
+	tcase_add_test(tc, shared_cpu_at_the_boundary);
 	tcase_add_test(tc, timers_only_while_needed);
 	tcase_add_test(tc, the_timer_fires_at_the_boundary);
 	tcase_add_test(tc, time_zones);

@@ -265,6 +265,7 @@ VPWR_API void vpwr_host_free(struct vpwr_host *h)
 		close(h->stopfd);
 	if (h->retryfd >= 0)
 		close(h->retryfd);
+	free(h->wishes);
 	free(h->pcpu);
 	free(h);
 }

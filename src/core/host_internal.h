@@ -120,6 +120,7 @@ struct vpwr_host {
 				      nothing to sample */
 	int64_t last_sample_ms;    /* policy clock at the last sample */
 	struct vpwr_tz *tz;        /* the zone of TIME policies' hours */
+	struct host_wish *wishes;  /* arbiter's scratch, nr_pcpus entries */
 	char *sysfs_root;          /* where netdev statistics are read */
 	struct host_source *sources; /* channels and listeners */
 	unsigned nr_channels;
@@ -136,6 +137,7 @@ void host_domain_free(struct host_domain *d);
 int host_handle_request(struct vpwr_host *h, struct host_domain *d,
 			const struct vpwr_msg *req, struct vpwr_msg *reply);
 int host_rearbitrate(struct vpwr_host *h, unsigned pcpu);
+int host_rearbitrate_set(struct vpwr_host *h, const struct vpwr_cpuset *cpus);
 void host_restore_all(struct vpwr_host *h);
 void host_emit(struct vpwr_host *h, const struct vpwr_host_event *ev);
 
@@ -148,6 +150,8 @@ int host_resolve_vcpu(struct vpwr_host *h, struct host_domain *d,
 		      struct vpwr_cpuset *set, struct vpwr_msg *reply);
 int host_freq_table(struct vpwr_host *h, unsigned pcpu, uint32_t *tbl);
 int host_rearbitrate_domain(struct vpwr_host *h, struct host_domain *d);
+void host_domain_cpus(struct vpwr_host *h, const struct host_domain *d,
+		      struct vpwr_cpuset *cpus);
 
 /* host_policy.c: policies, their evaluators and their timers */
 int host_policy_init(struct vpwr_host *h);

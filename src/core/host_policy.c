@@ -43,10 +43,18 @@ static bool held(const struct host_domain *d, unsigned kind)
 	return d->policy_mask & (1u << kind);
 }
 
+static bool cpuset_empty(const struct vpwr_cpuset *s)
+{
+	for (size_t i = 0; i < VPWR_ARRAY_SIZE(s->bits); i++)
+		if (s->bits[i])
+			return false;
+	return true;
+}
+
 static bool policy_covers(const struct vpwr_policy *p, unsigned vcpu)
 {
 	/* An empty vCPU set means every vCPU of the domain. */
-	return !vpwr_cpuset_count(&p->vcpus) || vpwr_cpuset_isset(&p->vcpus, vcpu);
+	return vpwr_cpuset_isset(&p->vcpus, vcpu) || cpuset_empty(&p->vcpus);
 }
 
 /* Every vCPU of the domain that `a` covers, `b` covers too. */
@@ -148,11 +156,9 @@ static uint32_t level_khz(const uint32_t *tbl, int n, uint8_t level)
 	}
 }
 
-/*
- * What the domain's policies want for each vCPU now; re-decide its CPUs
- * if that changed.  Returns 0 or the backend's error.
- */
-static int domain_update(struct vpwr_host *h, struct host_domain *d)
+/* What the domain's policies want for each vCPU now; true if it
+ * changed. */
+static bool domain_wishes(struct vpwr_host *h, struct host_domain *d)
 {
 	uint32_t tbl[HOST_MAX_FREQS];
 	struct vpwr_cpuset set;
@@ -174,7 +180,37 @@ static int domain_update(struct vpwr_host *h, struct host_domain *d)
 			changed = true;
 		}
 	}
-	return changed ? host_rearbitrate_domain(h, d) : 0;
+	return changed;
+}
+
+/* The same, then re-decide the domain's CPUs if it changed.  Returns 0 or
+ * the backend's error. */
+static int domain_update(struct vpwr_host *h, struct host_domain *d)
+{
+	return domain_wishes(h, d) ? host_rearbitrate_domain(h, d) : 0;
+}
+
+/*
+ * Many domains changing at once (an hour boundary, a sampling round):
+ * every CPU they touch is decided once, from one pass over all wishes.
+ */
+struct batch {
+	struct vpwr_cpuset cpus;
+	bool any;
+};
+
+static void batch_add(struct vpwr_host *h, struct batch *b,
+		      struct host_domain *d)
+{
+	if (!domain_wishes(h, d))
+		return;
+	host_domain_cpus(h, d, &b->cpus);
+	b->any = true;
+}
+
+static int batch_apply(struct vpwr_host *h, const struct batch *b)
+{
+	return b->any ? host_rearbitrate_set(h, &b->cpus) : 0;
 }
 
 /* ---------------------------------------------------------------- TIME */
@@ -274,21 +310,17 @@ static void sampling_update(struct vpwr_host *h);
  */
 static int time_evaluate(struct vpwr_host *h, struct host_domain *skip)
 {
-	int hour = time_hour_now(h), rc = 0;
+	int hour = time_hour_now(h);
+	struct batch b = { .any = false };
 
+	vpwr_cpuset_zero(&b.cpus);
 	for (struct host_domain *d = h->domains; d; d = d->next)
 		time_classify(h, d, hour);
 	sampling_update(h);
-	for (struct host_domain *d = h->domains; d; d = d->next) {
-		int r;
-
-		if (d == skip || !held(d, VPWR_POLICY_TIME))
-			continue;
-		r = domain_update(h, d);
-		if (r < 0 && !rc)
-			rc = r;
-	}
-	return rc;
+	for (struct host_domain *d = h->domains; d; d = d->next)
+		if (d != skip && held(d, VPWR_POLICY_TIME))
+			batch_add(h, &b, d);
+	return batch_apply(h, &b);
 }
 
 void host_policy_time_event(struct vpwr_host *h)
@@ -689,30 +721,27 @@ static int sample_round(struct vpwr_host *h)
 	int64_t now = rate_ms(h);
 	int64_t elapsed = h->last_sample_ms == INT64_MIN
 				  ? 0 : now - h->last_sample_ms;
+	struct batch b = { .any = false };
 	bool branch = false;
-	int rc = 0;
 
+	vpwr_cpuset_zero(&b.cpus);
 	for (struct host_domain *d = h->domains; d && !branch; d = d->next)
 		branch = held(d, VPWR_POLICY_BRANCH_RATIO);
 	if (branch)
 		branch_sync(h, true);
 	for (struct host_domain *d = h->domains; d; d = d->next) {
 		bool changed = false;
-		int r;
 
 		for (int k = 0; k < 2; k++)
 			if (d->traffic[k].sampling)
 				changed |= traffic_sample(h, d, k, now);
 		if (held(d, VPWR_POLICY_BRANCH_RATIO))
 			changed |= branch_sample(h, d, elapsed);
-		if (!changed)
-			continue;
-		r = domain_update(h, d);
-		if (r < 0 && !rc)
-			rc = r;
+		if (changed)
+			batch_add(h, &b, d);
 	}
 	h->last_sample_ms = now;
-	return rc;
+	return batch_apply(h, &b);
 }
 
 void host_policy_sample_event(struct vpwr_host *h, uint64_t now_ns)
@@ -749,13 +778,13 @@ static int check_vcpus(struct vpwr_host *h, struct host_domain *d,
 		       const struct vpwr_msg *req, struct vpwr_msg *reply)
 {
 	const struct vpwr_policy *p = &req->u.policy;
+	bool all = cpuset_empty(&p->vcpus);
 	struct vpwr_cpuset set;
 	int rc;
 
 	/* Every vCPU it names must be one the domain may steer. */
 	for (unsigned v = 0; v < VPWR_MAX_CPUS; v++) {
-		if (!vpwr_cpuset_isset(&p->vcpus, v) &&
-		    (vpwr_cpuset_count(&p->vcpus) || v >= d->nr_vcpus))
+		if (!vpwr_cpuset_isset(&p->vcpus, v) && (!all || v >= d->nr_vcpus))
 			continue;
 		rc = host_resolve_vcpu(h, d, v, req, &set, reply);
 		if (rc < 0)

@@ -299,24 +299,25 @@ static int hello(struct vpwr_host *h, struct host_domain *d,
 /* Re-decide every physical CPU any vCPU of the domain may run on. */
 int host_rearbitrate_domain(struct vpwr_host *h, struct host_domain *d)
 {
-	struct vpwr_cpuset set, touched;
-	int rc = 0;
+	struct vpwr_cpuset touched;
 
 	vpwr_cpuset_zero(&touched);
+	host_domain_cpus(h, d, &touched);
+	return host_rearbitrate_set(h, &touched);
+}
+
+/* Add every physical CPU any vCPU of the domain may run on to *cpus. */
+void host_domain_cpus(struct vpwr_host *h, const struct host_domain *d,
+		      struct vpwr_cpuset *cpus)
+{
+	struct vpwr_cpuset set;
+
 	for (unsigned v = 0; v < d->nr_vcpus; v++) {
 		if (vpwr_resolver_lookup(h->resolver, d->name, v, &set) < 0)
 			continue;
 		for (size_t i = 0; i < VPWR_ARRAY_SIZE(set.bits); i++)
-			touched.bits[i] |= set.bits[i];
+			cpus->bits[i] |= set.bits[i];
 	}
-	vpwr_cpuset_foreach(c, &touched) {
-		if ((unsigned)c < h->nr_pcpus) {
-			int r = host_rearbitrate(h, (unsigned)c);
-			if (r < 0 && !rc)
-				rc = r;
-		}
-	}
-	return rc;
 }
 
 /* Drop every wish and policy of the domain and let its CPUs go back. */
