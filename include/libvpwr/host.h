@@ -2,11 +2,16 @@
 /*
  * The embeddable host engine.  It owns channels to guests, each bound by the
  * host (never by the guest) to one domain; decodes their requests; checks
- * them against the domain's vCPUs and pinning; arbitrates every physical
- * CPU between all requesters and the operator's bounds; applies the result
- * through the backend; and answers every request.
+ * them against the domain's vCPUs and pinning; evaluates the policies
+ * guests hand it (TIME, TRAFFIC, WORKLOAD, BRANCH_RATIO: docs/POLICIES.md);
+ * arbitrates every physical CPU between all requesters and the operator's
+ * bounds; applies the result through the backend; and answers every
+ * request.
  *
- * Single-threaded around one epoll set.  Embed it by polling
+ * Single-threaded around one epoll set, whose timers are armed only while
+ * something needs them (a TIME policy: the next hour boundary; a TRAFFIC or
+ * BRANCH_RATIO policy: the sampling period; a grace period; a reconnecting
+ * connector): a host with nothing to wait for never wakes up by itself.  Embed it by polling
  * vpwr_host_fd() for readability and calling vpwr_host_dispatch(h, 0), or
  * let vpwr_host_run() do the loop.  A handle is used by one thread at a
  * time, except vpwr_host_stop(), which any thread or a signal handler may
@@ -63,7 +68,8 @@ struct vpwr_host_event {
 
 /*
  * Called from vpwr_host_dispatch() (and from vpwr_host_handle(),
- * vpwr_host_set_bounds() and vpwr_host_free() for the changes they make);
+ * vpwr_host_evaluate(), vpwr_host_set_bounds() and vpwr_host_free() for
+ * the changes they make);
  * pointers are valid during the call only.  The callback must not call
  * back into the host.
  */
@@ -189,8 +195,8 @@ VPWR_API int vpwr_host_connect(struct vpwr_host *h, const char *domain,
 			       const char *uri);
 
 /*
- * Close channel `id` and drop its requests (as a RELEASE would).
- * -ENOENT if there is no such channel.
+ * Close channel `id` and drop its requests (as a RELEASE would, at once:
+ * no grace period).  -ENOENT if there is no such channel.
  */
 VPWR_API int vpwr_host_remove_channel(struct vpwr_host *h, int id);
 
