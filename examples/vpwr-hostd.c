@@ -16,6 +16,36 @@
 
 #include <libvpwr/libvpwr.h>
 
+#ifdef VPWR_WITH_LIBVIRT
+#include <pthread.h>
+#include <libvirt/libvirt.h>
+
+/*
+ * libvirt delivers domain events (start, stop, re-pin) only to a process
+ * that registered an event loop: the daemon does, on a thread of its own;
+ * the resolver's callbacks just wake the host's change fd.
+ */
+static void *libvirt_loop(void *arg)
+{
+	(void)arg;
+	for (;;)
+		if (virEventRunDefaultImpl() < 0)
+			return NULL;
+}
+
+static void libvirt_events_start(void)
+{
+	static pthread_t tid;
+
+	if (virEventRegisterDefaultImpl() < 0 ||
+	    pthread_create(&tid, NULL, libvirt_loop, NULL) != 0)
+		fprintf(stderr, "vpwr-hostd: no libvirt event loop; domain "
+			"changes are seen only on refresh\n");
+	else
+		pthread_detach(tid);
+}
+#endif
+
 #define MAX_CHANNELS 64
 
 static struct vpwr_host *host;
@@ -30,7 +60,10 @@ static void usage(FILE *f)
 	      "chardev socket with server=on) and again whenever it goes away.\n"
 	      "\n"
 	      "options:\n"
-	      "  -r, --resolver URI        vCPU pinning: static:PINS.json\n"
+	      "  -r, --resolver URI        vCPU pinning: static:PINS.json or\n"
+	      "                            libvirt:qemu:///system\n"
+	      "  -a, --auto-channels       serve the power-agent channels of the\n"
+	      "                            domains' XML (libvirt), as they start and stop\n"
 	      "  -c, --channel DOM=URI     e.g. vm1=unix-listen:/run/vpwr/vm1.sock,\n"
 	      "                            vm1=virtio-serial-host:/run/vpwr/vm1.0;\n"
 	      "                            =vsock-listen:PORT binds each guest by\n"
@@ -42,6 +75,9 @@ static void usage(FILE *f)
 	      "      --sim-wallclock       simulated time follows real time\n"
 	      "  -m, --mode MODE           performance (default), powersave, exclusive\n"
 	      "      --allow-shared        steer vCPUs that float over shared pCPUs\n"
+	      "      --control PATH        serve vpwr-ctl on a unix socket (mode 0600)\n"
+	      "      --rate N              requests/s one channel may send (default\n"
+	      "                            1000; 0: no limit)\n"
 	      "  -q, --quiet               do not print requests and changes\n"
 	      "  -v, --verbose             log library messages to stderr\n"
 	      "  -h, --help                this text\n", f);
@@ -149,6 +185,9 @@ int main(int argc, char **argv)
 		{ "sim-wallclock", no_argument, NULL, 'W' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "allow-shared", no_argument, NULL, 'A' },
+		{ "rate", required_argument, NULL, 'R' },
+		{ "control", required_argument, NULL, 'K' },
+		{ "auto-channels", no_argument, NULL, 'a' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -157,8 +196,10 @@ int main(int argc, char **argv)
 	VPWR_OPTS(vpwr_sim_opts, sim);
 	VPWR_OPTS(vpwr_backend_opts, bopts, .sim = &sim);
 	VPWR_OPTS(vpwr_resolver_opts, ropts);
-	VPWR_OPTS(vpwr_host_opts, hopts, .event_fn = on_event);
+	VPWR_OPTS(vpwr_host_opts, hopts, .event_fn = on_event,
+		  .rate_per_s = 1000);
 	const char *backend_name = "sim", *resolver_uri = NULL;
+	const char *control = NULL;
 	char *channels[MAX_CHANNELS];
 	bool connects[MAX_CHANNELS];
 	int nr_channels = 0, c, rc;
@@ -166,7 +207,7 @@ int main(int argc, char **argv)
 	struct vpwr_resolver *r = NULL;
 	uint32_t *start_khz = NULL;
 
-	while ((c = getopt_long(argc, argv, "r:c:C:b:m:qvh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:c:C:b:m:aqvh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'r': resolver_uri = optarg; break;
 		case 'c':
@@ -198,6 +239,9 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'A': hopts.allow_shared = 1; break;
+		case 'R': hopts.rate_per_s = (unsigned)atoi(optarg); break;
+		case 'K': control = optarg; break;
+		case 'a': hopts.auto_channels = 1; break;
 		case 'q': hopts.event_fn = NULL; break;
 		case 'v':
 			bopts.log_fn = ropts.log_fn = hopts.log_fn = log_stderr;
@@ -208,7 +252,8 @@ int main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (!resolver_uri || !nr_channels || optind != argc) {
+	if (!resolver_uri || (!nr_channels && !hopts.auto_channels) ||
+	    optind != argc) {
 		usage(stderr);
 		return 2;
 	}
@@ -221,6 +266,10 @@ int main(int argc, char **argv)
 			vpwr_strerror(rc));
 		return 1;
 	}
+#ifdef VPWR_WITH_LIBVIRT
+	if (!strncmp(resolver_uri, "libvirt:", 8))
+		libvirt_events_start();
+#endif
 	rc = vpwr_resolver_open(resolver_uri, &ropts, &r);
 	if (rc < 0) {
 		fprintf(stderr, "vpwr-hostd: resolver %s: %s\n", resolver_uri,
@@ -252,6 +301,18 @@ int main(int argc, char **argv)
 		}
 		printf("[%s] %s %s\n", *dom ? dom : "*",
 		       connects[i] ? "connecting to" : "listening on", eq + 1);
+	}
+	if (control) {
+		char curi[4200];
+
+		snprintf(curi, sizeof(curi), "unix-listen:%s", control);
+		rc = vpwr_host_control_listen(host, curi);
+		if (rc < 0) {
+			fprintf(stderr, "vpwr-hostd: control socket %s: %s\n",
+				control, vpwr_strerror(rc));
+			goto out;
+		}
+		printf("control socket %s\n", control);
 	}
 	start_khz = calloc((size_t)vpwr_backend_nr_cpus(b), sizeof(*start_khz));
 	for (int i = 0; start_khz && i < vpwr_backend_nr_cpus(b); i++)

@@ -5,6 +5,7 @@
  * (garbage, oversized frames, overflowing input) are reported, not guessed.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "framer.h"
@@ -281,6 +282,7 @@ START_TEST(test_buffer_full)
 {
 	static uint8_t junk[VPWR_FRAMER_CAP + 1];
 	static struct vpwr_framer f;
+	const uint8_t *frame;
 
 	vpwr_framer_init(&f, NULL);
 	ck_assert_int_eq(vpwr_framer_push(&f, junk, sizeof(junk)), -ENOBUFS);
@@ -292,6 +294,14 @@ START_TEST(test_buffer_full)
 	ck_assert_uint_eq(vpwr_framer_space(&f), 0);
 	ck_assert_int_eq(vpwr_framer_push(&f, junk, 1), -ENOBUFS);
 	ck_assert_int_eq(vpwr_framer_push(&f, junk, 0), 0);
+	/* a full buffer of blank lines: no codec, and no waiting for more */
+	vpwr_framer_init(&f, NULL);
+	memset(junk, '\n', sizeof(junk));
+	ck_assert_int_eq(vpwr_framer_push(&f, junk, VPWR_FRAMER_CAP - 1), 0);
+	ck_assert_int_eq(vpwr_framer_next(&f, &frame, NULL), 0);
+	ck_assert_int_eq(vpwr_framer_push(&f, junk, 1), 0);
+	ck_assert_int_eq(vpwr_framer_next(&f, &frame, NULL), -VPWR_E_TOOBIG);
+	ck_assert_ptr_null(vpwr_framer_codec(&f));
 	/* commit cannot count more than the space it handed out */
 	vpwr_framer_init(&f, NULL);
 	vpwr_framer_commit(&f, 10);
@@ -346,6 +356,65 @@ START_TEST(test_null_args)
 }
 END_TEST
 
+/*
+ * A stream that arrives a byte at a time costs the codec a number of bytes
+ * read proportional to its length, not to its length squared: blank lines
+ * (which detection and JSON framing both skip), a long line, a short one,
+ * and a long line that never ends.  Counted by the framer, not timed.
+ * _i: 0 detect the codec, 1 fix it up front.
+ */
+START_TEST(test_linear_scan)
+{
+	static uint8_t s[VPWR_FRAMER_CAP];
+	static struct vpwr_framer f;
+	const struct vpwr_codec *json = vpwr_codec_json();
+	const uint8_t *frame;
+	size_t n = 0, at = 0, nr = 0, want[2];
+	int len;
+
+	while (n < 600)
+		n += (size_t)snprintf((char *)s + n, sizeof(s) - n, " \t\r\n");
+	n += (size_t)snprintf((char *)s + n, sizeof(s) - n,
+			      "{\"type\":\"release\",\"pad\":\"");
+	memset(s + n, 'x', 3000);
+	n += 3000;
+	n += (size_t)snprintf((char *)s + n, sizeof(s) - n, "\"}\n{}\n{\"");
+	memset(s + n, 'y', 3500);
+	n += 3500;
+	/* the frames, found in one call each on the whole stream */
+	want[0] = (size_t)vpwr_codec_frame_len(json, s, n, NULL);
+	want[1] = (size_t)vpwr_codec_frame_len(json, s + want[0], n - want[0],
+					       NULL);
+	ck_assert_uint_eq(want[1], 3);
+	ck_assert_uint_gt(want[0], 3600);
+
+	vpwr_framer_init(&f, _i ? json : NULL);
+	for (size_t i = 0; i < n; i++) {
+		ck_assert_int_eq(vpwr_framer_push(&f, s + i, 1), 0);
+		while ((len = vpwr_framer_next(&f, &frame, NULL)) > 0) {
+			ck_assert_uint_lt(nr, 2);
+			ck_assert_uint_eq((size_t)len, want[nr]);
+			ck_assert_mem_eq(frame, s + at, (size_t)len);
+			at += (size_t)len;
+			nr++;
+			vpwr_framer_consume(&f, (size_t)len);
+		}
+		ck_assert_int_eq(len, 0);
+	}
+	ck_assert_uint_eq(nr, 2);
+	ck_assert_ptr_eq(vpwr_framer_codec(&f), json);
+	/* each byte read once to detect and once to frame, at most */
+	ck_assert_msg(vpwr_framer_examined(&f) <= 2 * n,
+		      "%llu bytes read to frame a stream of %zu",
+		      (unsigned long long)vpwr_framer_examined(&f), n);
+	/* and the unfinished line still runs into the limit */
+	memset(s, 'z', VPWR_JSON_MAX_LINE);
+	ck_assert_int_eq(vpwr_framer_push(&f, s, VPWR_JSON_MAX_LINE - (n - at)),
+			 0);
+	ck_assert_int_eq(vpwr_framer_next(&f, &frame, NULL), -VPWR_E_TOOBIG);
+}
+END_TEST
+
 static Suite *framer_suite(void)
 {
 	Suite *s = suite_create("framer");
@@ -362,6 +431,7 @@ static Suite *framer_suite(void)
 	tcase_add_test(tc, test_buffer_full);
 	tcase_add_test(tc, test_consume);
 	tcase_add_test(tc, test_null_args);
+	tcase_add_loop_test(tc, test_linear_scan, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -330,6 +330,38 @@ START_TEST(operator_bounds_clamp_guests)
 }
 END_TEST
 
+/* Bounds on one domain hold its wishes only; a neighbour on the same
+ * pCPU is not bounded by them. */
+START_TEST(domain_bounds_clamp_only_that_domain)
+{
+	struct vpwr_msg reply;
+
+	ck_assert_int_eq(vpwr_host_set_domain_bounds(h, "vm2", 0, 1600000), 0);
+	ck_assert_int_eq(ask("vm2", VPWR_MSG_SCALE, 1, VPWR_SCALE_MAX, 0, &reply), 0);
+	ck_assert_uint_eq(freq_of(1), 1600000);
+	ck_assert_uint_eq(reply.u.state.clamped, 1);
+	ck_assert_int_eq(ask("vm1", VPWR_MSG_SCALE, 1, VPWR_SCALE_MAX, 0, NULL), 0);
+	ck_assert_uint_eq(freq_of(1), table_edge(1, 1));
+	ck_assert_int_eq(ask("vm1", VPWR_MSG_RELEASE, VPWR_VCPU_NONE, 0, 0, NULL), 0);
+	ck_assert_uint_eq(freq_of(1), 1600000);
+	/* A lower bound lifts its minimum too; lifting the bounds lets its
+	 * wish through at once. */
+	ck_assert_int_eq(ask("vm2", VPWR_MSG_SCALE, 2, VPWR_SCALE_MIN, 0, NULL), 0);
+	ck_assert_int_eq(vpwr_host_set_domain_bounds(h, "vm2", 1400000, 0), 0);
+	ck_assert_uint_eq(freq_of(3), 1400000);
+	ck_assert_uint_eq(freq_of(1), table_edge(1, 1));
+	ck_assert_int_eq(vpwr_host_set_domain_bounds(h, "vm2", 0, 0), 0);
+	ck_assert_uint_eq(freq_of(3), table_edge(3, 0));
+	/* Kept for a domain that has no channel and no request yet. */
+	ck_assert_int_eq(vpwr_host_set_domain_bounds(h, "vm4", 0, 1200000), 0);
+	ck_assert_int_eq(ask("vm4", VPWR_MSG_SCALE, 0, VPWR_SCALE_MAX, 0, NULL), 0);
+	ck_assert_uint_eq(freq_of(7), 1200000);
+	ck_assert_int_eq(vpwr_host_set_domain_bounds(h, "nosuch", 0, 1), -VPWR_E_NO_DOMAIN);
+	ck_assert_int_eq(vpwr_host_set_domain_bounds(h, "vm2", 2, 1), -EINVAL);
+	ck_assert_int_eq(vpwr_host_set_domain_bounds(h, NULL, 0, 0), -EINVAL);
+}
+END_TEST
+
 START_TEST(applies_only_on_change)
 {
 	ck_assert_int_eq(ask("vm1", VPWR_MSG_SCALE, 0, VPWR_SCALE_MIN, 0, NULL), 0);
@@ -769,6 +801,7 @@ static Suite *host_suite(void)
 	tcase_add_test(tc, dropping_a_frequency_wish_keeps_turbo_wish);
 	tcase_add_test(tc, epp_is_arbitrated_and_restored);
 	tcase_add_test(tc, operator_bounds_clamp_guests);
+	tcase_add_test(tc, domain_bounds_clamp_only_that_domain);
 	tcase_add_test(tc, applies_only_on_change);
 	tcase_add_test(tc, free_restores_every_cpu);
 	tcase_add_test(tc, hello_negotiates);

@@ -445,6 +445,65 @@ START_TEST(test_invalid)
 }
 END_TEST
 
+/* Bytes at the start of u that a request of this type uses (the rest of
+ * the union must be zero), written out here rather than taken from the
+ * library. */
+static size_t used_body(unsigned type)
+{
+	switch (type) {
+	case VPWR_MSG_HELLO:
+	case VPWR_MSG_SET_RANGE:
+		return 8;
+	case VPWR_MSG_SCALE:
+	case VPWR_MSG_SET_FREQ:
+	case VPWR_MSG_TURBO:
+	case VPWR_MSG_SET_EPP:
+	case VPWR_MSG_POLICY_REMOVE:
+	case VPWR_MSG_QUERY_VCPUS:
+		return 4;
+	case VPWR_MSG_POLICY_SET:
+		/* up to and including the one MAC good_request() sets */
+		return offsetof(struct vpwr_policy, macs) + 6;
+	default:
+		return 0;
+	}
+}
+
+/* One stray bit anywhere in what a request leaves unused, at every byte
+ * offset and alignment (low and high bit), is refused: the zero checks
+ * cover every byte, with no gap at the start or the end of a range, and
+ * none at the padding after struct vpwr_policy's last MAC either. */
+START_TEST(test_every_unused_byte)
+{
+	static const uint8_t bits[] = { 0x01, 0x80 };
+	struct vpwr_msg m;
+	const char *why;
+
+	for (unsigned t = 1; t <= VPWR_MSG_TYPE_MAX_; t++) {
+		if (t == VPWR_MSG_LIMITS_CHANGED)
+			continue;
+		for (size_t b = 0; b < sizeof(bits); b++) {
+			for (size_t i = used_body(t); i < sizeof(m.u); i++) {
+				good_request(&m, t);
+				m.u.reserved_[i] ^= bits[b];
+				ck_assert_msg(validate(&m, &why) == -VPWR_E_PROTO,
+					      "type %u: u byte %zu bit 0x%x accepted",
+					      t, i, bits[b]);
+			}
+			for (size_t i = 0; i < sizeof(m.reason); i++) {
+				good_request(&m, t);
+				m.reason[i] ^= (char)bits[b];
+				ck_assert_msg(validate(&m, &why) == -VPWR_E_PROTO,
+					      "type %u: reason byte %zu bit 0x%x accepted",
+					      t, i, bits[b]);
+			}
+		}
+		good_request(&m, t);
+		ck_assert_msg(validate(&m, &why) == 0, "type %u: %s", t, why);
+	}
+}
+END_TEST
+
 START_TEST(test_validate_null)
 {
 	const char *why = NULL;
@@ -470,6 +529,7 @@ static Suite *message_suite(void)
 	tcase_add_test(tc, test_valid_replies);
 	tcase_add_loop_test(tc, test_invalid, 0,
 			    (int)(sizeof(bad_cases) / sizeof(bad_cases[0])));
+	tcase_add_test(tc, test_every_unused_byte);
 	tcase_add_test(tc, test_validate_null);
 	suite_add_tcase(s, tc);
 	return s;

@@ -158,10 +158,18 @@ START_TEST(test_foreach_sorted)
 }
 END_TEST
 
-START_TEST(test_internal_extras)
+static int count_channel(const struct vpwr_resolver_channel *ch, void *ud)
+{
+	(void)ch;
+	++*(int *)ud;
+	return 0;
+}
+
+START_TEST(test_optional_features)
 {
 	struct vpwr_resolver *r = open_good();
 	uint32_t cid = 0;
+	int n = 0;
 
 	ck_assert_int_eq(vpwr_resolver_domain_cid(r, "web", &cid), 0);
 	ck_assert_uint_eq(cid, 5);
@@ -171,8 +179,19 @@ START_TEST(test_internal_extras)
 	ck_assert_int_eq(vpwr_resolver_domain_cid(r, "web", NULL), -EINVAL);
 	ck_assert_int_eq(vpwr_resolver_domain_cid(NULL, "web", &cid), -EINVAL);
 	/* A file read once never changes: no notification. */
-	ck_assert_int_eq(vpwr_resolver_change_fd(r), -VPWR_E_UNSUPPORTED);
-	ck_assert_int_eq(vpwr_resolver_refresh(r), -VPWR_E_UNSUPPORTED);
+	ck_assert_int_eq(vpwr_resolver_change_fd(r), -ENOTSUP);
+	ck_assert_int_eq(vpwr_resolver_refresh(r), -ENOTSUP);
+	/* and it knows no channels. */
+	ck_assert_int_eq(vpwr_resolver_foreach_channel(r, "web", count_channel,
+						       &n), -ENOTSUP);
+	ck_assert_int_eq(vpwr_resolver_foreach_channel(r, NULL, count_channel,
+						       &n), -ENOTSUP);
+	ck_assert_int_eq(n, 0);
+	ck_assert_int_eq(vpwr_resolver_foreach_channel(r, "web", NULL, &n),
+			 -EINVAL);
+	ck_assert_int_eq(vpwr_resolver_foreach_channel(NULL, "web",
+						       count_channel, &n),
+			 -EINVAL);
 	ck_assert_int_eq(vpwr_resolver_change_fd(NULL), -EINVAL);
 	ck_assert_int_eq(vpwr_resolver_refresh(NULL), -EINVAL);
 	vpwr_resolver_free(r);
@@ -453,7 +472,7 @@ static Suite *resolver_suite(void)
 	tcase_add_test(tc, test_nr_vcpus);
 	tcase_add_test(tc, test_lookup_errors);
 	tcase_add_test(tc, test_foreach_sorted);
-	tcase_add_test(tc, test_internal_extras);
+	tcase_add_test(tc, test_optional_features);
 	tcase_add_test(tc, test_open_args);
 	tcase_add_test(tc, test_unknown_scheme);
 	tcase_add_test(tc, test_missing_file);

@@ -13,8 +13,10 @@ VPWR_DEPS=(
 	cmake gcc make pkg-config       # build
 	check                           # unit tests
 	libjansson-dev                  # the library's one hard dependency
-	libvirt-dev libpci-dev          # libvirt resolver, SR-IOV traffic source
+	libvirt-dev libxml2-dev         # libvirt resolver (domain XML: libxml2)
+	libpci-dev                      # SR-IOV traffic source
 	swig python3-dev python3-pytest # Python bindings and their tests
+	python3-matplotlib              # vpwr.experiment's PNG plots (and their test)
 	abigail-tools                   # ABI gate (abidw, abidiff)
 	valgrind                        # memcheck over the unit suites
 	clang libclang-rt-14-dev        # ASan/UBSan build, fuzzers

@@ -36,6 +36,9 @@
 #include <libvpwr/resolver.h>
 #include <libvpwr/guest.h>
 #include <libvpwr/host.h>
+#include <libvpwr/codec.h>
+#include <libvpwr/meter.h>
+#include <stddef.h>
 %}
 
 %include <stdint.i>
@@ -62,6 +65,7 @@ VPWR_OUT_HANDLE(struct vpwr_guest)
 VPWR_OUT_HANDLE(struct vpwr_host)
 VPWR_OUT_HANDLE(struct vpwr_backend)
 VPWR_OUT_HANDLE(struct vpwr_resolver)
+VPWR_OUT_HANDLE(struct vpwr_meter)
 
 /* (khz, cap): Python passes cap, gets back a list of up to cap entries. */
 %typemap(in, noblock=1) (uint32_t *khz, size_t cap) (size_t n = 0) {
@@ -169,11 +173,139 @@ VPWR_OUT_HANDLE(struct vpwr_resolver)
   }
 }
 
+%apply struct vpwr_cpuset *pcpus { struct vpwr_cpuset *set };
+
 /* Scalars handed back through pointers. */
 %apply unsigned int *OUTPUT { uint32_t *khz, uint32_t *min_khz,
                               uint32_t *max_khz, uint32_t *cur_khz };
 %apply unsigned long long *OUTPUT { uint64_t *ns };
 %apply double *OUTPUT { double *joules, double *watts };
+
+/* ------------------------------------- whole structs as bytes objects */
+
+/*
+ * Messages, policies and vCPU lists cross into Python as bytes objects of
+ * exactly the C struct's size, packed and unpacked by vpwr/message.py at
+ * the offsets vpwr_py_layout() reports (computed here by the compiler, so
+ * Python never guesses the layout).
+ */
+%{
+static int vpwr_py_get_struct(PyObject *o, void *dst, size_t size,
+			      const char *what)
+{
+	Py_buffer view;
+
+	if (PyObject_GetBuffer(o, &view, PyBUF_SIMPLE) < 0) {
+		PyErr_Clear();
+		PyErr_Format(PyExc_TypeError, "%s must be a bytes-like object "
+			     "of %zu bytes, not %.100s", what, size,
+			     Py_TYPE(o)->tp_name);
+		return -1;
+	}
+	if (view.len < 0 || (size_t)view.len != size) {
+		PyErr_Format(PyExc_ValueError, "%s must be %zu bytes, not %zd",
+			     what, size, view.len);
+		PyBuffer_Release(&view);
+		return -1;
+	}
+	memcpy(dst, view.buf, size);
+	PyBuffer_Release(&view);
+	return 0;
+}
+%}
+
+%define VPWR_STRUCT_IN(TYPE, NAME, WHAT)
+%typemap(in, noblock=1) const TYPE *NAME (TYPE tmp) {
+  if (vpwr_py_get_struct($input, &tmp, sizeof(tmp), WHAT) < 0)
+    SWIG_fail;
+  $1 = &tmp;
+}
+%enddef
+%define VPWR_STRUCT_OUT(TYPE, NAME)
+%typemap(in, numinputs=0, noblock=1) TYPE *NAME (TYPE tmp) {
+  memset(&tmp, 0, sizeof(tmp));
+  $1 = &tmp;
+}
+%typemap(argout, noblock=1) TYPE *NAME {
+  $result = SWIG_Python_AppendOutput($result,
+      PyBytes_FromStringAndSize((const char *)&tmp$argnum, sizeof(tmp$argnum)));
+}
+%enddef
+VPWR_STRUCT_IN(struct vpwr_msg, request, "request")
+VPWR_STRUCT_IN(struct vpwr_msg, m, "message")
+VPWR_STRUCT_IN(struct vpwr_policy, policy, "policy")
+VPWR_STRUCT_OUT(struct vpwr_msg, reply)
+VPWR_STRUCT_OUT(struct vpwr_msg, m)
+/* SWIG falls back to the typemaps of the unqualified type: a const input
+ * named like an output must say it has no output. */
+%typemap(argout) const struct vpwr_msg *m ""
+VPWR_STRUCT_OUT(struct vpwr_vcpu_list, list)
+
+/* `why` of vpwr_msg_validate(): appended (None when there is none). */
+%typemap(in, numinputs=0, noblock=1) const char **why (const char *tmp = NULL) {
+  $1 = ($1_ltype)&tmp;
+}
+%typemap(argout, noblock=1) const char **why {
+  if (tmp$argnum) {
+    $result = SWIG_Python_AppendOutput($result, PyUnicode_FromString(tmp$argnum));
+  } else {
+    Py_INCREF(Py_None);
+    $result = SWIG_Python_AppendOutput($result, Py_None);
+  }
+}
+
+/* Input bytes for the codecs: any bytes-like object, held while C reads. */
+%typemap(in, noblock=1) (const void *buf, size_t len) (Py_buffer view, int have = 0) {
+  if (PyObject_GetBuffer($input, &view, PyBUF_SIMPLE) < 0) {
+    PyErr_Clear();
+    PyErr_Format(PyExc_TypeError, "data must be a bytes-like object, not %.100s",
+                 Py_TYPE($input)->tp_name);
+    SWIG_fail;
+  }
+  have = 1;
+  $1 = view.buf;
+  $2 = (size_t)view.len;
+}
+%typemap(freearg, noblock=1) (const void *buf, size_t len) {
+  if (have$argnum)
+    PyBuffer_Release(&view$argnum);
+}
+
+/* vpwr_codec_encode()'s output: the bytes written (None on failure). */
+%typemap(in, numinputs=0, noblock=1) (void *buf, size_t cap) {
+  $1 = calloc(1, 16384);
+  if (!$1) {
+    PyErr_NoMemory();
+    SWIG_fail;
+  }
+  $2 = 16384;
+}
+%typemap(argout, noblock=1) (void *buf, size_t cap) {
+  if (result > 0) {
+    $result = SWIG_Python_AppendOutput($result,
+        PyBytes_FromStringAndSize((const char *)$1, (Py_ssize_t)result));
+  } else {
+    Py_INCREF(Py_None);
+    $result = SWIG_Python_AppendOutput($result, Py_None);
+  }
+}
+%typemap(freearg, noblock=1) (void *buf, size_t cap) {
+  free($1);
+}
+
+/* Where decoding failed: appended as (offset, line, column, text). */
+%typemap(in, numinputs=0, noblock=1) struct vpwr_decode_error *err (struct vpwr_decode_error tmp) {
+  memset(&tmp, 0, sizeof(tmp));
+  $1 = &tmp;
+}
+%typemap(argout, noblock=1) struct vpwr_decode_error *err {
+  $result = SWIG_Python_AppendOutput($result,
+      Py_BuildValue("(niis)", (Py_ssize_t)tmp$argnum.offset, tmp$argnum.line,
+                    tmp$argnum.column, tmp$argnum.text));
+}
+
+/* vpwr_codec_detect()'s err: appended. */
+%apply int *OUTPUT { int *err };
 
 /* ---------------------------------------- what is wrapped from headers */
 
@@ -197,6 +329,7 @@ VPWR_WRAP(vpwr_version)
 VPWR_WRAP(vpwr_version_string)
 VPWR_WRAP(vpwr_strerror)
 VPWR_WRAP(vpwr_strerror_name)
+VPWR_WRAP(vpwr_cpuset_parse)
 
 VPWR_WRAP(vpwr_hello)
 VPWR_WRAP(vpwr_vcpu_state)
@@ -213,6 +346,8 @@ VPWR_WRAP(vpwr_backend_set_limits)
 VPWR_WRAP(vpwr_backend_get_turbo)
 VPWR_WRAP(vpwr_backend_set_turbo)
 VPWR_WRAP(vpwr_backend_restore)
+VPWR_WRAP(vpwr_backend_get_epp)
+VPWR_WRAP(vpwr_backend_set_epp)
 
 VPWR_WRAP(vpwr_sim_advance)
 VPWR_WRAP(vpwr_sim_now)
@@ -220,6 +355,29 @@ VPWR_WRAP(vpwr_sim_set_util)
 VPWR_WRAP(vpwr_sim_energy)
 VPWR_WRAP(vpwr_sim_power)
 VPWR_WRAP(vpwr_sim_residency)
+VPWR_WRAP(vpwr_sim_set_offered)
+%rename("vpwr_sim_work_stats") vpwr_sim_work_stats(struct vpwr_backend *, unsigned, struct vpwr_sim_work_stats *);
+%rename("vpwr_sim_work_stats_t", %$isclass) vpwr_sim_work_stats;
+
+VPWR_WRAP(vpwr_msg_validate)
+VPWR_WRAP(vpwr_msg_type_name)
+VPWR_WRAP(vpwr_scale_op_name)
+
+VPWR_WRAP(vpwr_codec_native)
+VPWR_WRAP(vpwr_codec_dpdk)
+VPWR_WRAP(vpwr_codec_dpdk_guest)
+VPWR_WRAP(vpwr_codec_json)
+VPWR_WRAP(vpwr_codec_by_name)
+VPWR_WRAP(vpwr_codec_name)
+VPWR_WRAP(vpwr_codec_detect)
+VPWR_WRAP(vpwr_codec_frame_len)
+VPWR_WRAP(vpwr_codec_decode)
+VPWR_WRAP(vpwr_codec_encode)
+
+VPWR_WRAP(vpwr_meter_free)
+VPWR_WRAP(vpwr_meter_nr_domains)
+VPWR_WRAP(vpwr_meter_domain_name)
+VPWR_WRAP(vpwr_meter_read)
 
 VPWR_WRAP(vpwr_resolver_free)
 VPWR_WRAP(vpwr_resolver_nr_vcpus)
@@ -236,6 +394,10 @@ VPWR_WRAP(vpwr_guest_set_epp)
 VPWR_WRAP(vpwr_guest_query_freqs)
 VPWR_WRAP(vpwr_guest_query_state)
 VPWR_WRAP(vpwr_guest_release)
+VPWR_WRAP(vpwr_guest_query_vcpus)
+VPWR_WRAP(vpwr_guest_send_policy)
+VPWR_WRAP(vpwr_guest_remove_policy)
+VPWR_WRAP(vpwr_guest_request)
 VPWR_WRAP(vpwr_guest_last_reason)
 
 VPWR_WRAP(vpwr_host_free)
@@ -247,6 +409,7 @@ VPWR_WRAP(vpwr_host_run)
 VPWR_WRAP(vpwr_host_stop)
 VPWR_WRAP(vpwr_host_set_bounds)
 VPWR_WRAP(vpwr_host_nr_channels)
+VPWR_WRAP(vpwr_host_handle)
 /* C keeps struct tags apart from functions; Python cannot. */
 %rename("vpwr_host_cpu_info") vpwr_host_cpu_info(struct vpwr_host *, unsigned, struct vpwr_host_cpu_info *);
 %rename("vpwr_host_cpu_info_t", %$isclass) vpwr_host_cpu_info;
@@ -262,6 +425,8 @@ VPWR_WRAP(vpwr_host_nr_channels)
 %include "libvpwr/resolver.h"
 %include "libvpwr/guest.h"
 %include "libvpwr/host.h"
+%include "libvpwr/codec.h"
+%include "libvpwr/meter.h"
 %mutable;
 
 /* ------------------------------------------------------------- helpers */
@@ -281,17 +446,67 @@ VPWR_WRAP(vpwr_host_nr_channels)
  */
 struct vpwr_py_log {
 	char last[512];
+	int level;      /* the handle's log_level option */
 };
+
+/*
+ * Every message is also handed to this Python callable, (level, text),
+ * which passes it to the logging module (set once, at import).
+ */
+static PyObject *vpwr_py_log_handler;
+
+#if PY_VERSION_HEX >= 0x030D0000
+#define VPWR_PY_FINALIZING() Py_IsFinalizing()
+#else
+#define VPWR_PY_FINALIZING() _Py_IsFinalizing()
+#endif
 
 static void vpwr_py_log_fn(enum vpwr_log_level level, const char *msg,
 			   void *userdata)
 {
 	struct vpwr_py_log *l = userdata;
+	PyGILState_STATE st;
+	PyObject *type, *value, *tb, *text, *res;
 
-	(void)level;
-	if (l && msg)
+	if (!msg)
+		return;
+	/* Only problems explain a failure. */
+	if (l && level <= VPWR_LOG_WARNING)
 		snprintf(l->last, sizeof(l->last), "%s", msg);
+	if (!vpwr_py_log_handler || VPWR_PY_FINALIZING())
+		return;
+	st = PyGILState_Ensure();
+	/* A wrapper may call C with an exception already set. */
+	PyErr_Fetch(&type, &value, &tb);
+	text = PyUnicode_DecodeUTF8(msg, (Py_ssize_t)strlen(msg), "replace");
+	res = text ? PyObject_CallFunction(vpwr_py_log_handler, "iO",
+					   (int)level, text) : NULL;
+	Py_XDECREF(text);
+	Py_XDECREF(res);
+	PyErr_Clear();      /* logging reports its own trouble */
+	PyErr_Restore(type, value, tb);
+	PyGILState_Release(st);
 }
+
+/* Hand every log message to `fn` (None: stop). */
+static void vpwr_py_set_log_handler(PyObject *fn)
+{
+	PyObject *old = vpwr_py_log_handler;
+
+	if (fn == Py_None || !PyCallable_Check(fn))
+		fn = NULL;
+	Py_XINCREF(fn);
+	vpwr_py_log_handler = fn;
+	Py_XDECREF(old);
+}
+
+static void vpwr_py_log_set_level(struct vpwr_py_log *l, int level)
+{
+	if (l)
+		l->level = level;
+}
+
+#define VPWR_PY_LOG_LEVEL(l) ((l) ? (l)->level : 0)
 
 static struct vpwr_py_log *vpwr_py_log_new(void)
 {
@@ -314,25 +529,155 @@ static void vpwr_py_log_clear(struct vpwr_py_log *l)
 		l->last[0] = '\0';
 }
 
+/*
+ * Callbacks from C into Python.  A vpwr_py_cb holds the Python callable of
+ * one handle (a host's event function, a guest's notification function)
+ * and the first exception a call of it raised, until the Python layer
+ * takes it (vpwr_py_cb_take_error()) after the C call that ran the
+ * callback returns, and re-raises it there.  The trampolines take the GIL
+ * (the C call that runs them was made with it released); once a call has
+ * raised, later events are not delivered until the error is taken.
+ */
+struct vpwr_py_cb {
+	PyObject *fn;
+	PyObject *exc_type, *exc_value, *exc_tb;
+};
+
+static struct vpwr_py_cb *vpwr_py_cb_new(PyObject *fn)
+{
+	struct vpwr_py_cb *cb;
+
+	/* The Python layer checks; NULL (None) means no memory. */
+	if (!PyCallable_Check(fn))
+		return NULL;
+	cb = calloc(1, sizeof(*cb));
+	if (!cb)
+		return NULL;
+	Py_INCREF(fn);
+	cb->fn = fn;
+	return cb;
+}
+
+static void vpwr_py_cb_free(struct vpwr_py_cb *cb)
+{
+	if (!cb)
+		return;
+	Py_CLEAR(cb->fn);
+	Py_CLEAR(cb->exc_type);
+	Py_CLEAR(cb->exc_value);
+	Py_CLEAR(cb->exc_tb);
+	free(cb);
+}
+
+/* Re-raise what a callback raised (and forget it); None if nothing. */
+static PyObject *vpwr_py_cb_take_error(struct vpwr_py_cb *cb)
+{
+	if (cb && cb->exc_type) {
+		PyErr_Restore(cb->exc_type, cb->exc_value, cb->exc_tb);
+		cb->exc_type = cb->exc_value = cb->exc_tb = NULL;
+		return NULL;
+	}
+	Py_RETURN_NONE;
+}
+
+/* Call cb->fn(*args) with the GIL held; steals args. */
+static void vpwr_py_cb_call(struct vpwr_py_cb *cb, PyObject *args)
+{
+	PyObject *res;
+
+	if (!args) {
+		if (!cb->exc_type)
+			PyErr_Fetch(&cb->exc_type, &cb->exc_value, &cb->exc_tb);
+		else
+			PyErr_Clear();
+		return;
+	}
+	res = PyObject_CallObject(cb->fn, args);
+	Py_DECREF(args);
+	if (res)
+		Py_DECREF(res);
+	else if (!cb->exc_type)
+		PyErr_Fetch(&cb->exc_type, &cb->exc_value, &cb->exc_tb);
+	else
+		PyErr_Clear();
+}
+
+static PyObject *vpwr_py_msg_bytes(const struct vpwr_msg *m)
+{
+	if (!m)
+		Py_RETURN_NONE;
+	return PyBytes_FromStringAndSize((const char *)m, sizeof(*m));
+}
+
+static PyObject *vpwr_py_str_or_none(const char *s)
+{
+	if (!s)
+		Py_RETURN_NONE;
+	return PyUnicode_DecodeFSDefault(s);
+}
+
+static void vpwr_py_host_event_fn(const struct vpwr_host_event *ev,
+				  void *userdata)
+{
+	struct vpwr_py_cb *cb = userdata;
+	PyGILState_STATE st;
+
+	if (!cb || !ev || VPWR_PY_FINALIZING())
+		return;
+	st = PyGILState_Ensure();
+	if (cb->fn && !cb->exc_type)
+		vpwr_py_cb_call(cb, Py_BuildValue("(IINiNNIIIIIIN)",
+			ev->type, ev->channel_id,
+			vpwr_py_str_or_none(ev->domain), ev->status,
+			vpwr_py_msg_bytes(ev->request),
+			vpwr_py_msg_bytes(ev->reply), ev->pcpu, ev->old_khz,
+			ev->new_khz, ev->min_khz, ev->max_khz, ev->turbo,
+			vpwr_py_str_or_none(ev->winner)));
+	PyGILState_Release(st);
+}
+
+static void vpwr_py_guest_notify_fn(const struct vpwr_msg *n, void *userdata)
+{
+	struct vpwr_py_cb *cb = userdata;
+	PyGILState_STATE st;
+
+	if (!cb || !n || VPWR_PY_FINALIZING())
+		return;
+	st = PyGILState_Ensure();
+	if (cb->fn && !cb->exc_type)
+		vpwr_py_cb_call(cb, Py_BuildValue("(N)", vpwr_py_msg_bytes(n)));
+	PyGILState_Release(st);
+}
+
 static int vpwr_py_guest_open(const char *uri, int timeout_ms,
-			      const char *codec, struct vpwr_py_log *log,
-			      struct vpwr_guest **out)
+			      const char *codec, const char *dpdk_vm_name,
+			      struct vpwr_py_cb *notify,
+			      struct vpwr_py_log *log, struct vpwr_guest **out)
 {
 	VPWR_OPTS(vpwr_guest_opts, o, .timeout_ms = timeout_ms,
-		  .codec = codec, .log_fn = vpwr_py_log_fn,
-		  .log_userdata = log);
+		  .codec = codec, .dpdk_vm_name = dpdk_vm_name,
+		  .notify_fn = notify ? vpwr_py_guest_notify_fn : NULL,
+		  .notify_userdata = notify,
+		  .log_fn = vpwr_py_log_fn, .log_userdata = log,
+		  .log_level = VPWR_PY_LOG_LEVEL(log));
 	return vpwr_guest_open(uri, &o, out);
 }
 
 static int vpwr_py_guest_open_fd(int fd, int timeout_ms, const char *codec,
+				 const char *dpdk_vm_name,
+				 struct vpwr_py_cb *notify,
 				 struct vpwr_py_log *log,
 				 struct vpwr_guest **out)
 {
 	VPWR_OPTS(vpwr_channel_opts, co, .log_fn = vpwr_py_log_fn,
-		  .log_userdata = log);
+		  .log_userdata = log,
+		  .log_level = VPWR_PY_LOG_LEVEL(log));
 	VPWR_OPTS(vpwr_guest_opts, o, .timeout_ms = timeout_ms,
-		  .codec = codec, .log_fn = vpwr_py_log_fn,
-		  .log_userdata = log);
+		  .codec = codec, .dpdk_vm_name = dpdk_vm_name,
+		  .notify_fn = notify ? vpwr_py_guest_notify_fn : NULL,
+		  .notify_userdata = notify,
+		  .log_fn = vpwr_py_log_fn, .log_userdata = log,
+		  .log_level = VPWR_PY_LOG_LEVEL(log));
 	struct vpwr_channel *ch = NULL;
 	int rc;
 
@@ -343,51 +688,182 @@ static int vpwr_py_guest_open_fd(int fd, int timeout_ms, const char *codec,
 }
 
 static int vpwr_py_backend_open(const char *name, const char *sysfs_root,
+				const char *state_file,
 				struct vpwr_py_log *log,
 				struct vpwr_backend **out)
 {
 	VPWR_OPTS(vpwr_backend_opts, o, .sysfs_root = sysfs_root,
-		  .log_fn = vpwr_py_log_fn, .log_userdata = log);
+		  .state_file = state_file,
+		  .log_fn = vpwr_py_log_fn, .log_userdata = log,
+		  .log_level = VPWR_PY_LOG_LEVEL(log));
 	return vpwr_backend_open(name, &o, out);
 }
 
-static int vpwr_py_backend_open_sim(unsigned nr_cpus,
-				    const uint32_t *freqs_khz,
-				    size_t nr_freqs, uint32_t turbo_khz,
-				    double static_w, double dyn_w_per_ghz_v2,
-				    double v_min, double v_max,
-				    double idle_fraction, double util,
-				    int wallclock, struct vpwr_py_log *log,
-				    struct vpwr_backend **out)
+/* A sequence of ints (kHz) into a new array; -1 with an exception set. */
+static int vpwr_py_khz_list(PyObject *o, uint32_t **out, size_t *n)
 {
-	VPWR_OPTS(vpwr_sim_opts, so, .nr_cpus = nr_cpus,
-		  .freqs_khz = freqs_khz, .nr_freqs = nr_freqs,
-		  .turbo_khz = turbo_khz, .static_w = static_w,
-		  .dyn_w_per_ghz_v2 = dyn_w_per_ghz_v2, .v_min = v_min,
-		  .v_max = v_max, .idle_fraction = idle_fraction,
-		  .util = util, .wallclock = wallclock);
-	VPWR_OPTS(vpwr_backend_opts, o, .sim = &so, .log_fn = vpwr_py_log_fn,
-		  .log_userdata = log);
-	return vpwr_backend_open("sim", &o, out);
+	PyObject *seq = PySequence_Fast(o, "a table must be a sequence of ints");
+	Py_ssize_t len;
+
+	*out = NULL;
+	*n = 0;
+	if (!seq)
+		return -1;
+	len = PySequence_Fast_GET_SIZE(seq);
+	*out = calloc(len ? (size_t)len : 1, sizeof(uint32_t));
+	if (!*out) {
+		Py_DECREF(seq);
+		PyErr_NoMemory();
+		return -1;
+	}
+	for (Py_ssize_t i = 0; i < len; i++) {
+		PyObject *item = PySequence_Fast_GET_ITEM(seq, i);
+		unsigned long v;
+
+		if (!PyLong_Check(item)) {
+			PyErr_SetString(PyExc_TypeError,
+					"a table must be a sequence of ints");
+			goto fail;
+		}
+		v = PyLong_AsUnsignedLong(item);
+		if ((v == (unsigned long)-1 && PyErr_Occurred()) ||
+		    v > UINT32_MAX) {
+			PyErr_Clear();
+			PyErr_SetString(PyExc_ValueError,
+					"a frequency is outside 0 .. 2**32-1 kHz");
+			goto fail;
+		}
+		(*out)[i] = (uint32_t)v;
+	}
+	Py_DECREF(seq);
+	*n = (size_t)len;
+	return 0;
+fail:
+	Py_DECREF(seq);
+	free(*out);
+	*out = NULL;
+	return -1;
+}
+
+/*
+ * vpwr_backend_open("sim") with struct vpwr_sim_opts as arguments.
+ * `cpus` is None or one (freqs, turbo_khz) pair per CPU.  Keeps the GIL
+ * (it reads Python objects); opening a simulator does not wait.
+ */
+static PyObject *vpwr_py_backend_open_sim(unsigned nr_cpus, PyObject *freqs,
+					  uint32_t turbo_khz, double static_w,
+					  double dyn_w_per_ghz_v2,
+					  double v_min, double v_max,
+					  double idle_fraction, double util,
+					  int wallclock, PyObject *cpus,
+					  double work_per_ghz,
+					  double max_backlog,
+					  struct vpwr_py_log *log)
+{
+	struct vpwr_sim_cpu *tabs = NULL;
+	uint32_t *shared = NULL;
+	size_t nr_shared = 0, nr_tabs = 0;
+	struct vpwr_backend *b = NULL;
+	PyObject *seq = NULL, *res = NULL;
+	int rc;
+
+	if (freqs != Py_None && vpwr_py_khz_list(freqs, &shared, &nr_shared) < 0)
+		return NULL;
+	if (cpus != Py_None) {
+		seq = PySequence_Fast(cpus, "cpus must be a sequence of "
+				      "(freqs, turbo_khz) pairs");
+		if (!seq)
+			goto out;
+		nr_tabs = (size_t)PySequence_Fast_GET_SIZE(seq);
+		if (nr_tabs != nr_cpus) {
+			PyErr_Format(PyExc_ValueError, "cpus has %zu entries "
+				     "for %u CPUs", nr_tabs, nr_cpus);
+			goto out;
+		}
+		tabs = calloc(nr_tabs ? nr_tabs : 1, sizeof(*tabs));
+		if (!tabs) {
+			PyErr_NoMemory();
+			goto out;
+		}
+		for (size_t i = 0; i < nr_tabs; i++) {
+			PyObject *pair = PySequence_Fast_GET_ITEM(seq, (Py_ssize_t)i);
+			PyObject *tbl, *turbo;
+			uint32_t *khz;
+			unsigned long t;
+
+			if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2) {
+				PyErr_SetString(PyExc_TypeError, "each of cpus "
+						"must be a (freqs, turbo_khz) tuple");
+				goto out;
+			}
+			tbl = PyTuple_GET_ITEM(pair, 0);
+			turbo = PyTuple_GET_ITEM(pair, 1);
+			if (!PyLong_Check(turbo)) {
+				PyErr_SetString(PyExc_TypeError,
+						"turbo_khz must be an int");
+				goto out;
+			}
+			t = PyLong_AsUnsignedLong(turbo);
+			if ((t == (unsigned long)-1 && PyErr_Occurred()) ||
+			    t > UINT32_MAX) {
+				PyErr_Clear();
+				PyErr_SetString(PyExc_ValueError, "turbo_khz is "
+						"outside 0 .. 2**32-1 kHz");
+				goto out;
+			}
+			if (vpwr_py_khz_list(tbl, &khz, &tabs[i].nr_freqs) < 0)
+				goto out;
+			tabs[i].freqs_khz = khz;
+			tabs[i].turbo_khz = (uint32_t)t;
+		}
+	}
+	{
+		VPWR_OPTS(vpwr_sim_opts, so, .nr_cpus = nr_cpus,
+			  .freqs_khz = shared, .nr_freqs = nr_shared,
+			  .turbo_khz = turbo_khz, .static_w = static_w,
+			  .dyn_w_per_ghz_v2 = dyn_w_per_ghz_v2, .v_min = v_min,
+			  .v_max = v_max, .idle_fraction = idle_fraction,
+			  .util = util, .wallclock = wallclock, .cpus = tabs,
+			  .work_per_ghz = work_per_ghz,
+			  .max_backlog = max_backlog);
+		VPWR_OPTS(vpwr_backend_opts, o, .sim = &so,
+			  .log_fn = vpwr_py_log_fn, .log_userdata = log,
+		  .log_level = VPWR_PY_LOG_LEVEL(log));
+		rc = vpwr_backend_open("sim", &o, &b);
+	}
+	res = Py_BuildValue("(iN)", rc, SWIG_NewPointerObj(SWIG_as_voidptr(b),
+				SWIGTYPE_p_vpwr_backend, 0));
+out:
+	for (size_t i = 0; tabs && i < nr_tabs; i++)
+		free((void *)tabs[i].freqs_khz);
+	free(tabs);
+	free(shared);
+	Py_XDECREF(seq);
+	return res;
 }
 
 static int vpwr_py_resolver_open(const char *uri, struct vpwr_py_log *log,
 				 struct vpwr_resolver **out)
 {
 	VPWR_OPTS(vpwr_resolver_opts, o, .log_fn = vpwr_py_log_fn,
-		  .log_userdata = log);
+		  .log_userdata = log,
+		  .log_level = VPWR_PY_LOG_LEVEL(log));
 	return vpwr_resolver_open(uri, &o, out);
 }
 
 static int vpwr_py_host_new(struct vpwr_backend *backend,
 			    struct vpwr_resolver *resolver, unsigned mode,
 			    unsigned max_channels, unsigned allow_shared,
+			    struct vpwr_py_cb *events,
 			    struct vpwr_py_log *log, struct vpwr_host **out)
 {
 	VPWR_OPTS(vpwr_host_opts, o, .backend = backend,
 		  .resolver = resolver, .mode = mode,
 		  .max_channels = max_channels, .allow_shared = allow_shared,
-		  .log_fn = vpwr_py_log_fn, .log_userdata = log);
+		  .event_fn = events ? vpwr_py_host_event_fn : NULL,
+		  .event_userdata = events,
+		  .log_fn = vpwr_py_log_fn, .log_userdata = log,
+		  .log_level = VPWR_PY_LOG_LEVEL(log));
 	return vpwr_host_new(&o, out);
 }
 
@@ -395,7 +871,8 @@ static int vpwr_py_host_add_fd(struct vpwr_host *h, const char *domain,
 			       int fd, struct vpwr_py_log *log)
 {
 	VPWR_OPTS(vpwr_channel_opts, co, .log_fn = vpwr_py_log_fn,
-		  .log_userdata = log);
+		  .log_userdata = log,
+		  .log_level = VPWR_PY_LOG_LEVEL(log));
 	struct vpwr_channel *ch = NULL;
 	int rc;
 
@@ -408,6 +885,17 @@ static int vpwr_py_host_add_fd(struct vpwr_host *h, const char *domain,
 	if (rc < 0)
 		return rc;
 	return vpwr_host_add_channel(h, domain, ch);
+}
+
+static int vpwr_py_meter_open(const char *name, const char *sysfs_root,
+			      struct vpwr_backend *backend,
+			      struct vpwr_py_log *log, struct vpwr_meter **out)
+{
+	VPWR_OPTS(vpwr_meter_opts, o, .sysfs_root = sysfs_root,
+		  .backend = backend, .log_fn = vpwr_py_log_fn,
+		  .log_userdata = log,
+		  .log_level = VPWR_PY_LOG_LEVEL(log));
+	return vpwr_meter_open(name, &o, out);
 }
 
 static void vpwr_py_domain_cb(const char *domain, void *userdata)
@@ -439,12 +927,166 @@ static PyObject *vpwr_py_resolver_domains(struct vpwr_resolver *r)
 	}
 	return Py_BuildValue("(iN)", rc, list);
 }
+
+/* The reply to `request` (vpwr_msg_reply()), as bytes. */
+static PyObject *vpwr_py_msg_reply(const struct vpwr_msg *request,
+				   int status, const char *reason)
+{
+	struct vpwr_msg m;
+
+	if (reason)
+		vpwr_msg_reply(&m, request, status, "%s", reason);
+	else
+		vpwr_msg_reply(&m, request, status, NULL);
+	return PyBytes_FromStringAndSize((const char *)&m, sizeof(m));
+}
+
+/* vpwr_cpuset_format() of an iterable of CPU numbers. */
+static PyObject *vpwr_py_cpuset_format(PyObject *cpus)
+{
+	struct vpwr_cpuset set;
+	PyObject *it = PyObject_GetIter(cpus), *item;
+	char buf[8192];
+	int n;
+
+	if (!it)
+		return NULL;
+	vpwr_cpuset_zero(&set);
+	while ((item = PyIter_Next(it))) {
+		long c = PyLong_Check(item) ? PyLong_AsLong(item) : -2;
+
+		Py_DECREF(item);
+		if (c == -2 || (c == -1 && PyErr_Occurred())) {
+			PyErr_Clear();
+			PyErr_SetString(PyExc_TypeError,
+					"CPU numbers must be ints");
+			Py_DECREF(it);
+			return NULL;
+		}
+		if (c < 0 || c >= VPWR_MAX_CPUS) {
+			PyErr_Format(PyExc_ValueError, "CPU %ld is outside "
+				     "0..%d", c, VPWR_MAX_CPUS - 1);
+			Py_DECREF(it);
+			return NULL;
+		}
+		vpwr_cpuset_set(&set, (unsigned)c);
+	}
+	Py_DECREF(it);
+	if (PyErr_Occurred())
+		return NULL;
+	n = vpwr_cpuset_format(&set, buf, sizeof(buf));
+	if (n < 0 || (size_t)n >= sizeof(buf)) {
+		PyErr_SetString(PyExc_ValueError, "cannot format the CPU set");
+		return NULL;
+	}
+	return PyUnicode_FromStringAndSize(buf, n);
+}
+
+/* vpwr_msg_format() into a str. */
+static PyObject *vpwr_py_msg_format(const struct vpwr_msg *m)
+{
+	char buf[1024];
+	int n = vpwr_msg_format(m, buf, sizeof(buf));
+
+	if (n < 0)
+		n = 0;
+	if ((size_t)n >= sizeof(buf))
+		n = (int)sizeof(buf) - 1;
+	return PyUnicode_DecodeUTF8(buf, n, "replace");
+}
+
+/*
+ * The layout of the structs that cross as bytes: {name: offset} with
+ * offsets from the start of struct vpwr_msg, and sizes.
+ */
+static PyObject *vpwr_py_layout(void)
+{
+	PyObject *d = PyDict_New();
+	int bad = 0;
+
+	if (!d)
+		return NULL;
+#define VPWR_PY_SET(key, value) do {                                         \
+	PyObject *v_ = PyLong_FromSize_t(value);                             \
+	if (!v_ || PyDict_SetItemString(d, key, v_) < 0)                     \
+		bad = 1;                                                     \
+	Py_XDECREF(v_);                                                      \
+} while (0)
+#define VPWR_PY_OFF(member) VPWR_PY_SET(#member, offsetof(struct vpwr_msg, member))
+	VPWR_PY_SET("sizeof.msg", sizeof(struct vpwr_msg));
+	VPWR_PY_SET("sizeof.policy", sizeof(struct vpwr_policy));
+	VPWR_PY_SET("sizeof.vcpu_list", sizeof(struct vpwr_vcpu_list));
+	VPWR_PY_SET("sizeof.cpuset", sizeof(struct vpwr_cpuset));
+	VPWR_PY_OFF(type);
+	VPWR_PY_OFF(flags);
+	VPWR_PY_OFF(seq);
+	VPWR_PY_OFF(status);
+	VPWR_PY_OFF(vcpu);
+	VPWR_PY_OFF(u);
+	VPWR_PY_OFF(reason);
+	VPWR_PY_OFF(u.hello.version_min);
+	VPWR_PY_OFF(u.hello.version_max);
+	VPWR_PY_OFF(u.hello.caps);
+	VPWR_PY_OFF(u.hello.max_frame);
+	VPWR_PY_OFF(u.hello.nr_vcpus);
+	VPWR_PY_OFF(u.hello.rate_per_sec);
+	VPWR_PY_OFF(u.scale.op);
+	VPWR_PY_OFF(u.freq.khz);
+	VPWR_PY_OFF(u.range.min_khz);
+	VPWR_PY_OFF(u.range.max_khz);
+	VPWR_PY_OFF(u.turbo.enable);
+	VPWR_PY_OFF(u.epp.hint);
+	VPWR_PY_OFF(u.policy);
+	VPWR_PY_OFF(u.policy.kind);
+	VPWR_PY_OFF(u.policy.workload);
+	VPWR_PY_OFF(u.policy.vcpus);
+	VPWR_PY_OFF(u.policy.busy_hours);
+	VPWR_PY_OFF(u.policy.quiet_hours);
+	VPWR_PY_OFF(u.policy.traffic_hours);
+	VPWR_PY_OFF(u.policy.min_pps);
+	VPWR_PY_OFF(u.policy.avg_pps);
+	VPWR_PY_OFF(u.policy.max_pps);
+	VPWR_PY_OFF(u.policy.branch_ratio_ppm);
+	VPWR_PY_OFF(u.policy.nr_macs);
+	VPWR_PY_OFF(u.policy.macs);
+	VPWR_PY_OFF(u.freqs.cur_khz);
+	VPWR_PY_OFF(u.freqs.nr);
+	VPWR_PY_OFF(u.freqs.khz);
+	VPWR_PY_OFF(u.state.cur_khz);
+	VPWR_PY_OFF(u.state.min_khz);
+	VPWR_PY_OFF(u.state.max_khz);
+	VPWR_PY_OFF(u.state.turbo);
+	VPWR_PY_OFF(u.state.req_min_khz);
+	VPWR_PY_OFF(u.state.req_max_khz);
+	VPWR_PY_OFF(u.state.clamped);
+	VPWR_PY_OFF(u.state.epp);
+	VPWR_PY_OFF(u.vcpus);
+	VPWR_PY_OFF(u.vcpus.want);
+	VPWR_PY_OFF(u.vcpus.first);
+	VPWR_PY_OFF(u.vcpus.nr);
+	VPWR_PY_OFF(u.vcpus.nr_vcpus);
+	VPWR_PY_OFF(u.vcpus.cur_khz);
+	VPWR_PY_OFF(u.vcpus.turbo_mask);
+	VPWR_PY_OFF(u.vcpus.priority_mask);
+#undef VPWR_PY_OFF
+#undef VPWR_PY_SET
+	if (bad) {
+		Py_DECREF(d);
+		return NULL;
+	}
+	return d;
+}
 %}
 
 VPWR_WRAP(vpwr_py_log_new)
 VPWR_WRAP(vpwr_py_log_free)
 VPWR_WRAP(vpwr_py_log_last)
 VPWR_WRAP(vpwr_py_log_clear)
+VPWR_WRAP(vpwr_py_log_set_level)
+VPWR_WRAP(vpwr_py_set_log_handler)
+VPWR_WRAP(vpwr_py_cb_new)
+VPWR_WRAP(vpwr_py_cb_free)
+VPWR_WRAP(vpwr_py_cb_take_error)
 VPWR_WRAP(vpwr_py_guest_open)
 VPWR_WRAP(vpwr_py_guest_open_fd)
 VPWR_WRAP(vpwr_py_backend_open)
@@ -452,7 +1094,12 @@ VPWR_WRAP(vpwr_py_backend_open_sim)
 VPWR_WRAP(vpwr_py_resolver_open)
 VPWR_WRAP(vpwr_py_host_new)
 VPWR_WRAP(vpwr_py_host_add_fd)
+VPWR_WRAP(vpwr_py_meter_open)
 VPWR_WRAP(vpwr_py_resolver_domains)
+VPWR_WRAP(vpwr_py_msg_format)
+VPWR_WRAP(vpwr_py_msg_reply)
+VPWR_WRAP(vpwr_py_cpuset_format)
+VPWR_WRAP(vpwr_py_layout)
 
 /* An opaque sink for the library's log messages of one handle. */
 struct vpwr_py_log;
@@ -461,38 +1108,73 @@ void vpwr_py_log_free(struct vpwr_py_log *l);
 /* The last message logged since vpwr_py_log_clear(), or "". */
 const char *vpwr_py_log_last(const struct vpwr_py_log *l);
 void vpwr_py_log_clear(struct vpwr_py_log *l);
+/* The log_level option of the handle it serves (0: warnings). */
+void vpwr_py_log_set_level(struct vpwr_py_log *l, int level);
+/* Every message also goes to fn(level, text); keeps the GIL. */
+%nothread vpwr_py_set_log_handler;
+void vpwr_py_set_log_handler(PyObject *fn);
 
-/* vpwr_guest_open() with the options as arguments. */
+/* A Python callable C calls back (keeps the GIL: Python objects). */
+struct vpwr_py_cb;
+%nothread vpwr_py_cb_new;
+%nothread vpwr_py_cb_free;
+%nothread vpwr_py_cb_take_error;
+struct vpwr_py_cb *vpwr_py_cb_new(PyObject *fn);
+void vpwr_py_cb_free(struct vpwr_py_cb *cb);
+/* Raises what the callback raised since the last call; else None. */
+PyObject *vpwr_py_cb_take_error(struct vpwr_py_cb *cb);
+
+/* vpwr_guest_open() with the options as arguments; `notify` may be None. */
 int vpwr_py_guest_open(const char *uri, int timeout_ms, const char *codec,
+		       const char *dpdk_vm_name, struct vpwr_py_cb *notify,
 		       struct vpwr_py_log *log, struct vpwr_guest **out);
 /* A guest on a connected stream fd, which is the library's from then on
  * (also on failure). */
 int vpwr_py_guest_open_fd(int fd, int timeout_ms, const char *codec,
+			  const char *dpdk_vm_name, struct vpwr_py_cb *notify,
 			  struct vpwr_py_log *log, struct vpwr_guest **out);
 /* vpwr_backend_open(name) for the sysfs backends. */
 int vpwr_py_backend_open(const char *name, const char *sysfs_root,
-			 struct vpwr_py_log *log, struct vpwr_backend **out);
-/* vpwr_backend_open("sim") with struct vpwr_sim_opts as arguments. */
-int vpwr_py_backend_open_sim(unsigned nr_cpus, const uint32_t *freqs_khz,
-			     size_t nr_freqs, uint32_t turbo_khz,
-			     double static_w, double dyn_w_per_ghz_v2,
-			     double v_min, double v_max, double idle_fraction,
-			     double util, int wallclock, struct vpwr_py_log *log,
-			     struct vpwr_backend **out);
+			 const char *state_file, struct vpwr_py_log *log,
+			 struct vpwr_backend **out);
+/* (rc, backend): vpwr_backend_open("sim") with struct vpwr_sim_opts as
+ * arguments; `freqs` and `cpus` may be None. */
+%nothread vpwr_py_backend_open_sim;
+PyObject *vpwr_py_backend_open_sim(unsigned nr_cpus, PyObject *freqs,
+				   uint32_t turbo_khz, double static_w,
+				   double dyn_w_per_ghz_v2, double v_min,
+				   double v_max, double idle_fraction,
+				   double util, int wallclock, PyObject *cpus,
+				   double work_per_ghz, double max_backlog,
+				   struct vpwr_py_log *log);
 /* vpwr_resolver_open(uri). */
 int vpwr_py_resolver_open(const char *uri, struct vpwr_py_log *log,
 			  struct vpwr_resolver **out);
 /* vpwr_host_new() with the options as arguments; backend and resolver
- * stay the caller's and must outlive the host. */
+ * stay the caller's and must outlive the host; `events` may be None. */
 int vpwr_py_host_new(struct vpwr_backend *backend,
 		     struct vpwr_resolver *resolver, unsigned mode,
 		     unsigned max_channels, unsigned allow_shared,
+		     struct vpwr_py_cb *events,
 		     struct vpwr_py_log *log, struct vpwr_host **out);
 /* Serve a connected stream fd bound to `domain`; the fd is the library's
  * from then on (also on failure).  Returns the channel id or -errno. */
 int vpwr_py_host_add_fd(struct vpwr_host *h, const char *domain, int fd,
 			struct vpwr_py_log *log);
+/* vpwr_meter_open(name) with the options as arguments. */
+int vpwr_py_meter_open(const char *name, const char *sysfs_root,
+		       struct vpwr_backend *backend, struct vpwr_py_log *log,
+		       struct vpwr_meter **out);
 
 /* (rc, [domain names]); builds Python objects, so it keeps the GIL. */
 %nothread vpwr_py_resolver_domains;
 PyObject *vpwr_py_resolver_domains(struct vpwr_resolver *r);
+%nothread vpwr_py_msg_reply;
+PyObject *vpwr_py_msg_reply(const struct vpwr_msg *request, int status,
+			    const char *reason);
+%nothread vpwr_py_cpuset_format;
+PyObject *vpwr_py_cpuset_format(PyObject *cpus);
+%nothread vpwr_py_msg_format;
+PyObject *vpwr_py_msg_format(const struct vpwr_msg *m);
+%nothread vpwr_py_layout;
+PyObject *vpwr_py_layout(void);

@@ -11,9 +11,9 @@
  * Single-threaded around one epoll set, whose timers are armed only while
  * something needs them (a TIME policy: the next hour boundary; a TRAFFIC or
  * BRANCH_RATIO policy: the sampling period; a grace period; a reconnecting
- * connector): a host with nothing to wait for never wakes up by itself.  Embed it by polling
- * vpwr_host_fd() for readability and calling vpwr_host_dispatch(h, 0), or
- * let vpwr_host_run() do the loop.  A handle is used by one thread at a
+ * connector): a host with nothing to wait for never wakes up by itself.
+ * Embed it by polling vpwr_host_fd() for readability and calling
+ * vpwr_host_dispatch(h, 0), or let vpwr_host_run() do the loop.  A handle is used by one thread at a
  * time, except vpwr_host_stop(), which any thread or a signal handler may
  * call.
  */
@@ -105,7 +105,7 @@ struct vpwr_host_opts {
 	struct vpwr_backend *backend;   /* required; borrowed */
 	struct vpwr_resolver *resolver; /* required; borrowed */
 	unsigned mode;                  /* enum vpwr_arbitration */
-	unsigned max_channels;          /* 0: 64 */
+	unsigned max_channels;          /* open channels in all; 0: 1024 */
 	unsigned allow_shared;          /* 1: apply to pCPUs other domains
 					   may also run on */
 	vpwr_host_event_fn event_fn;
@@ -113,6 +113,21 @@ struct vpwr_host_opts {
 	vpwr_log_fn log_fn;
 	void *log_userdata;
 	int log_level;
+	/* Limits that keep one guest from hurting the others.  A channel
+	 * over its rate gets NACKs (-VPWR_E_RATE_LIMIT); one that keeps sending
+	 * past twice its burst without waiting is reset. */
+	unsigned max_domain_channels;   /* open channels per domain (DPDK
+					   opens one per lcore); 0: 64 */
+	unsigned rate_per_s;            /* requests per second per channel;
+					   0: no limit */
+	unsigned rate_burst;            /* requests allowed at once above the
+					   rate; 0: rate_per_s / 10, at
+					   least 1 */
+	/* 1: serve the power-agent channels the resolver reports (libvirt
+	 * domain XML, vpwr_resolver_foreach_channel()): connect to those
+	 * QEMU listens on while their domain runs, listen on those QEMU
+	 * connects to, and drop them when they go from the XML. */
+	unsigned auto_channels;
 
 	/* ---- policies (docs/POLICIES.md); zero is the default ---------- */
 	/*
@@ -231,6 +246,17 @@ VPWR_API int vpwr_host_handle(struct vpwr_host *h, const char *domain,
 VPWR_API int vpwr_host_set_bounds(struct vpwr_host *h, unsigned pcpu,
 				  uint32_t min_khz, uint32_t max_khz);
 
+/*
+ * Operator bounds of one domain: none of its requests or policies pushes
+ * a CPU outside [min_khz, max_khz] (other domains' may, on CPUs they
+ * share).  Kept while the host runs, also for a domain with no channel
+ * yet.  0, 0 removes them.  Re-arbitrates at once.  -VPWR_E_NO_DOMAIN for
+ * a domain the resolver does not know.
+ */
+VPWR_API int vpwr_host_set_domain_bounds(struct vpwr_host *h,
+					 const char *domain, uint32_t min_khz,
+					 uint32_t max_khz);
+
 struct vpwr_host_cpu_info {
 	uint32_t cur_khz;       /* as the backend reports it */
 	uint32_t min_khz;       /* effective limits */
@@ -244,6 +270,33 @@ struct vpwr_host_cpu_info {
 /* What the host holds for physical CPU `pcpu`. */
 VPWR_API int vpwr_host_cpu_info(struct vpwr_host *h, unsigned pcpu,
 				struct vpwr_host_cpu_info *info);
+
+/*
+ * The operator's control interface (docs/CONTROL.md): answer one request,
+ * a JSON object such as {"cmd":"cpus"}, with a JSON object in *reply
+ * (malloc'd; free() it).  Returns 0, or the error of a refused request
+ * (*reply then says why), -ENOMEM, -EINVAL.
+ */
+VPWR_API int vpwr_host_control(struct vpwr_host *h, const char *request,
+			       char **reply);
+
+/*
+ * Serve the control interface on a unix socket (unix-listen:PATH), one
+ * JSON request per line: the socket file is made mode 0600 and only root
+ * and this process's user are served (SO_PEERCRED).  0 or -errno.
+ */
+VPWR_API int vpwr_host_control_listen(struct vpwr_host *h, const char *uri);
+
+/*
+ * Re-read the resolver now and re-decide every physical CPU (a vCPU
+ * re-pinned elsewhere leaves its old CPU restored and moves its wish);
+ * with auto_channels, attach and detach channels to match.  The host does
+ * this by itself when the resolver's change fd fires (libvirt events);
+ * call it for changes that come without one.  Returns 1 if anything
+ * changed, 0 if not, or the resolver's error (-ENOTCONN: the host retries
+ * on its own timer).
+ */
+VPWR_API int vpwr_host_refresh(struct vpwr_host *h);
 
 /*
  * Evaluate every policy now: the hour of TIME policies by now_fn, and one

@@ -3,11 +3,63 @@
  * Resolvers map a domain's vCPUs to the physical CPUs they run on.
  *
  *   static:/etc/vpwr/pins.json   a JSON file:
- *       { "domains": { "vm1": { "vcpus": ["2", "3", "4-5"] } } }
- *     element i of "vcpus" is the cpulist vCPU i may run on.
+ *       { "domains": { "vm1": { "vcpus": ["2", "3", "4-5"], "cid": 3 } } }
+ *     element i of "vcpus" is the cpulist vCPU i may run on.  Read once:
+ *     no change notification.
  *
- * (libvirt:URI follows.)
- * A handle is used by one thread at a time.
+ *   libvirt:URI                  any libvirt connection URI after the
+ *     "libvirt:" prefix: libvirt:qemu:///system,
+ *     libvirt:test:///abs/path/node.xml; a bare "libvirt:" uses libvirt's
+ *     default URI (LIBVIRT_DEFAULT_URI, then libvirt's own configuration).
+ *     Opens a read-only connection (virConnectOpenReadOnly) and fails if
+ *     it cannot.  Every defined domain is known, running or shut off:
+ *       - vCPUs: the current (online) vCPU count, live for a running
+ *         domain, from the persistent config for a shut-off one;
+ *       - pinning: virDomainGetVcpuPinInfo(), live (VIR_DOMAIN_AFFECT_LIVE)
+ *         for a running domain, config otherwise.  A vCPU without
+ *         <vcpupin> may run anywhere libvirt allows it: all host CPUs (or
+ *         the domain's <vcpu cpuset=...>), reported as that full set, which
+ *         the host then handles as a floating vCPU;
+ *       - the vsock CID: <devices><vsock><cid address='N'/>;
+ *       - channels: see vpwr_resolver_foreach_channel().
+ *     Everything is read into a cache when the resolver opens and again by
+ *     vpwr_resolver_refresh(); lookups only read the cache and never block
+ *     on libvirt.
+ *
+ *     Change notification.  libvirt delivers domain events only to a
+ *     process that has registered an event loop implementation
+ *     (virEventRegisterDefaultImpl() or virEventRegisterImpl(), then runs
+ *     it).  That is process-wide state, so the library never registers
+ *     one: if the application has, the resolver subscribes to the
+ *     LIFECYCLE (start, stop, define, undefine, migrate...), TUNABLE
+ *     (vcpupin changes, e.g. virsh vcpupin on QEMU), DEVICE_ADDED and
+ *     DEVICE_REMOVED events of every domain, and to the connection's close
+ *     callback.  Those callbacks run on whatever thread runs libvirt's
+ *     loop; they only set a flag and make the change fd readable.  The
+ *     re-read happens in vpwr_resolver_refresh(), on the caller's thread.
+ *     Without an event loop the resolver logs this once (info level) and
+ *     the caller must call vpwr_resolver_refresh() itself, e.g. on a timer;
+ *     the change fd then only turns readable on the resolver's own account.
+ *     Some changes come with no event on some drivers (the test:/// driver
+ *     emits none for virDomainPinVcpu; vCPU hot-plug may have none): a
+ *     caller that must not miss them refreshes on a timer as well.
+ *
+ *     Losing libvirt.  When the connection drops (libvirtd restarted), the
+ *     close callback (with an event loop) or the next failing call
+ *     (without) marks it lost; vpwr_resolver_refresh() then reconnects to
+ *     the same URI and re-subscribes.  While libvirt cannot be reached,
+ *     refresh() fails with -ENOTCONN and lookups keep answering from the
+ *     last good read; call refresh() again later.
+ *
+ *     libvirt reports errors on the resolver's connection to a handler the
+ *     resolver installs (virConnSetErrorFunc): they reach the log callback,
+ *     never stderr.  A failure to connect at all happens before there is a
+ *     connection, so libvirt passes it to its process-wide handler, which
+ *     prints to stderr unless the application set one (virSetErrorFunc);
+ *     the resolver also logs it.
+ *
+ * A handle is used by one thread at a time; vpwr_resolver_change_fd()'s fd
+ * may be polled from any thread.
  */
 #ifndef LIBVPWR_RESOLVER_H
 #define LIBVPWR_RESOLVER_H
@@ -28,9 +80,11 @@ struct vpwr_resolver_opts {
 };
 
 /*
- * Open a resolver.  Errors: -EPROTONOSUPPORT (unknown scheme), -ENOENT,
- * -VPWR_E_CONFIG (the file is not valid; the log says where and why),
- * -ENOMEM.
+ * Open a resolver.  Errors: -EPROTONOSUPPORT (unknown scheme, or a libvirt
+ * URI no libvirt driver handles, or a library built without libvirt),
+ * -ENOENT, -VPWR_E_CONFIG (the file is not valid; the log says where and
+ * why), -EINVAL (a libvirt URI that does not parse), -ENOTCONN (libvirt
+ * cannot be reached), -EACCES (libvirt refused us), -ENOMEM.
  */
 VPWR_API int vpwr_resolver_open(const char *uri,
 				const struct vpwr_resolver_opts *opts,
@@ -51,12 +105,89 @@ VPWR_API int vpwr_resolver_lookup(struct vpwr_resolver *r, const char *domain,
 
 /*
  * The names of the known domains: calls fn once per domain, in a stable
- * order, and returns how many there are.
+ * order (sorted by name, byte-wise), and returns how many there are.
+ * libvirt: every defined domain, running or not.
  */
 VPWR_API int vpwr_resolver_foreach_domain(struct vpwr_resolver *r,
 					  void (*fn)(const char *domain,
 						     void *userdata),
 					  void *userdata);
+
+/*
+ * The vsock CID of `domain` into *cid.  Errors: -VPWR_E_NO_DOMAIN, -ENOENT
+ * (the domain has no fixed CID), -ENOTSUP (the scheme knows no CIDs).
+ */
+VPWR_API int vpwr_resolver_domain_cid(struct vpwr_resolver *r,
+				      const char *domain, uint32_t *cid);
+
+/*
+ * A file descriptor that turns readable when the mapping may have changed
+ * (libvirt: a domain event or a lost connection).  Poll it for reading,
+ * then call vpwr_resolver_refresh(), which also empties it.  The resolver
+ * owns it: do not read or close it, and remove it from your poll set
+ * before vpwr_resolver_free().  It stays the same across reconnections.
+ * Errors: -ENOTSUP (the scheme never changes: static:).
+ */
+VPWR_API int vpwr_resolver_change_fd(struct vpwr_resolver *r);
+
+/*
+ * Re-read the mapping (libvirt: reconnecting first if the connection was
+ * lost) and empty the change fd.  Returns 1 if anything a lookup, a
+ * foreach, the CID or the channels report is now different, 0 if not.
+ * On error the previous mapping stays in place.  Errors: -ENOTCONN
+ * (libvirt unreachable: retry later), -ENOTSUP (static:), -ENOMEM, or
+ * another -errno libvirt's failure maps to (the log has libvirt's text).
+ */
+VPWR_API int vpwr_resolver_refresh(struct vpwr_resolver *r);
+
+/* libvirt's <source mode=...> of a unix channel, seen from the host. */
+enum vpwr_channel_source_mode {
+	/* mode='bind': QEMU listens on the path; the host connects. */
+	VPWR_CHANNEL_SOURCE_BIND = 1,
+	/* mode='connect': QEMU connects to the path; the host listens, and
+	 * must before the domain starts (QEMU fails to start without a
+	 * listener unless the channel has <reconnect enabled='yes'/>). */
+	VPWR_CHANNEL_SOURCE_CONNECT = 2,
+};
+
+/*
+ * One power-agent channel of a domain, as vpwr_resolver_foreach_channel()
+ * reports it.  The library fills it; the strings are valid only during the
+ * callback.  Fields are only ever appended: `sz` is the size of the struct
+ * the library filled, so a caller built against a later header checks
+ * `offsetof(struct vpwr_resolver_channel, field) < ch->sz` before reading
+ * a newer field.
+ */
+struct vpwr_resolver_channel {
+	size_t sz;
+	const char *domain;
+	const char *path;          /* <source path=...>: the socket */
+	const char *target_name;   /* <target name=...>: the guest's port name */
+	int source_mode;           /* enum vpwr_channel_source_mode */
+	int running;               /* 1: the domain runs and the channel is
+				    * live; 0: shut off, from its config */
+};
+
+/*
+ * The power-agent channels of `domain` (NULL: of every domain, in domain
+ * order): the <channel type='unix'> elements of its XML whose
+ * <target type='virtio' name=...> is "virtio.serial.port.poweragent.N"
+ * (N a decimal number, DPDK's name) or starts with "org.libvpwr." and
+ * whose <source> has a path.  A running domain's come from its live XML
+ * (paths libvirt generated included), a shut-off one's from its config
+ * (with running = 0), so that a host can listen on connect-mode paths
+ * before the domain starts and connect to bind-mode ones once it runs.
+ *
+ * fn returns 0 to go on; any other value stops the walk and is returned
+ * (return a negative errno to tell it from a count).  Otherwise returns
+ * the number of channels reported.  fn must not refresh or free the
+ * resolver.  Errors: -VPWR_E_NO_DOMAIN, -ENOTSUP
+ * (the scheme knows no channels: static:), -EINVAL.
+ */
+VPWR_API int vpwr_resolver_foreach_channel(
+	struct vpwr_resolver *r, const char *domain,
+	int (*fn)(const struct vpwr_resolver_channel *ch, void *userdata),
+	void *userdata);
 
 #ifdef __cplusplus
 }

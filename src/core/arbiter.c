@@ -81,7 +81,8 @@ void host_domain_put(struct vpwr_host *h, struct host_domain *d)
 {
 	struct host_domain **pp;
 
-	if (d->nr_channels || d->nr_listeners || host_domain_has_requests(d))
+	if (d->nr_channels || d->nr_listeners || host_domain_has_requests(d) ||
+	    d->bound_min || d->bound_max)
 		return;
 	for (unsigned p = 0; p < h->nr_pcpus; p++)
 		if (h->pcpu[p].winner == d)
@@ -111,10 +112,31 @@ struct host_wish {
 	const struct host_domain *winner;
 };
 
+/* A domain's wish within the operator's bounds for that domain. */
+static struct vcpu_request domain_bounded(const struct host_domain *d,
+					  const struct vcpu_request *in)
+{
+	struct vcpu_request r = *in;
+
+	if (!r.hi_khz)
+		return r;
+	if (d->bound_max) {
+		r.hi_khz = VPWR_MIN(r.hi_khz, d->bound_max);
+		r.lo_khz = VPWR_MIN(r.lo_khz, d->bound_max);
+	}
+	if (d->bound_min) {
+		r.lo_khz = VPWR_MAX(r.lo_khz, d->bound_min);
+		r.hi_khz = VPWR_MAX(r.hi_khz, d->bound_min);
+	}
+	return r;
+}
+
 static void combine(const struct vpwr_host *h, struct host_wish *w,
-		    const struct host_domain *d, const struct vcpu_request *r)
+		    const struct host_domain *d, const struct vcpu_request *in)
 {
 	bool lowest = h->opts.mode == VPWR_ARB_POWERSAVE;
+	struct vcpu_request bounded = domain_bounded(d, in);
+	const struct vcpu_request *r = &bounded;
 
 	w->nr++;
 	if (r->hi_khz) {
@@ -350,6 +372,8 @@ static int decide(struct vpwr_host *h, unsigned pcpu, struct host_wish w)
 	}
 	pc->winner = w.winner;
 	emit_cpu(h, pcpu, old);
+	if (w.hi)
+		host_notify_limits(h, pcpu);
 	return 0;
 }
 

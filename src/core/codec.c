@@ -71,22 +71,16 @@ VPWR_API const char *vpwr_codec_name(const struct vpwr_codec *c)
 	return c ? c->name : NULL;
 }
 
-VPWR_API const struct vpwr_codec *vpwr_codec_detect(const void *buf,
-						    size_t len, int *err)
+const struct vpwr_codec *vpwr_codec_detect_scan(const uint8_t *buf,
+						size_t len,
+						struct vpwr_scan *scan,
+						int *err)
 {
-	int dummy;
-
-	if (!err)
-		err = &dummy;
 	*err = 0;
-	if (!buf && len) {
-		*err = -EINVAL;
-		return NULL;
-	}
 	for (size_t i = 0; i < VPWR_ARRAY_SIZE(registry); i++) {
 		if (!registry[i]->probe)
 			continue;
-		switch (registry[i]->probe(buf, len)) {
+		switch (registry[i]->probe(buf, len, scan)) {
 		case VPWR_PROBE_YES:
 			return registry[i];
 		case VPWR_PROBE_MAYBE:
@@ -99,17 +93,34 @@ VPWR_API const struct vpwr_codec *vpwr_codec_detect(const void *buf,
 	return NULL;
 }
 
+VPWR_API const struct vpwr_codec *vpwr_codec_detect(const void *buf,
+						    size_t len, int *err)
+{
+	struct vpwr_scan scan = { 0 };
+	int dummy;
+
+	if (!err)
+		err = &dummy;
+	*err = 0;
+	if (!buf && len) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	return vpwr_codec_detect_scan(buf, len, &scan, err);
+}
+
 VPWR_API int vpwr_codec_frame_len(const struct vpwr_codec *c, const void *buf,
 				  size_t len, struct vpwr_decode_error *err)
 {
 	struct vpwr_decode_error dummy;
+	struct vpwr_scan scan = { 0 };
 
 	if (!err)
 		err = &dummy;
 	memset(err, 0, sizeof(*err));
 	if (!c || (!buf && len))
 		return vpwr_decode_fail(err, -EINVAL, 0, "invalid argument");
-	return c->frame_len(buf, len, err);
+	return c->frame_len(buf, len, &scan, err);
 }
 
 VPWR_API int vpwr_codec_decode(const struct vpwr_codec *c, const void *buf,

@@ -23,17 +23,19 @@
 #define CAPS_LIST_LEN VPWR_DPDK_CAPS_LIST_LEN
 
 /* Detection: probed last, dpdk takes whatever native and JSON left. */
-static int dpdk_probe(const uint8_t *buf, size_t len)
+static int dpdk_probe(const uint8_t *buf, size_t len, struct vpwr_scan *scan)
 {
 	(void)buf;
+	(void)scan;
 	return len ? VPWR_PROBE_YES : VPWR_PROBE_MAYBE;
 }
 
 /* Every request has the same size: no byte can break the stream. */
 static int dpdk_frame_len(const uint8_t *buf, size_t len,
-			  struct vpwr_decode_error *err)
+			  struct vpwr_scan *scan, struct vpwr_decode_error *err)
 {
 	(void)buf;
+	(void)scan;
 	(void)err;
 	return len >= PKT_LEN ? PKT_LEN : 0;
 }

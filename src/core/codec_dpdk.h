@@ -155,6 +155,7 @@ int vpwr_dpdk_encode_policy(const struct vpwr_policy *pol, uint8_t *pkt);
 
 /* codec_dpdk_guest.c: the guest role's ops */
 int vpwr_dpdk_guest_frame_len(const uint8_t *buf, size_t len,
+			      struct vpwr_scan *scan,
 			      struct vpwr_decode_error *err);
 int vpwr_dpdk_guest_decode(const uint8_t *buf, size_t len, struct vpwr_msg *m,
 			   struct vpwr_decode_error *err);

@@ -40,11 +40,13 @@ static size_t reply_len(uint32_t cmd)
 }
 
 int vpwr_dpdk_guest_frame_len(const uint8_t *buf, size_t len,
+			      struct vpwr_scan *scan,
 			      struct vpwr_decode_error *err)
 {
 	uint32_t cmd;
 	size_t need;
 
+	(void)scan;
 	if (len < HDR_LEN)
 		return 0;
 	cmd = vpwr_get_le32(buf + VPWR_DPDK_OFF_COMMAND);

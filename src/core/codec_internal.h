@@ -21,6 +21,21 @@ enum vpwr_probe {
 	VPWR_PROBE_YES = 1,   /* this codec's frames start like this */
 };
 
+/*
+ * What a codec learnt from the first bytes of a stream that did not yet
+ * hold a whole frame (or enough to tell the codec), so that the next call,
+ * on the same bytes and more, does not read them again: a line that
+ * arrives a byte at a time is framed in linear time, not quadratic.  All
+ * zero: nothing known yet.  The framer keeps one per stream and clears
+ * pos and state whenever the bytes before pos change (a frame consumed);
+ * one-shot callers pass a zeroed one.
+ */
+struct vpwr_scan {
+	size_t pos;        /* bytes read without finding an end (or an answer) */
+	unsigned state;    /* the codec's own note about those bytes */
+	uint64_t examined; /* bytes read in all, never cleared: for tests */
+};
+
 struct vpwr_codec {
 	const char *name;
 	/* The largest frame this codec produces or accepts, in bytes. */
@@ -30,11 +45,16 @@ struct vpwr_codec {
 	 * order and the first YES wins,
 	 * but a MAYBE from an earlier codec means "wait for more bytes", so a
 	 * catch-all codec (dpdk: anything that is neither native nor JSON)
-	 * belongs last.
+	 * belongs last.  A probe that reads more than a few fixed bytes
+	 * keeps its progress in `scan` while it answers MAYBE; only one codec
+	 * of the registry may (json: leading white space), since they share
+	 * it during detection.
 	 */
-	int (*probe)(const uint8_t *buf, size_t len);
-	/* Same contract as vpwr_codec_frame_len(); len may be 0. */
-	int (*frame_len)(const uint8_t *buf, size_t len,
+	int (*probe)(const uint8_t *buf, size_t len, struct vpwr_scan *scan);
+	/* Same contract as vpwr_codec_frame_len(); len may be 0.  A codec
+	 * whose frames end with a delimiter keeps its progress in `scan`
+	 * while it answers 0. */
+	int (*frame_len)(const uint8_t *buf, size_t len, struct vpwr_scan *scan,
 			 struct vpwr_decode_error *err);
 	/* Same contract as vpwr_codec_decode(); m arrives zeroed. */
 	int (*decode)(const uint8_t *buf, size_t len, struct vpwr_msg *m,
@@ -52,6 +72,12 @@ extern const struct vpwr_codec vpwr_native_codec;
 extern const struct vpwr_codec vpwr_json_codec;       /* codec_json.c */
 extern const struct vpwr_codec vpwr_dpdk_codec;       /* codec_dpdk.c */
 extern const struct vpwr_codec vpwr_dpdk_guest_codec; /* codec_dpdk.c */
+
+/* vpwr_codec_detect() resuming from, and updating, `scan`. */
+const struct vpwr_codec *vpwr_codec_detect_scan(const uint8_t *buf,
+						size_t len,
+						struct vpwr_scan *scan,
+						int *err);
 
 /*
  * Fill `err` (offset and printf-style text) and return `rc`, so that ops

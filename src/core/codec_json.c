@@ -27,41 +27,74 @@ static size_t skip_ws(const uint8_t *p, size_t len, size_t i)
 	return i;
 }
 
+/* scan->state: what the bytes before scan->pos held besides white space */
+#define SCAN_BRACE 0x1u /* probe: the '{' */
+#define SCAN_TEXT 0x1u  /* frame_len: something, so a '\n' ends the line */
+
+/* Where to resume in a stream of len bytes: scan->pos, unless it cannot
+ * be about these bytes (then from the start, knowing nothing). */
+static size_t resume(struct vpwr_scan *scan, size_t len)
+{
+	if (scan->pos > len) {
+		scan->pos = 0;
+		scan->state = 0;
+	}
+	return scan->pos;
+}
+
 /*
  * YES only for '{' followed by '"' or '}': DPDK's binary packets begin with
  * a little-endian u64, so a resource id of 0x7B starts with '{' and 0x00,
  * and must fall through to the dpdk codec.
  */
-static int json_probe(const uint8_t *p, size_t len)
+static int json_probe(const uint8_t *p, size_t len, struct vpwr_scan *scan)
 {
-	size_t i = skip_ws(p, len, 0);
+	size_t from = resume(scan, len), i = from;
+	bool brace = from && (scan->state & SCAN_BRACE);
 
-	if (i == len)
+	for (; i < len; i++) {
+		if (is_ws(p[i]))
+			continue;
+		if (brace || p[i] != '{')
+			break;
+		brace = true;
+	}
+	scan->examined += i - from;
+	if (i == len) {
+		scan->pos = len;
+		scan->state = brace ? SCAN_BRACE : 0;
 		return VPWR_PROBE_MAYBE;
-	if (p[i] != '{')
+	}
+	if (!brace)
 		return VPWR_PROBE_NO;
-	i = skip_ws(p, len, i + 1);
-	if (i == len)
-		return VPWR_PROBE_MAYBE;
 	return p[i] == '"' || p[i] == '}' ? VPWR_PROBE_YES : VPWR_PROBE_NO;
 }
 
 static int json_frame_len(const uint8_t *p, size_t len,
-			  struct vpwr_decode_error *err)
+			  struct vpwr_scan *scan, struct vpwr_decode_error *err)
 {
 	size_t lim = VPWR_MIN(len, (size_t)MAX_LINE);
-	bool blank = true;
+	size_t from = resume(scan, lim), i = from;
+	bool blank = !from || !(scan->state & SCAN_TEXT);
+	const uint8_t *nl;
 
-	for (size_t i = 0; i < lim; i++) {
-		if (p[i] == '\n' && !blank)
-			return (int)i + 1;
+	/* White space up to the first text: a '\n' there ends a blank line,
+	 * which is folded into this frame. */
+	for (; blank && i < lim; i++)
 		if (!is_ws(p[i]))
 			blank = false;
+	nl = blank ? NULL : memchr(p + i, '\n', lim - i);
+	if (nl) {
+		scan->examined += (size_t)(nl - p) + 1 - from;
+		return (int)(nl - p) + 1;
 	}
+	scan->examined += lim - from;
 	if (len >= MAX_LINE)
 		return vpwr_decode_fail(err, -VPWR_E_TOOBIG, 0,
 					"no end of line within %d bytes",
 					MAX_LINE);
+	scan->pos = lim;
+	scan->state = blank ? 0 : SCAN_TEXT;
 	return 0;
 }
 

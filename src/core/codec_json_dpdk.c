@@ -150,7 +150,7 @@ static int read_command(const struct ddec *d, enum command *cmd)
 
 	if (!v)
 		return fail(d, d->off, "\"%s\" has no \"command\"", d->wrapper);
-	rc = vpwr_json_get_string(d->in, v, at(d, "command"), "command", &s);
+	rc = vpwr_json_get_string(d->in, v, d->off, "command", &s);
 	if (rc)
 		return rc;
 	for (size_t c = 0; c < VPWR_ARRAY_SIZE(commands); c++) {
@@ -173,7 +173,7 @@ static int skip_name(const struct ddec *d)
 	const json_t *v = get(d, "name");
 	const char *s;
 
-	return v ? vpwr_json_get_string(d->in, v, at(d, "name"), "name", &s) : 0;
+	return v ? vpwr_json_get_string(d->in, v, d->off, "name", &s) : 0;
 }
 
 static int decode_instruction(const struct ddec *d)
@@ -191,11 +191,11 @@ static int decode_instruction(const struct ddec *d)
 		rc = need(d, "resource_id", "instruction");
 	if (!rc)
 		rc = vpwr_json_get_u32(d->in, get(d, "resource_id"),
-				       at(d, "resource_id"), "resource_id",
+				       d->off, "resource_id",
 				       VPWR_VCPU_NONE - 1, &m->vcpu);
 	unit = get(d, "unit");
 	if (!rc)
-		rc = vpwr_json_get_string(d->in, unit, at(d, "unit"), "unit", &s);
+		rc = vpwr_json_get_string(d->in, unit, d->off, "unit", &s);
 	if (rc)
 		return rc;
 	for (i = 0; i < VPWR_ARRAY_SIZE(units) && strcmp(units[i].name, s); i++)
@@ -216,7 +216,7 @@ static int read_policy_type(const struct ddec *d, uint32_t *kind)
 {
 	unsigned k = 0;
 	int rc = vpwr_json_get_name(d->in, get(d, "policy_type"),
-				    at(d, "policy_type"), "policy_type",
+				    d->off, "policy_type",
 				    &policy_type_names, &k);
 
 	*kind = k;
@@ -229,7 +229,7 @@ static int read_vcpus(const struct ddec *d, struct vpwr_cpuset *set)
 	const char *key = get(d, "core_list") ? "core_list" : "vcpu_list";
 	const json_t *v = get(d, key);
 
-	return v ? vpwr_json_get_vcpus(d->in, v, at(d, key), key, set, false)
+	return v ? vpwr_json_get_vcpus(d->in, v, d->off, key, set, false)
 		 : 0;
 }
 
@@ -240,11 +240,11 @@ static int read_traffic(const struct ddec *d, struct vpwr_policy *p)
 	int rc = 0;
 
 	if (avg)
-		rc = vpwr_json_get_u32(d->in, avg, at(d, "avg_packet_thresh"),
+		rc = vpwr_json_get_u32(d->in, avg, d->off,
 				       "avg_packet_thresh", UINT32_MAX,
 				       &p->avg_pps);
 	if (!rc && max)
-		rc = vpwr_json_get_u32(d->in, max, at(d, "max_packet_thresh"),
+		rc = vpwr_json_get_u32(d->in, max, d->off,
 				       "max_packet_thresh", UINT32_MAX,
 				       &p->max_pps);
 	if (!rc && avg && max && p->avg_pps > p->max_pps)
@@ -277,7 +277,7 @@ static int read_hours(const struct ddec *d, const char *key, uint32_t *mask)
 {
 	const json_t *v = get(d, key);
 
-	return v ? vpwr_json_get_hours(d->in, v, at(d, key), key, mask) : 0;
+	return v ? vpwr_json_get_hours(d->in, v, d->off, key, mask) : 0;
 }
 
 static int decode_create(const struct ddec *d)
@@ -306,12 +306,12 @@ static int decode_create(const struct ddec *d)
 	if (!rc)
 		rc = read_vcpus(d, &p->vcpus);
 	if (!rc && (v = get(d, "mac_list")))
-		rc = vpwr_json_get_macs(d->in, v, at(d, "mac_list"), "mac_list",
+		rc = vpwr_json_get_macs(d->in, v, d->off, "mac_list",
 					p);
 	if (!rc)
 		rc = read_traffic(d, p);
 	if (!rc && (v = get(d, "workload")))
-		rc = vpwr_json_get_name(d->in, v, at(d, "workload"), "workload",
+		rc = vpwr_json_get_name(d->in, v, d->off, "workload",
 					&workload_names, &w);
 	p->workload = w;
 	return rc;

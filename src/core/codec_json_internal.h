@@ -13,7 +13,8 @@
  *
  * jansson parses and builds the JSON; nothing here reads JSON syntax except
  * the locator in codec_json_value.c, which walks text jansson has already
- * accepted to find the byte offset of a key or array element for an error.
+ * accepted to find the byte offset of a key or array element for an error
+ * (only for an error: decoding a valid line never walks it).
  */
 #ifndef VPWR_CODEC_JSON_INTERNAL_H
 #define VPWR_CODEC_JSON_INTERNAL_H
@@ -104,42 +105,44 @@ size_t vpwr_json_element(const struct vpwr_json_in *in, size_t arr,
 /* ----------------------------------------------------------- readers */
 
 /*
- * Each reads the value `v` of key `key`, found at offset `at`, and fails
- * with -VPWR_E_PROTO and a located explanation when it does not fit.
+ * Each reads the value `v` of member `key` of the object at offset `obj`,
+ * and fails with -VPWR_E_PROTO and a located explanation when it does not
+ * fit.  The value's own offset is looked up only then: accepted values
+ * cost no walk of the text.
  */
 int vpwr_json_get_uint(const struct vpwr_json_in *in, const json_t *v,
-		       size_t at, const char *key, uint64_t max, uint64_t *out);
+		       size_t obj, const char *key, uint64_t max, uint64_t *out);
 int vpwr_json_get_u32(const struct vpwr_json_in *in, const json_t *v,
-		      size_t at, const char *key, uint32_t max, uint32_t *out);
+		      size_t obj, const char *key, uint32_t max, uint32_t *out);
 int vpwr_json_get_bool(const struct vpwr_json_in *in, const json_t *v,
-		       size_t at, const char *key, uint32_t *out);
+		       size_t obj, const char *key, uint32_t *out);
 int vpwr_json_get_string(const struct vpwr_json_in *in, const json_t *v,
-			 size_t at, const char *key, const char **out);
+			 size_t obj, const char *key, const char **out);
 /* A name of table `t` (matched exactly); *out is its value. */
 int vpwr_json_get_name(const struct vpwr_json_in *in, const json_t *v,
-		       size_t at, const char *key,
+		       size_t obj, const char *key,
 		       const struct vpwr_json_names *t, unsigned *out);
 /* Distinct hours 0..23 as a mask. */
 int vpwr_json_get_hours(const struct vpwr_json_in *in, const json_t *v,
-			size_t at, const char *key, uint32_t *mask);
+			size_t obj, const char *key, uint32_t *mask);
 /* Distinct vCPU numbers below VPWR_MAX_CPUS, or a cpulist string. */
 int vpwr_json_get_vcpus(const struct vpwr_json_in *in, const json_t *v,
-			size_t at, const char *key, struct vpwr_cpuset *set,
+			size_t obj, const char *key, struct vpwr_cpuset *set,
 			bool allow_cpulist);
 /* Up to VPWR_MSG_MAX_MACS MAC strings into p->macs / p->nr_macs. */
 int vpwr_json_get_macs(const struct vpwr_json_in *in, const json_t *v,
-		       size_t at, const char *key, struct vpwr_policy *p);
+		       size_t obj, const char *key, struct vpwr_policy *pol);
 /* Names of table `t` (or single-bit numbers for unnamed bits) as a mask. */
 int vpwr_json_get_flags(const struct vpwr_json_in *in, const json_t *v,
-			size_t at, const char *key,
+			size_t obj, const char *key,
 			const struct vpwr_json_names *t, uint32_t *mask);
 /* Up to `max` numbers; *nr receives the count. */
 int vpwr_json_get_u32_list(const struct vpwr_json_in *in, const json_t *v,
-			   size_t at, const char *key, uint32_t *out,
+			   size_t obj, const char *key, uint32_t *out,
 			   uint32_t max, uint32_t *nr);
 /* Up to 64 booleans as a mask; *nr receives the count. */
 int vpwr_json_get_bool_list(const struct vpwr_json_in *in, const json_t *v,
-			    size_t at, const char *key, uint64_t *mask,
+			    size_t obj, const char *key, uint64_t *mask,
 			    uint32_t *nr);
 
 /* --------------------------------------------------- the three halves */

@@ -30,6 +30,13 @@ struct ndec {
 	uint32_t vl_nr[VL_COUNT];
 };
 
+/* Keys are compared for every member of every line: look at the first
+ * byte before calling strcmp. */
+static bool same_key(const char *a, const char *b)
+{
+	return a[0] == b[0] && !strcmp(a, b);
+}
+
 static size_t at(const struct ndec *d, const char *key)
 {
 	return vpwr_json_member(d->in, d->obj, key);
@@ -60,7 +67,7 @@ static void peek_header(struct ndec *d)
 		d->m->seq = (uint32_t)n;
 	for (unsigned t = 0; json_is_string(type) && t < vpwr_json_types.nr; t++)
 		if (vpwr_json_types.names[t] &&
-		    !strcmp(vpwr_json_types.names[t], json_string_value(type)))
+		    same_key(vpwr_json_types.names[t], json_string_value(type)))
 			d->m->type = (uint16_t)t;
 	n = json_is_integer(type) ? json_integer_value(type) : -1;
 	if (n >= 0 && n <= UINT8_MAX)
@@ -86,7 +93,7 @@ static int read_type(struct ndec *d)
 	if (!json_is_integer(v))
 		return vpwr_json_fail(d->in, -VPWR_E_PROTO, at(d, "type"),
 				      "\"type\" must be a message type name");
-	if (vpwr_json_get_u32(d->in, v, at(d, "type"), "type", UINT8_MAX, &n))
+	if (vpwr_json_get_u32(d->in, v, d->obj, "type", UINT8_MAX, &n))
 		return -VPWR_E_PROTO;
 	d->m->type = (uint16_t)n;
 	return 0;
@@ -118,7 +125,7 @@ static int read_version(struct ndec *d)
 
 	if (!v) /* absent means version 1 */
 		return 0;
-	rc = vpwr_json_get_u32(d->in, v, at(d, "v"), "v", UINT32_MAX, &n);
+	rc = vpwr_json_get_u32(d->in, v, d->obj, "v", UINT32_MAX, &n);
 	if (!rc && n != VPWR_JSON_VERSION)
 		rc = vpwr_json_fail(d->in, -VPWR_E_VERSION, at(d, "v"),
 				    "protocol version %u is not %d", n,
@@ -130,7 +137,7 @@ static int read_flag(struct ndec *d, const char *key, uint16_t flag)
 {
 	const json_t *v = get(d, key);
 	uint32_t b = 0;
-	int rc = v ? vpwr_json_get_bool(d->in, v, at(d, key), key, &b) : 0;
+	int rc = v ? vpwr_json_get_bool(d->in, v, d->obj, key, &b) : 0;
 
 	if (b)
 		d->m->flags |= flag;
@@ -177,14 +184,14 @@ static int read_error_reason(struct ndec *d)
 
 	if (e && !d->m->status)
 		return refuse(d, "error", "belongs only in refusals");
-	if (e && (rc = vpwr_json_get_string(d->in, e, at(d, "error"), "error",
+	if (e && (rc = vpwr_json_get_string(d->in, e, d->obj, "error",
 					    &s)))
 		return rc;
 	if (!r)
 		return 0;
 	if (!(d->m->flags & (VPWR_MSG_F_REPLY | VPWR_MSG_F_NOTIFY)))
 		return refuse(d, "reason", "belongs only in replies and notifications");
-	rc = vpwr_json_get_string(d->in, r, at(d, "reason"), "reason", &s);
+	rc = vpwr_json_get_string(d->in, r, d->obj, "reason", &s);
 	if (!rc && strlen(s) >= VPWR_REASON_MAX)
 		rc = vpwr_json_fail(d->in, -VPWR_E_PROTO, at(d, "reason"),
 				    "\"reason\" has %zu bytes, at most %d",
@@ -199,7 +206,7 @@ static int read_vcpu(struct ndec *d)
 	const json_t *v = get(d, "vcpu");
 
 	/* Absent is VPWR_VCPU_NONE, which therefore cannot be written. */
-	return v ? vpwr_json_get_u32(d->in, v, at(d, "vcpu"), "vcpu",
+	return v ? vpwr_json_get_u32(d->in, v, d->obj, "vcpu",
 				     VPWR_VCPU_NONE - 1, &d->m->vcpu)
 		 : 0;
 }
@@ -224,10 +231,11 @@ static int no_body(struct ndec *d)
 
 /* The kinds whose values are lists and fill more than one u32. */
 static int read_list_field(struct ndec *d, const struct vpwr_json_field *f,
-			   const json_t *v, size_t where)
+			   const json_t *v)
 {
 	const struct vpwr_json_in *in = d->in;
 	struct vpwr_msg *m = d->m;
+	size_t where = d->obj;
 
 	switch (f->kind) {
 	case JK_VCPUS:
@@ -256,7 +264,7 @@ static int read_list_field(struct ndec *d, const struct vpwr_json_field *f,
 					       &m->u.vcpus.priority_mask,
 					       &d->vl_nr[VL_PRIO]);
 	default:
-		return vpwr_json_fail(in, -EINVAL, where, "schema error");
+		return vpwr_json_fail(in, -EINVAL, at(d, f->key), "schema error");
 	}
 }
 
@@ -264,7 +272,7 @@ static int read_field(struct ndec *d, const struct vpwr_json_field *f,
 		      const json_t *v)
 {
 	const struct vpwr_json_in *in = d->in;
-	size_t where = at(d, f->key);
+	size_t where = d->obj; /* the readers find the value for an error */
 	uint32_t u = 0;
 	unsigned n = 0;
 	int rc;
@@ -285,7 +293,7 @@ static int read_field(struct ndec *d, const struct vpwr_json_field *f,
 		rc = vpwr_json_get_name(in, v, where, f->key, &vpwr_json_kinds,
 					&n);
 		if (!rc && !n && f->kind == JK_KIND)
-			rc = vpwr_json_fail(in, -VPWR_E_PROTO, where,
+			rc = vpwr_json_fail(in, -VPWR_E_PROTO, at(d, f->key),
 					    "\"kind\": \"all\" only selects what policy_remove removes");
 		u = n;
 		break;
@@ -305,7 +313,7 @@ static int read_field(struct ndec *d, const struct vpwr_json_field *f,
 					 &u);
 		break;
 	default:
-		return read_list_field(d, f, v, where);
+		return read_list_field(d, f, v);
 	}
 	if (!rc)
 		put_u32(d->m, f->off, u);
@@ -315,7 +323,7 @@ static int read_field(struct ndec *d, const struct vpwr_json_field *f,
 static bool is_common(const char *key)
 {
 	for (size_t i = 0; i < VPWR_ARRAY_SIZE(common_keys); i++)
-		if (!strcmp(common_keys[i], key))
+		if (same_key(common_keys[i], key))
 			return true;
 	return false;
 }
@@ -346,7 +354,7 @@ static int read_body(struct ndec *d, const struct vpwr_json_body *b)
 
 		if (is_common(key))
 			continue;
-		for (i = 0; i < b->nr && strcmp(b->fields[i].key, key); i++)
+		for (i = 0; i < b->nr && !same_key(b->fields[i].key, key); i++)
 			;
 		if (i == b->nr)
 			return stray_key(d, key);
@@ -355,12 +363,14 @@ static int read_body(struct ndec *d, const struct vpwr_json_body *b)
 			return rc;
 		seen |= (uint64_t)1 << i;
 	}
-	vpwr_json_describe(d->m, what, sizeof(what));
-	for (unsigned i = 0; i < b->nr; i++)
-		if (!b->fields[i].optional && !(seen & ((uint64_t)1 << i)))
-			return vpwr_json_fail(d->in, -VPWR_E_PROTO, d->obj,
-					      "a %s needs \"%s\"", what,
-					      b->fields[i].key);
+	for (unsigned i = 0; i < b->nr; i++) {
+		if (b->fields[i].optional || (seen & ((uint64_t)1 << i)))
+			continue;
+		vpwr_json_describe(d->m, what, sizeof(what));
+		return vpwr_json_fail(d->in, -VPWR_E_PROTO, d->obj,
+				      "a %s needs \"%s\"", what,
+				      b->fields[i].key);
+	}
 	if (!d->vl)
 		return 0;
 	if (d->vl_nr[VL_KHZ] != d->vl_nr[VL_TURBO] ||
@@ -383,7 +393,7 @@ int vpwr_json_decode_native(const struct vpwr_json_in *in, const json_t *root,
 	peek_header(&d);
 	rc = read_type(&d);
 	if (!rc && get(&d, "seq")) /* absent means 0 */
-		rc = vpwr_json_get_u32(in, get(&d, "seq"), at(&d, "seq"), "seq",
+		rc = vpwr_json_get_u32(in, get(&d, "seq"), d.obj, "seq",
 				       UINT32_MAX, &m->seq);
 	if (!rc)
 		rc = read_version(&d);

@@ -6,6 +6,11 @@
  * offset of a key's value or of an array element; a person debugging a
  * refused line, or a host logging it, then sees the exact column.
  *
+ * Locating and labelling cost a walk of the text and a snprintf, several
+ * times the cost of reading the value: readers are told only which object
+ * holds the key, and both are done when a value is refused, never for the
+ * values that are accepted.
+ *
  * Every reader is strict: integers are JSON integers (not strings, reals or
  * booleans) within their range, lists are arrays within their limits and
  * without repeats, names match exactly.
@@ -170,56 +175,90 @@ static const char *type_of(const json_t *v)
 	}
 }
 
-/* "\"key\"" or "\"key\"[i]" for error texts. */
-static const char *label(char *buf, const char *key, long idx)
+/*
+ * A value being read: member `key` of the object at offset `obj`, or (idx
+ * >= 0) element idx of the array that member holds.  Cheap to make; turned
+ * into an offset and a label only for an error.
+ */
+struct place {
+	size_t obj;
+	const char *key;
+	long idx;
+	bool bare_label; /* label an element "key" rather than "key"[idx] */
+};
+
+static struct place member(size_t obj, const char *key)
 {
-	if (idx < 0)
-		snprintf(buf, LABEL_MAX, "\"%s\"", key);
+	return (struct place){ obj, key, -1, false };
+}
+
+static struct place element(const struct place *arr, size_t idx)
+{
+	return (struct place){ arr->obj, arr->key, (long)idx, false };
+}
+
+static size_t where(const struct vpwr_json_in *in, const struct place *p)
+{
+	size_t off = vpwr_json_member(in, p->obj, p->key);
+
+	return p->idx < 0 ? off : vpwr_json_element(in, off, (size_t)p->idx);
+}
+
+/* "\"key\"" or "\"key\"[i]" for error texts. */
+static const char *label(char *buf, const struct place *p)
+{
+	if (p->idx < 0 || p->bare_label)
+		snprintf(buf, LABEL_MAX, "\"%s\"", p->key);
 	else
-		snprintf(buf, LABEL_MAX, "\"%s\"[%ld]", key, idx);
+		snprintf(buf, LABEL_MAX, "\"%s\"[%ld]", p->key, p->idx);
 	return buf;
 }
 
 static int wrong_type(const struct vpwr_json_in *in, const json_t *v,
-		      size_t at, const char *lbl, const char *want)
+		      const struct place *p, const char *want)
 {
-	return vpwr_json_fail(in, -VPWR_E_PROTO, at, "%s must be %s, not %s",
-			      lbl, want, type_of(v));
+	char lbl[LABEL_MAX];
+
+	return vpwr_json_fail(in, -VPWR_E_PROTO, where(in, p),
+			      "%s must be %s, not %s", label(lbl, p), want,
+			      type_of(v));
 }
 
-static int get_uint(const struct vpwr_json_in *in, const json_t *v, size_t at,
-		    const char *lbl, uint64_t max, uint64_t *out)
+static int get_uint(const struct vpwr_json_in *in, const json_t *v,
+		    const struct place *p, uint64_t max, uint64_t *out)
 {
+	char lbl[LABEL_MAX];
 	json_int_t n;
 
 	if (!json_is_integer(v))
-		return wrong_type(in, v, at, lbl, "an integer");
+		return wrong_type(in, v, p, "an integer");
 	n = json_integer_value(v);
 	if (n < 0)
-		return vpwr_json_fail(in, -VPWR_E_PROTO, at,
-				      "%s must not be negative (%lld)", lbl,
-				      (long long)n);
+		return vpwr_json_fail(in, -VPWR_E_PROTO, where(in, p),
+				      "%s must not be negative (%lld)",
+				      label(lbl, p), (long long)n);
 	if ((uint64_t)n > max)
-		return vpwr_json_fail(in, -VPWR_E_PROTO, at,
-				      "%s must be at most %llu, not %lld", lbl,
-				      (unsigned long long)max, (long long)n);
+		return vpwr_json_fail(in, -VPWR_E_PROTO, where(in, p),
+				      "%s must be at most %llu, not %lld",
+				      label(lbl, p), (unsigned long long)max,
+				      (long long)n);
 	*out = (uint64_t)n;
 	return 0;
 }
 
 int vpwr_json_get_uint(const struct vpwr_json_in *in, const json_t *v,
-		       size_t at, const char *key, uint64_t max, uint64_t *out)
+		       size_t obj, const char *key, uint64_t max, uint64_t *out)
 {
-	char lbl[LABEL_MAX];
+	struct place p = member(obj, key);
 
-	return get_uint(in, v, at, label(lbl, key, -1), max, out);
+	return get_uint(in, v, &p, max, out);
 }
 
 int vpwr_json_get_u32(const struct vpwr_json_in *in, const json_t *v,
-		      size_t at, const char *key, uint32_t max, uint32_t *out)
+		      size_t obj, const char *key, uint32_t max, uint32_t *out)
 {
 	uint64_t n;
-	int rc = vpwr_json_get_uint(in, v, at, key, max, &n);
+	int rc = vpwr_json_get_uint(in, v, obj, key, max, &n);
 
 	if (!rc)
 		*out = (uint32_t)n;
@@ -227,24 +266,23 @@ int vpwr_json_get_u32(const struct vpwr_json_in *in, const json_t *v,
 }
 
 int vpwr_json_get_bool(const struct vpwr_json_in *in, const json_t *v,
-		       size_t at, const char *key, uint32_t *out)
+		       size_t obj, const char *key, uint32_t *out)
 {
-	char lbl[LABEL_MAX];
+	struct place p = member(obj, key);
 
 	if (!json_is_boolean(v))
-		return wrong_type(in, v, at, label(lbl, key, -1),
-				  "true or false");
+		return wrong_type(in, v, &p, "true or false");
 	*out = json_is_true(v);
 	return 0;
 }
 
 int vpwr_json_get_string(const struct vpwr_json_in *in, const json_t *v,
-			 size_t at, const char *key, const char **out)
+			 size_t obj, const char *key, const char **out)
 {
-	char lbl[LABEL_MAX];
+	struct place p = member(obj, key);
 
 	if (!json_is_string(v))
-		return wrong_type(in, v, at, label(lbl, key, -1), "a string");
+		return wrong_type(in, v, &p, "a string");
 	*out = json_string_value(v);
 	return 0;
 }
@@ -267,61 +305,70 @@ static void list_names(const struct vpwr_json_names *t, char *buf, size_t len)
 	}
 }
 
-int vpwr_json_get_name(const struct vpwr_json_in *in, const json_t *v,
-		       size_t at, const char *key,
-		       const struct vpwr_json_names *t, unsigned *out)
+static int get_name(const struct vpwr_json_in *in, const json_t *v,
+		    const struct place *p, const struct vpwr_json_names *t,
+		    unsigned *out)
 {
 	char lbl[LABEL_MAX], names[96];
-	const char *s = NULL;
-	int rc = vpwr_json_get_string(in, v, at, key, &s);
+	const char *s;
 
-	if (rc)
-		return rc;
+	if (!json_is_string(v))
+		return wrong_type(in, v, p, "a string");
+	s = json_string_value(v);
 	for (unsigned i = 0; i < t->nr; i++)
 		if (t->names[i] && !strcmp(t->names[i], s)) {
 			*out = i;
 			return 0;
 		}
 	list_names(t, names, sizeof(names));
-	return vpwr_json_fail(in, -VPWR_E_PROTO, at,
-			      "%s: \"%.24s\" is not one of %s",
-			      label(lbl, key, -1), s, names);
+	return vpwr_json_fail(in, -VPWR_E_PROTO, where(in, p),
+			      "%s: \"%.24s\" is not one of %s", label(lbl, p),
+			      s, names);
+}
+
+int vpwr_json_get_name(const struct vpwr_json_in *in, const json_t *v,
+		       size_t obj, const char *key,
+		       const struct vpwr_json_names *t, unsigned *out)
+{
+	struct place p = member(obj, key);
+
+	return get_name(in, v, &p, t, out);
 }
 
 /* The array `v` with at most `max` elements. */
 static int get_array(const struct vpwr_json_in *in, const json_t *v,
-		     size_t at, const char *key, size_t max, const char *what)
+		     const struct place *p, size_t max, const char *what)
 {
 	char lbl[LABEL_MAX];
+	struct place past = element(p, max);
 
 	if (!json_is_array(v))
-		return wrong_type(in, v, at, label(lbl, key, -1), "an array");
+		return wrong_type(in, v, p, "an array");
 	if (json_array_size(v) > max)
-		return vpwr_json_fail(in, -VPWR_E_PROTO,
-				      vpwr_json_element(in, at, max),
+		return vpwr_json_fail(in, -VPWR_E_PROTO, where(in, &past),
 				      "%s holds %zu %s, at most %zu",
-				      label(lbl, key, -1), json_array_size(v),
-				      what, max);
+				      label(lbl, p), json_array_size(v), what,
+				      max);
 	return 0;
 }
 
 int vpwr_json_get_hours(const struct vpwr_json_in *in, const json_t *v,
-			size_t at, const char *key, uint32_t *mask)
+			size_t obj, const char *key, uint32_t *mask)
 {
-	char lbl[LABEL_MAX];
-	int rc = get_array(in, v, at, key, HOURS_PER_DAY, "hours");
+	struct place p = member(obj, key);
+	int rc = get_array(in, v, &p, HOURS_PER_DAY, "hours");
 
 	*mask = 0;
 	for (size_t i = 0; !rc && i < json_array_size(v); i++) {
-		size_t el = vpwr_json_element(in, at, i);
+		struct place el = element(&p, i);
 		uint64_t h;
 
-		rc = get_uint(in, json_array_get(v, i), el,
-			      label(lbl, key, (long)i), HOURS_PER_DAY - 1, &h);
+		rc = get_uint(in, json_array_get(v, i), &el, HOURS_PER_DAY - 1,
+			      &h);
 		if (rc)
 			break;
 		if (*mask & (1u << h))
-			return vpwr_json_fail(in, -VPWR_E_PROTO, el,
+			return vpwr_json_fail(in, -VPWR_E_PROTO, where(in, &el),
 					      "hour %u appears twice in \"%s\"",
 					      (unsigned)h, key);
 		*mask |= 1u << h;
@@ -330,40 +377,39 @@ int vpwr_json_get_hours(const struct vpwr_json_in *in, const json_t *v,
 }
 
 static int get_cpulist(const struct vpwr_json_in *in, const json_t *v,
-		       size_t at, const char *key, struct vpwr_cpuset *set)
+		       const struct place *p, struct vpwr_cpuset *set)
 {
 	const char *s = json_string_value(v);
 
 	/* vpwr_cpuset_parse() forgives spaces; a wire format need not. */
 	if (strspn(s, "0123456789,-") != strlen(s) || vpwr_cpuset_parse(set, s))
-		return vpwr_json_fail(in, -VPWR_E_PROTO, at,
+		return vpwr_json_fail(in, -VPWR_E_PROTO, where(in, p),
 				      "\"%s\": \"%.24s\" is not a cpulist of vCPUs below %d such as \"0-3,8\"",
-				      key, s, VPWR_MAX_CPUS);
+				      p->key, s, VPWR_MAX_CPUS);
 	return 0;
 }
 
 int vpwr_json_get_vcpus(const struct vpwr_json_in *in, const json_t *v,
-			size_t at, const char *key, struct vpwr_cpuset *set,
+			size_t obj, const char *key, struct vpwr_cpuset *set,
 			bool allow_cpulist)
 {
-	char lbl[LABEL_MAX];
+	struct place p = member(obj, key);
 	int rc;
 
 	vpwr_cpuset_zero(set);
 	if (allow_cpulist && json_is_string(v))
-		return get_cpulist(in, v, at, key, set);
+		return get_cpulist(in, v, &p, set);
 	if (allow_cpulist && !json_is_array(v))
-		return wrong_type(in, v, at, label(lbl, key, -1),
-				  "an array or a cpulist string");
-	rc = get_array(in, v, at, key, VPWR_MAX_CPUS, "vCPUs");
+		return wrong_type(in, v, &p, "an array or a cpulist string");
+	rc = get_array(in, v, &p, VPWR_MAX_CPUS, "vCPUs");
 	for (size_t i = 0; !rc && i < json_array_size(v); i++) {
-		size_t el = vpwr_json_element(in, at, i);
+		struct place el = element(&p, i);
 		uint64_t c;
 
-		rc = get_uint(in, json_array_get(v, i), el,
-			      label(lbl, key, (long)i), VPWR_MAX_CPUS - 1, &c);
+		rc = get_uint(in, json_array_get(v, i), &el, VPWR_MAX_CPUS - 1,
+			      &c);
 		if (!rc && vpwr_cpuset_isset(set, (unsigned)c))
-			rc = vpwr_json_fail(in, -VPWR_E_PROTO, el,
+			rc = vpwr_json_fail(in, -VPWR_E_PROTO, where(in, &el),
 					    "vCPU %u appears twice in \"%s\"",
 					    (unsigned)c, key);
 		if (!rc)
@@ -399,90 +445,97 @@ static bool parse_mac(const char *s, uint8_t mac[6])
 }
 
 int vpwr_json_get_macs(const struct vpwr_json_in *in, const json_t *v,
-		       size_t at, const char *key, struct vpwr_policy *p)
+		       size_t obj, const char *key, struct vpwr_policy *pol)
 {
 	char lbl[LABEL_MAX];
-	int rc = get_array(in, v, at, key, VPWR_MSG_MAX_MACS, "MAC addresses");
+	struct place p = member(obj, key);
+	int rc = get_array(in, v, &p, VPWR_MSG_MAX_MACS, "MAC addresses");
 
 	for (size_t i = 0; !rc && i < json_array_size(v); i++) {
 		const json_t *e = json_array_get(v, i);
-		size_t el = vpwr_json_element(in, at, i);
+		struct place el = element(&p, i);
 
-		label(lbl, key, (long)i);
 		if (!json_is_string(e))
-			return wrong_type(in, e, el, lbl, "a MAC address string");
-		if (!parse_mac(json_string_value(e), p->macs[i]))
-			return vpwr_json_fail(in, -VPWR_E_PROTO, el,
+			return wrong_type(in, e, &el, "a MAC address string");
+		if (!parse_mac(json_string_value(e), pol->macs[i]))
+			return vpwr_json_fail(in, -VPWR_E_PROTO, where(in, &el),
 					      "%s: \"%.24s\" is not a MAC address like \"aa:bb:cc:dd:ee:ff\"",
-					      lbl, json_string_value(e));
-		p->nr_macs = (uint32_t)i + 1;
+					      label(lbl, &el),
+					      json_string_value(e));
+		pol->nr_macs = (uint32_t)i + 1;
 	}
 	return rc;
 }
 
 /* One element of a flag list: a name of `t`, or the number of a bit that
  * has no name (so that a newer peer's flags survive). */
-static int get_flag(const struct vpwr_json_in *in, const json_t *e, size_t el,
-		    const char *key, const char *lbl,
-		    const struct vpwr_json_names *t, unsigned *bit)
+static int get_flag(const struct vpwr_json_in *in, const json_t *e,
+		    const struct place *el, const struct vpwr_json_names *t,
+		    unsigned *bit)
 {
+	char lbl[LABEL_MAX];
 	uint64_t n;
 	int rc;
 
-	if (json_is_string(e))
-		return vpwr_json_get_name(in, e, el, key, t, bit);
+	if (json_is_string(e)) {
+		struct place named = *el;
+
+		/* "\"caps\": \"x\" is not one of ...", at the element */
+		named.bare_label = true;
+		return get_name(in, e, &named, t, bit);
+	}
 	if (!json_is_integer(e))
-		return wrong_type(in, e, el, lbl, "a name");
-	rc = get_uint(in, e, el, lbl, UINT32_MAX, &n);
+		return wrong_type(in, e, el, "a name");
+	rc = get_uint(in, e, el, UINT32_MAX, &n);
 	if (rc)
 		return rc;
 	if (!n || (n & (n - 1)) ||
 	    vpwr_json_name(t, (unsigned)__builtin_ctzll(n)))
-		return vpwr_json_fail(in, -VPWR_E_PROTO, el,
+		return vpwr_json_fail(in, -VPWR_E_PROTO, where(in, el),
 				      "%s: %llu is not a single bit without a name",
-				      lbl, (unsigned long long)n);
+				      label(lbl, el), (unsigned long long)n);
 	*bit = (unsigned)__builtin_ctzll(n);
 	return 0;
 }
 
 int vpwr_json_get_flags(const struct vpwr_json_in *in, const json_t *v,
-			size_t at, const char *key,
+			size_t obj, const char *key,
 			const struct vpwr_json_names *t, uint32_t *mask)
 {
 	char lbl[LABEL_MAX];
-	int rc = get_array(in, v, at, key, 32, "flags");
+	struct place p = member(obj, key);
+	int rc = get_array(in, v, &p, 32, "flags");
 
 	*mask = 0;
 	for (size_t i = 0; !rc && i < json_array_size(v); i++) {
-		size_t el = vpwr_json_element(in, at, i);
+		struct place el = element(&p, i);
 		unsigned bit;
 
-		label(lbl, key, (long)i);
-		rc = get_flag(in, json_array_get(v, i), el, key, lbl, t, &bit);
+		rc = get_flag(in, json_array_get(v, i), &el, t, &bit);
 		if (rc)
 			break;
 		if (*mask & (1u << bit))
-			return vpwr_json_fail(in, -VPWR_E_PROTO, el,
-					      "%s repeats a flag", lbl);
+			return vpwr_json_fail(in, -VPWR_E_PROTO, where(in, &el),
+					      "%s repeats a flag",
+					      label(lbl, &el));
 		*mask |= 1u << bit;
 	}
 	return rc;
 }
 
 int vpwr_json_get_u32_list(const struct vpwr_json_in *in, const json_t *v,
-			   size_t at, const char *key, uint32_t *out,
+			   size_t obj, const char *key, uint32_t *out,
 			   uint32_t max, uint32_t *nr)
 {
-	char lbl[LABEL_MAX];
-	int rc = get_array(in, v, at, key, max, "entries");
+	struct place p = member(obj, key);
+	int rc = get_array(in, v, &p, max, "entries");
 
 	*nr = 0;
 	for (size_t i = 0; !rc && i < json_array_size(v); i++) {
+		struct place el = element(&p, i);
 		uint64_t n;
 
-		rc = get_uint(in, json_array_get(v, i),
-			      vpwr_json_element(in, at, i),
-			      label(lbl, key, (long)i), UINT32_MAX, &n);
+		rc = get_uint(in, json_array_get(v, i), &el, UINT32_MAX, &n);
 		if (!rc)
 			out[i] = (uint32_t)n;
 	}
@@ -492,21 +545,20 @@ int vpwr_json_get_u32_list(const struct vpwr_json_in *in, const json_t *v,
 }
 
 int vpwr_json_get_bool_list(const struct vpwr_json_in *in, const json_t *v,
-			    size_t at, const char *key, uint64_t *mask,
+			    size_t obj, const char *key, uint64_t *mask,
 			    uint32_t *nr)
 {
-	char lbl[LABEL_MAX];
-	int rc = get_array(in, v, at, key, 64, "entries");
+	struct place p = member(obj, key);
+	int rc = get_array(in, v, &p, 64, "entries");
 
 	*mask = 0;
 	*nr = 0;
 	for (size_t i = 0; !rc && i < json_array_size(v); i++) {
 		const json_t *e = json_array_get(v, i);
+		struct place el = element(&p, i);
 
 		if (!json_is_boolean(e))
-			return wrong_type(in, e, vpwr_json_element(in, at, i),
-					  label(lbl, key, (long)i),
-					  "true or false");
+			return wrong_type(in, e, &el, "true or false");
 		if (json_is_true(e))
 			*mask |= (uint64_t)1 << i;
 	}

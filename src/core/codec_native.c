@@ -273,19 +273,22 @@ static int check_magic(const uint8_t *p, size_t len,
 	return 0;
 }
 
-static int native_probe(const uint8_t *p, size_t len)
+static int native_probe(const uint8_t *p, size_t len, struct vpwr_scan *scan)
 {
+	(void)scan;
 	if (check_magic(p, len, NULL))
 		return VPWR_PROBE_NO;
 	return len < sizeof(magic) ? VPWR_PROBE_MAYBE : VPWR_PROBE_YES;
 }
 
 static int native_frame_len(const uint8_t *p, size_t len,
+			    struct vpwr_scan *scan,
 			    struct vpwr_decode_error *err)
 {
 	uint32_t flen;
 	int rc;
 
+	(void)scan;
 	rc = check_magic(p, len, err);
 	if (rc || len < HDR_LEN)
 		return rc;

@@ -16,6 +16,7 @@ void vpwr_framer_init(struct vpwr_framer *f, const struct vpwr_codec *codec)
 		return;
 	f->codec = codec;
 	f->len = 0;
+	memset(&f->scan, 0, sizeof(f->scan));
 }
 
 const struct vpwr_codec *vpwr_framer_codec(const struct vpwr_framer *f)
@@ -67,13 +68,22 @@ int vpwr_framer_next(struct vpwr_framer *f, const uint8_t **frame,
 	if (!f || !frame)
 		return vpwr_decode_fail(err, -EINVAL, 0, "invalid argument");
 	if (!f->codec) {
-		f->codec = vpwr_codec_detect(f->buf, f->len, &rc);
+		f->codec = vpwr_codec_detect_scan(f->buf, f->len, &f->scan, &rc);
+		if (rc)
+			return vpwr_decode_fail(err, rc, 0,
+						"no codec speaks this stream");
+		/* Blank lines can keep JSON's probe undecided forever. */
+		if (!f->codec && f->len == sizeof(f->buf))
+			return vpwr_decode_fail(err, -VPWR_E_TOOBIG, 0,
+						"no codec told within %zu bytes",
+						sizeof(f->buf));
 		if (!f->codec)
-			return rc ? vpwr_decode_fail(err, rc, 0,
-						     "no codec speaks this stream")
-				  : 0;
+			return 0;
+		/* What the probe noted is not the codec's framing state. */
+		f->scan.pos = 0;
+		f->scan.state = 0;
 	}
-	rc = vpwr_codec_frame_len(f->codec, f->buf, f->len, err);
+	rc = f->codec->frame_len(f->buf, f->len, &f->scan, err);
 	if (rc > 0) {
 		*frame = f->buf;
 		return rc;
@@ -91,10 +101,18 @@ void vpwr_framer_consume(struct vpwr_framer *f, size_t n)
 {
 	if (!f)
 		return;
+	/* The bytes a scan went over are gone or moved. */
+	f->scan.pos = 0;
+	f->scan.state = 0;
 	if (n >= f->len) {
 		f->len = 0;
 		return;
 	}
 	memmove(f->buf, f->buf + n, f->len - n);
 	f->len -= n;
+}
+
+uint64_t vpwr_framer_examined(const struct vpwr_framer *f)
+{
+	return f ? f->scan.examined : 0;
 }

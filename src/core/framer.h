@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "codec_internal.h"
 #include "libvpwr/codec.h"
 
 /* Twice the largest frame, so that one whole frame always fits after a
@@ -28,6 +29,9 @@
 struct vpwr_framer {
 	const struct vpwr_codec *codec; /* NULL until detected */
 	size_t len;                     /* bytes held */
+	/* How far detection or frame_len got in the bytes held: more bytes
+	 * resume it, a consume starts it again. */
+	struct vpwr_scan scan;
 	uint8_t buf[VPWR_FRAMER_CAP];
 };
 
@@ -56,5 +60,9 @@ int vpwr_framer_next(struct vpwr_framer *f, const uint8_t **frame,
 
 /* Drop the first n bytes (a frame that has been handled). */
 void vpwr_framer_consume(struct vpwr_framer *f, size_t n);
+
+/* Bytes the codec has read to find frames since init: a stream of n bytes
+ * costs O(n) however it is cut into pieces (tests check that). */
+uint64_t vpwr_framer_examined(const struct vpwr_framer *f);
 
 #endif

@@ -589,7 +589,10 @@ VPWR_API int vpwr_guest_send_policy(struct vpwr_guest *g,
 	if (!policy)
 		return -EINVAL;
 	vpwr_msg_init(&req, VPWR_MSG_POLICY_SET, 0, VPWR_VCPU_NONE);
-	req.u.policy = *policy;
+	/* Fields only: the caller's struct padding is not ours to send, and
+	 * a request's unused bytes must be zero. */
+	memcpy(&req.u.policy, policy, offsetof(struct vpwr_policy, macs) +
+					      sizeof(policy->macs));
 	return simple(g, &req);
 }
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -20,7 +21,13 @@
 #include "resolver_internal.h"
 #include "libvpwr/transport.h"
 
-enum source_kind { SRC_CHANNEL, SRC_LISTENER, SRC_CONNECTOR };
+enum source_kind {
+	SRC_CHANNEL,
+	SRC_LISTENER,
+	SRC_CONNECTOR,
+	SRC_CTL_LISTENER,          /* the operator's control socket */
+	SRC_CTL,                   /* one operator connection (JSON lines) */
+};
 
 /*
  * Channels, listeners and connectors.  A connector is a URI the host
@@ -45,8 +52,25 @@ struct host_source {
 	char *uri;                 /* connector: where to connect */
 	unsigned backoff_ms;       /* connector: the next wait */
 	struct host_source *link;  /* connector <-> the channel it made */
+	uint64_t tokens;           /* channel: rate limit, in 1e-6 requests */
+	uint64_t refill_ns;        /* when tokens were last topped up */
+	unsigned over;             /* requests refused in a row */
+	bool notify;               /* said HELLO: gets LIMITS_CHANGED */
+	bool discovered;           /* listener/connector from the resolver's
+				      channel list (auto_channels) */
+	bool seen;                 /* ... and still on it */
+	char *line;                /* control: the request being read */
+	size_t line_len;
+	int failed;                /* a notification could not be queued */
 	struct host_source *next;
 };
+
+/* A control request line, a control reply, and operator connections. */
+#define HOST_CTL_LINE_MAX (16 * 1024)
+#define HOST_CTL_TX_CAP (8 * 1024 * 1024)
+#define HOST_CTL_MAX 16
+/* A refresh that could not reach the resolver is tried again after this. */
+#define HOST_RESOLVER_RETRY_MS 2000
 
 /* Reads per channel per dispatch: enough to drain, bounded for fairness. */
 #define HOST_READS_PER_EVENT 8
@@ -55,6 +79,8 @@ struct host_source {
 /* A connector's waits between attempts: doubling from MIN up to MAX. */
 #define HOST_CONNECT_MIN_MS 100
 #define HOST_CONNECT_MAX_MS 5000
+
+static void sync_channels(struct vpwr_host *h);
 
 static int watch(struct vpwr_host *h, int op, int fd, uint32_t events,
 		 void *ptr)
@@ -76,7 +102,7 @@ VPWR_API int vpwr_host_new(const struct vpwr_host_opts *opts,
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return -ENOMEM;
-	h->epfd = h->stopfd = h->retryfd = h->timefd = -1;
+	h->epfd = h->stopfd = h->retryfd = h->timefd = h->resolver_fd = -1;
 	rc = VPWR_OPTS_LOAD(&h->opts, opts);
 	if (rc < 0 || !h->opts.backend || !h->opts.resolver ||
 	    h->opts.mode > VPWR_ARB_EXCLUSIVE) {
@@ -88,7 +114,11 @@ VPWR_API int vpwr_host_new(const struct vpwr_host_opts *opts,
 	h->backend = h->opts.backend;
 	h->resolver = h->opts.resolver;
 	if (!h->opts.max_channels)
-		h->opts.max_channels = 64;
+		h->opts.max_channels = 1024;
+	if (!h->opts.max_domain_channels)
+		h->opts.max_domain_channels = 64;
+	if (h->opts.rate_per_s && !h->opts.rate_burst)
+		h->opts.rate_burst = VPWR_MAX(h->opts.rate_per_s / 10, 1u);
 	h->next_channel_id = 1;
 	n = vpwr_backend_nr_cpus(h->backend);
 	if (n <= 0) {
@@ -111,10 +141,18 @@ VPWR_API int vpwr_host_new(const struct vpwr_host_opts *opts,
 	rc = watch(h, EPOLL_CTL_ADD, h->stopfd, EPOLLIN, NULL);
 	if (rc == 0) /* the host itself tags the retry timer */
 		rc = watch(h, EPOLL_CTL_ADD, h->retryfd, EPOLLIN, h);
+	if (rc == 0 && vpwr_resolver_change_fd(h->resolver) >= 0) {
+		/* and &h->resolver tags the resolver's change fd */
+		h->resolver_fd = vpwr_resolver_change_fd(h->resolver);
+		rc = watch(h, EPOLL_CTL_ADD, h->resolver_fd, EPOLLIN,
+			   &h->resolver);
+	}
 	if (rc == 0)
 		rc = host_policy_init(h);
 	if (rc < 0)
 		goto fail;
+	if (h->opts.auto_channels)
+		sync_channels(h);
 	*out = h;
 	return 0;
 fail:
@@ -135,6 +173,8 @@ void host_timer_arm(struct vpwr_host *h)
 	for (struct host_source *s = h->sources; s; s = s->next)
 		if (s->due_ns && (!due || s->due_ns < due))
 			due = s->due_ns;
+	if (h->resolver_due_ns && (!due || h->resolver_due_ns < due))
+		due = h->resolver_due_ns;
 	for (struct host_domain *d = h->domains; d; d = d->next)
 		if (d->grace_due_ns && (!due || d->grace_due_ns < due))
 			due = d->grace_due_ns;
@@ -213,6 +253,8 @@ static void source_close(struct vpwr_host *h, struct host_source *s, int why)
 		epoll_ctl(h->epfd, EPOLL_CTL_DEL, vpwr_channel_fd(s->ch), NULL);
 		vpwr_channel_free(s->ch);
 		h->nr_channels--;
+		if (why < 0 && why != -VPWR_E_CLOSED)
+			h->stats.channels_reset++;
 		log_info(&h->log, "domain %s: channel %d closed (%s)",
 			 s->dom->name, s->id, vpwr_strerror(why));
 		host_emit(h, &ev);
@@ -229,13 +271,22 @@ static void source_close(struct vpwr_host *h, struct host_source *s, int why)
 			epoll_ctl(h->epfd, EPOLL_CTL_DEL, vpwr_listener_fd(s->l),
 				  NULL);
 		vpwr_listener_free(s->l);
+		free(s->uri);
 		if (s->dom)
 			s->dom->nr_listeners--;
-	} else {
+	} else if (s->kind == SRC_CONNECTOR) {
 		if (s->link)
 			s->link->link = NULL;
 		free(s->uri);
 		s->dom->nr_listeners--;
+	} else if (s->kind == SRC_CTL_LISTENER) {
+		epoll_ctl(h->epfd, EPOLL_CTL_DEL, vpwr_listener_fd(s->l), NULL);
+		vpwr_listener_free(s->l);
+	} else {
+		epoll_ctl(h->epfd, EPOLL_CTL_DEL, vpwr_channel_fd(s->ch), NULL);
+		vpwr_channel_free(s->ch);
+		free(s->line);
+		h->nr_ctl--;
 	}
 	if (s->dom)
 		host_domain_put(h, s->dom);
@@ -258,6 +309,8 @@ VPWR_API void vpwr_host_free(struct vpwr_host *h)
 		h->domains = d->next;
 		host_domain_free(d);
 	}
+	if (h->resolver_fd >= 0 && h->epfd >= 0)
+		epoll_ctl(h->epfd, EPOLL_CTL_DEL, h->resolver_fd, NULL);
 	host_policy_fini(h);
 	if (h->epfd >= 0)
 		close(h->epfd);
@@ -323,7 +376,19 @@ VPWR_API int vpwr_host_add_channel(struct vpwr_host *h, const char *domain,
 		vpwr_channel_free(ch);
 		return rc;
 	}
+	if (s->dom->nr_channels > h->opts.max_domain_channels) {
+		log_warn(&h->log, "domain %s: channel refused, it has %u open "
+			 "already", domain, s->dom->nr_channels - 1);
+		s->dom->nr_channels--;
+		host_domain_put(h, s->dom);
+		free(s);
+		vpwr_channel_free(ch);
+		return -VPWR_E_LIMIT;
+	}
 	s->ch = ch;
+	s->tokens = (uint64_t)h->opts.rate_burst * 1000000u;
+	h->stats.channels_opened++;
+	s->refill_ns = vpwr_now_ns();
 	s->id = h->next_channel_id;
 	/* Ids stay positive (a negative return means an error). */
 	h->next_channel_id = h->next_channel_id == INT_MAX ? 1
@@ -545,7 +610,80 @@ static int send_msg(struct vpwr_host *h, struct host_source *s,
 	return flush(h, s);
 }
 
+/*
+ * Notifications are advice: a guest can always ask (QUERY_STATE).  One
+ * whose earlier output is still queued is skipped rather than pushed
+ * towards a reset, so a guest that reads only when it asks is never
+ * punished for its neighbours' changes.
+ */
+void host_notify_limits(struct vpwr_host *h, unsigned pcpu)
+{
+	struct vpwr_cpuset set;
+
+	for (struct host_source *s = h->sources; s; s = s->next) {
+		if (s->kind != SRC_CHANNEL || !s->notify || s->failed ||
+		    s->dom == h->acting || s->tx_len)
+			continue;
+		for (unsigned v = 0; v < s->dom->nr_vcpus; v++) {
+			struct vpwr_msg m;
+
+			if (!s->dom->req[v].hi_khz ||
+			    vpwr_resolver_lookup(h->resolver, s->dom->name, v,
+						 &set) < 0 ||
+			    !vpwr_cpuset_isset(&set, pcpu))
+				continue;
+			vpwr_msg_init(&m, VPWR_MSG_LIMITS_CHANGED, 0, v);
+			m.flags = VPWR_MSG_F_NOTIFY;
+			host_fill_state(h, s->dom, v, pcpu, &m.u.state);
+			s->failed = send_msg(h, s, &m);
+			if (s->failed)
+				break;
+			h->stats.notifications++;
+		}
+	}
+}
+
+/*
+ * Channels whose notification failed (the peer has gone) are closed here,
+ * where nothing is walking the domains or sources: closing one may
+ * release its domain.
+ */
+static void reap_failed(struct vpwr_host *h)
+{
+	struct host_source *s, *next;
+
+	for (s = h->sources; s; s = next) {
+		next = s->next;
+		if (s->kind == SRC_CHANNEL && s->failed) {
+			source_close(h, s, s->failed);
+			next = h->sources; /* closing may have closed others */
+		}
+	}
+}
+
 /* -------------------------------------------------------------- input */
+
+/*
+ * Token bucket: rate_per_s requests a second, rate_burst at once.  False
+ * when the channel has none left.
+ */
+static bool take_token(struct vpwr_host *h, struct host_source *s)
+{
+	uint64_t now, cap, add;
+
+	if (!h->opts.rate_per_s)
+		return true;
+	now = vpwr_now_ns();
+	cap = (uint64_t)h->opts.rate_burst * 1000000u;
+	/* elapsed ns * rate / 1e9 requests, in millionths */
+	add = (now - s->refill_ns) / 1000u * h->opts.rate_per_s;
+	s->refill_ns = now;
+	s->tokens = VPWR_MIN(s->tokens + add, cap);
+	if (s->tokens < 1000000u)
+		return false;
+	s->tokens -= 1000000u;
+	return true;
+}
 
 static int handle_frame(struct vpwr_host *h, struct host_source *s,
 			const uint8_t *frame, size_t len)
@@ -556,13 +694,34 @@ static int handle_frame(struct vpwr_host *h, struct host_source *s,
 
 	rc = vpwr_codec_decode(vpwr_framer_codec(&s->rx), frame, len, &req,
 			       &err);
+	if (rc >= 0 && !take_token(h, s)) {
+		if (++s->over > 2 * h->opts.rate_burst) {
+			log_warn(&h->log, "domain %s: channel %d keeps sending "
+				 "over its rate of %u requests/s; resetting it",
+				 s->dom->name, s->id, h->opts.rate_per_s);
+			return -VPWR_E_RATE_LIMIT;
+		}
+		vpwr_msg_reply(&reply, &req, -VPWR_E_RATE_LIMIT, "rate limit: %u "
+			       "requests/s, %u at once", h->opts.rate_per_s,
+			       h->opts.rate_burst);
+		return send_msg(h, s, &reply);
+	}
+	if (rc >= 0)
+		s->over = 0;
+	h->stats.requests++;
 	if (rc < 0) {
 		log_notice(&h->log, "domain %s: bad frame at byte %zu: %s",
 			   s->dom->name, err.offset, err.text);
 		vpwr_msg_reply(&reply, &req, rc, "%s", err.text);
 	} else {
+		h->acting = s->dom;
 		host_handle_request(h, s->dom, &req, &reply);
+		h->acting = NULL;
+		if (req.type == VPWR_MSG_HELLO && reply.status == 0)
+			s->notify = true;
 	}
+	if (reply.status < 0)
+		h->stats.refused++;
 	host_emit(h, &(struct vpwr_host_event){
 			     .type = VPWR_HOST_EV_REQUEST,
 			     .channel_id = (uint32_t)s->id,
@@ -634,6 +793,10 @@ static void timer_expired(struct vpwr_host *h)
 
 	if (read(h->retryfd, &ticks, sizeof(ticks)) < 0) {
 		/* Spurious: the timer had not expired. */
+	}
+	if (h->resolver_due_ns && h->resolver_due_ns <= now) {
+		h->resolver_due_ns = 0;
+		vpwr_host_refresh(h);
 	}
 	for (s = h->sources; s; s = next) {
 		next = s->next;
@@ -731,6 +894,313 @@ static void listener_input(struct vpwr_host *h, struct host_source *s)
 	}
 }
 
+/* ---------------------------------------------------------- discovery */
+
+struct sync_ctx {
+	struct vpwr_host *h;
+};
+
+/* The newest listener or connector, added since `old_head`. */
+static struct host_source *newest_endpoint(struct vpwr_host *h,
+					   const struct host_source *old_head)
+{
+	for (struct host_source *s = h->sources; s && s != old_head;
+	     s = s->next)
+		if (s->kind == SRC_LISTENER || s->kind == SRC_CONNECTOR)
+			return s;
+	return NULL;
+}
+
+static int sync_one(const struct vpwr_resolver_channel *c, void *userdata)
+{
+	struct sync_ctx *x = userdata;
+	struct vpwr_host *h = x->h;
+	bool connect = c->source_mode == VPWR_CHANNEL_SOURCE_BIND;
+	enum source_kind kind = connect ? SRC_CONNECTOR : SRC_LISTENER;
+	const struct host_source *old_head = h->sources;
+	struct host_source *s;
+	char uri[4200];
+	int rc;
+
+	/* QEMU listening (bind) is there only while the domain runs; QEMU
+	 * connecting needs us listening before it starts. */
+	if (connect && !c->running)
+		return 0;
+	snprintf(uri, sizeof(uri), "virtio-serial-host:%s", c->path);
+	for (s = h->sources; s; s = s->next) {
+		if (s->discovered && s->kind == kind && s->uri &&
+		    !strcmp(s->uri, uri) && s->dom &&
+		    !strcmp(s->dom->name, c->domain)) {
+			s->seen = true;
+			return 0;
+		}
+	}
+	rc = connect ? vpwr_host_connect(h, c->domain, uri)
+		     : vpwr_host_listen(h, c->domain, uri);
+	if (rc < 0) {
+		log_warn(&h->log, "domain %s: channel %s (%s): %s", c->domain,
+			 c->path, c->target_name, vpwr_strerror(rc));
+		return 0;
+	}
+	s = newest_endpoint(h, old_head);
+	if (s) {
+		s->discovered = s->seen = true;
+		if (!s->uri)
+			s->uri = strdup(uri);
+		log_info(&h->log, "domain %s: %s %s (guest port %s)", c->domain,
+			 connect ? "connecting to" : "listening on", c->path,
+			 c->target_name);
+	}
+	return 0;
+}
+
+/* Attach what the resolver lists, detach what it no longer does. */
+static void sync_channels(struct vpwr_host *h)
+{
+	struct sync_ctx x = { h };
+	struct host_source *s, *next;
+	int rc;
+
+	for (s = h->sources; s; s = s->next)
+		s->seen = false;
+	rc = vpwr_resolver_foreach_channel(h->resolver, NULL, sync_one, &x);
+	if (rc < 0 && rc != -ENOTSUP) {
+		log_warn(&h->log, "listing channels: %s", vpwr_strerror(rc));
+		return; /* keep what is there */
+	}
+	for (s = h->sources; s; s = next) {
+		next = s->next;
+		if (!s->discovered || s->seen)
+			continue;
+		log_info(&h->log, "domain %s: %s is gone; detaching",
+			 s->dom ? s->dom->name : "?", s->uri);
+		/* A connector's channel goes with it. */
+		if (s->kind == SRC_CONNECTOR && s->link)
+			source_close(h, s->link, 0);
+		source_close(h, s, 0);
+		next = h->sources;
+	}
+}
+
+VPWR_API int vpwr_host_refresh(struct vpwr_host *h)
+{
+	int rc;
+
+	if (!h)
+		return -EINVAL;
+	rc = vpwr_resolver_refresh(h->resolver);
+	if (rc == -ENOTSUP)
+		rc = 0; /* static: nothing ever changes */
+	if (rc < 0) {
+		log_warn(&h->log, "resolver: %s; trying again in %d ms",
+			 vpwr_strerror(rc), HOST_RESOLVER_RETRY_MS);
+		h->resolver_due_ns = vpwr_now_ns() +
+				     HOST_RESOLVER_RETRY_MS * 1000000ull;
+		host_timer_arm(h);
+		return rc;
+	}
+	if (rc > 0) {
+		/* Pinning may have moved: policies decide for the vCPUs'
+		 * new CPUs, and every CPU decides again (in one pass), so a
+		 * vCPU's old CPU is restored and its new one gets the wish. */
+		struct vpwr_cpuset all;
+
+		host_policy_repin(h);
+		vpwr_cpuset_zero(&all);
+		for (unsigned p = 0; p < h->nr_pcpus; p++)
+			vpwr_cpuset_set(&all, p);
+		host_rearbitrate_set(h, &all);
+		if (h->opts.auto_channels)
+			sync_channels(h);
+		reap_failed(h);
+	}
+	return rc;
+}
+
+/* ------------------------------------------------------------ control */
+
+/* Queue a control reply line; control replies may be large, so their
+ * buffer grows (to HOST_CTL_TX_CAP) rather than resetting the operator. */
+static int ctl_send(struct vpwr_host *h, struct host_source *s,
+		    const char *text)
+{
+	size_t n = strlen(text);
+	uint8_t *tx;
+
+	if (s->tx_len + n + 1 > HOST_CTL_TX_CAP)
+		return -ENOBUFS;
+	tx = realloc(s->tx, s->tx_len + n + 1);
+	if (!tx)
+		return -ENOMEM;
+	s->tx = tx;
+	memcpy(s->tx + s->tx_len, text, n);
+	s->tx[s->tx_len + n] = '\n';
+	s->tx_len += n + 1;
+	return flush(h, s);
+}
+
+static int ctl_input(struct vpwr_host *h, struct host_source *s)
+{
+	char buf[4096];
+
+	for (int i = 0; i < HOST_READS_PER_EVENT; i++) {
+		ssize_t n = vpwr_channel_read(s->ch, buf, sizeof(buf));
+
+		if (n == -EAGAIN)
+			return 0;
+		if (n <= 0)
+			return n ? (int)n : -VPWR_E_CLOSED;
+		for (ssize_t k = 0; k < n; k++) {
+			char *reply;
+			int rc;
+
+			if (buf[k] != '\n') {
+				if (s->line_len == HOST_CTL_LINE_MAX) {
+					log_warn(&h->log, "control request "
+						 "longer than %d bytes; closing",
+						 HOST_CTL_LINE_MAX);
+					return -VPWR_E_TOOBIG;
+				}
+				s->line[s->line_len++] = buf[k];
+				continue;
+			}
+			rc = host_control_text(h, s->line, s->line_len, &reply);
+			s->line_len = 0;
+			if (!reply)
+				return rc;
+			log_info(&h->log, "control: %s", reply);
+			rc = ctl_send(h, s, reply);
+			free(reply);
+			if (rc < 0)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+/* Only root and the daemon's own user may steer it. */
+static bool ctl_peer_allowed(struct vpwr_host *h, struct vpwr_channel *ch)
+{
+	struct vpwr_peer p;
+
+	if (vpwr_channel_peer(ch, &p) < 0 || !p.has_cred) {
+		log_warn(&h->log, "control connection without credentials "
+			 "refused");
+		return false;
+	}
+	if (p.uid == 0 || p.uid == geteuid())
+		return true;
+	log_warn(&h->log, "control connection from uid %u (pid %d) refused",
+		 p.uid, (int)p.pid);
+	return false;
+}
+
+static void ctl_listener_input(struct vpwr_host *h, struct host_source *l)
+{
+	for (int i = 0; i < HOST_READS_PER_EVENT; i++) {
+		struct vpwr_channel *ch;
+		struct host_source *s;
+		int rc = vpwr_listener_accept(l->l, &ch);
+
+		if (rc == -EAGAIN)
+			return;
+		if (rc < 0) {
+			log_warn(&h->log, "control accept: %s", vpwr_strerror(rc));
+			return;
+		}
+		if (!ctl_peer_allowed(h, ch) || h->nr_ctl >= HOST_CTL_MAX) {
+			if (h->nr_ctl >= HOST_CTL_MAX)
+				log_warn(&h->log, "control connection refused: "
+					 "%d open", HOST_CTL_MAX);
+			vpwr_channel_free(ch);
+			continue;
+		}
+		s = calloc(1, sizeof(*s));
+		if (s)
+			s->line = malloc(HOST_CTL_LINE_MAX);
+		if (!s || !s->line) {
+			if (s)
+				free(s);
+			vpwr_channel_free(ch);
+			return;
+		}
+		s->kind = SRC_CTL;
+		s->ch = ch;
+		s->next = h->sources;
+		h->sources = s;
+		h->nr_ctl++;
+		rc = watch(h, EPOLL_CTL_ADD, vpwr_channel_fd(ch), EPOLLIN, s);
+		if (rc < 0)
+			source_close(h, s, rc);
+	}
+}
+
+VPWR_API int vpwr_host_control_listen(struct vpwr_host *h, const char *uri)
+{
+	struct vpwr_channel_opts co;
+	struct vpwr_listener *l;
+	struct host_source *s;
+	const char *path;
+	int rc;
+
+	if (!h || !uri)
+		return -EINVAL;
+	if (strncmp(uri, "unix-listen:", 12)) {
+		log_err(&h->log, "control socket %s: only unix-listen: URIs "
+			"(peer credentials are checked)", uri);
+		return -EPROTONOSUPPORT;
+	}
+	co = host_channel_opts(h);
+	rc = vpwr_listener_open(uri, &co, &l);
+	if (rc < 0)
+		return rc;
+	path = uri + 12;
+	/* Owner only; the credentials check is the second lock. */
+	if (path[0] != '@' && chmod(path, 0600) < 0) {
+		rc = -errno;
+		log_err(&h->log, "chmod %s: %s", path, vpwr_strerror(rc));
+		vpwr_listener_free(l);
+		return rc;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		vpwr_listener_free(l);
+		return -ENOMEM;
+	}
+	s->kind = SRC_CTL_LISTENER;
+	s->l = l;
+	s->next = h->sources;
+	h->sources = s;
+	rc = watch(h, EPOLL_CTL_ADD, vpwr_listener_fd(l), EPOLLIN, s);
+	if (rc < 0)
+		source_close(h, s, rc);
+	return rc;
+}
+
+void host_foreach_channel(struct vpwr_host *h,
+			  void (*fn)(const struct host_channel_info *ci,
+				     void *userdata),
+			  void *userdata)
+{
+	for (struct host_source *s = h->sources; s; s = s->next) {
+		struct host_channel_info ci = { 0 };
+		const struct vpwr_codec *c;
+
+		if (s->kind != SRC_CHANNEL)
+			continue;
+		c = vpwr_framer_codec(&s->rx);
+		ci.id = s->id;
+		ci.domain = s->dom->name;
+		ci.scheme = vpwr_channel_scheme(s->ch);
+		ci.codec = c ? vpwr_codec_name(c) : NULL;
+		ci.notify = s->notify;
+		ci.connector = s->link != NULL;
+		ci.tx_queued = s->tx_len;
+		vpwr_channel_peer(s->ch, &ci.peer);
+		fn(&ci, userdata);
+	}
+}
+
 static void handle_event(struct vpwr_host *h, struct epoll_event *ev)
 {
 	struct host_source *s = ev->data.ptr;
@@ -746,6 +1216,10 @@ static void handle_event(struct vpwr_host *h, struct epoll_event *ev)
 		timer_expired(h);
 		return;
 	}
+	if ((void *)s == (void *)&h->resolver) {
+		vpwr_host_refresh(h);
+		return;
+	}
 	if ((void *)s == (void *)&h->timefd) {
 		host_policy_time_event(h);
 		return;
@@ -754,10 +1228,14 @@ static void handle_event(struct vpwr_host *h, struct epoll_event *ev)
 		listener_input(h, s);
 		return;
 	}
+	if (s->kind == SRC_CTL_LISTENER) {
+		ctl_listener_input(h, s);
+		return;
+	}
 	if (ev->events & EPOLLOUT)
 		rc = flush(h, s);
 	if (rc == 0 && (ev->events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
-		rc = channel_input(h, s);
+		rc = s->kind == SRC_CTL ? ctl_input(h, s) : channel_input(h, s);
 	if (rc < 0)
 		source_close(h, s, rc);
 }
@@ -779,13 +1257,15 @@ VPWR_API int vpwr_host_dispatch(struct vpwr_host *h, int timeout_ms)
 		/* A source closed earlier in this batch is skipped. */
 		struct host_source *s = evs[i].data.ptr;
 		bool live = !s || (void *)s == (void *)h ||
-			    (void *)s == (void *)&h->timefd;
+			    (void *)s == (void *)&h->timefd ||
+			    (void *)s == (void *)&h->resolver;
 
 		for (struct host_source *t = h->sources; t && !live; t = t->next)
 			live = t == s;
 		if (live)
 			handle_event(h, &evs[i]);
 	}
+	reap_failed(h);
 	return n;
 }
 
@@ -836,21 +1316,48 @@ VPWR_API int vpwr_host_handle(struct vpwr_host *h, const char *domain,
 			       vpwr_strerror(rc));
 		return rc;
 	}
+	h->acting = d;
 	rc = host_handle_request(h, d, request, reply);
+	h->acting = NULL;
 	host_domain_put(h, d);
+	reap_failed(h);
 	return rc;
 }
 
 VPWR_API int vpwr_host_set_bounds(struct vpwr_host *h, unsigned pcpu,
 				  uint32_t min_khz, uint32_t max_khz)
 {
+	int rc;
+
 	if (!h || pcpu >= h->nr_pcpus || (max_khz && min_khz > max_khz))
 		return -EINVAL;
 	h->pcpu[pcpu].bound_min = min_khz;
 	h->pcpu[pcpu].bound_max = max_khz;
 	/* Force a fresh decision under the new bounds. */
 	h->pcpu[pcpu].min_khz = h->pcpu[pcpu].max_khz = 0;
-	return host_rearbitrate(h, pcpu);
+	rc = host_rearbitrate(h, pcpu);
+	reap_failed(h);
+	return rc;
+}
+
+VPWR_API int vpwr_host_set_domain_bounds(struct vpwr_host *h,
+					 const char *domain, uint32_t min_khz,
+					 uint32_t max_khz)
+{
+	struct host_domain *d;
+	int rc = 0;
+
+	if (!h || !domain || (max_khz && min_khz > max_khz))
+		return -EINVAL;
+	d = host_domain_get(h, domain, &rc);
+	if (!d)
+		return rc;
+	d->bound_min = min_khz;
+	d->bound_max = max_khz;
+	rc = host_rearbitrate_domain(h, d);
+	host_domain_put(h, d);
+	reap_failed(h);
+	return rc;
 }
 
 VPWR_API int vpwr_host_cpu_info(struct vpwr_host *h, unsigned pcpu,

@@ -13,6 +13,7 @@
 #include "libvpwr/backend.h"
 #include "libvpwr/host.h"
 #include "libvpwr/resolver.h"
+#include "libvpwr/transport.h"
 
 #define HOST_DOMAIN_NAME_MAX 64
 #define HOST_TX_CAP (64 * 1024)   /* unsent replies before a reset */
@@ -79,6 +80,8 @@ struct host_domain {
 	struct traffic_state traffic[2]; /* TRAFFIC_OF_* */
 	struct branch_state *branch; /* nr_vcpus entries */
 	uint64_t grace_due_ns;     /* no channel left: restore then; 0: no */
+	uint32_t bound_min, bound_max; /* operator bounds for the domain,
+					  0: none */
 	struct host_domain *next;
 };
 
@@ -99,6 +102,14 @@ struct host_pcpu {
 	uint64_t br_d_branches, br_d_misses;
 };
 
+struct host_stats {
+	uint64_t requests;         /* frames decoded from guests */
+	uint64_t refused;          /* answered with a NACK */
+	uint64_t channels_opened;
+	uint64_t channels_reset;   /* closed by the host for misbehaving */
+	uint64_t notifications;
+};
+
 struct vpwr_host {
 	struct vpwr_host_opts opts;
 	struct vpwr_logger log;
@@ -116,6 +127,12 @@ struct vpwr_host {
 				      hour boundaries; armed only while one
 				      is held */
 	bool stop_requested;
+	const struct host_domain *acting; /* whose request is being handled */
+	unsigned nr_ctl;           /* operator connections */
+	int resolver_fd;           /* the resolver's change fd, or -1 */
+	uint64_t resolver_due_ns;  /* retry a refresh that could not reach
+				      the resolver; 0: none */
+	struct host_stats stats;
 	uint64_t sample_due_ns;    /* next TRAFFIC/BRANCH_RATIO sample; 0:
 				      nothing to sample */
 	int64_t last_sample_ms;    /* policy clock at the last sample */
@@ -153,6 +170,35 @@ int host_rearbitrate_domain(struct vpwr_host *h, struct host_domain *d);
 void host_domain_cpus(struct vpwr_host *h, const struct host_domain *d,
 		      struct vpwr_cpuset *cpus);
 
+/* host_request.c: the state of `vcpu` (running on `pcpu`) as `d` sees it. */
+void host_fill_state(struct vpwr_host *h, struct host_domain *d,
+		     unsigned vcpu, unsigned pcpu, struct vpwr_vcpu_state *st);
+
+/* host.c: the effective state of `pcpu` changed; tell the domains with a
+ * frequency wish on it (other than the one whose request did it). */
+void host_notify_limits(struct vpwr_host *h, unsigned pcpu);
+
+/* host.c: what the control interface shows of each channel. */
+struct host_channel_info {
+	int id;
+	const char *domain;
+	const char *scheme;
+	const char *codec;         /* NULL until detected */
+	bool notify;
+	bool connector;            /* the host connected it (and reconnects) */
+	size_t tx_queued;
+	struct vpwr_peer peer;
+};
+void host_foreach_channel(struct vpwr_host *h,
+			  void (*fn)(const struct host_channel_info *ci,
+				     void *userdata),
+			  void *userdata);
+
+/* host_ctl.c: answer one control request (JSON text); *reply is malloc'd
+ * JSON.  Returns 0, or the request's error. */
+int host_control_text(struct vpwr_host *h, const char *text, size_t len,
+		      char **reply);
+
 /* host_policy.c: policies, their evaluators and their timers */
 int host_policy_init(struct vpwr_host *h);
 void host_policy_fini(struct vpwr_host *h);
@@ -168,5 +214,8 @@ void host_policy_domain_free(struct host_domain *d);
  * sample_due_ns. */
 void host_policy_time_event(struct vpwr_host *h);
 void host_policy_sample_event(struct vpwr_host *h, uint64_t now_ns);
+/* Pinning changed: policies' wishes for the vCPUs' new CPUs (the caller
+ * re-decides the CPUs), and counters for the CPUs now watched. */
+void host_policy_repin(struct vpwr_host *h);
 
 #endif

@@ -772,6 +772,14 @@ VPWR_API int vpwr_host_evaluate(struct vpwr_host *h)
 	return rc;
 }
 
+void host_policy_repin(struct vpwr_host *h)
+{
+	for (struct host_domain *d = h->domains; d; d = d->next)
+		if (d->policy_mask)
+			domain_wishes(h, d);
+	branch_sync(h, false);
+}
+
 /* ------------------------------------------------------ set and remove */
 
 static int check_vcpus(struct vpwr_host *h, struct host_domain *d,

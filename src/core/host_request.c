@@ -182,7 +182,7 @@ static int make_wish(struct vpwr_host *h, const struct vpwr_msg *req,
 		    tbl[0], tbl[n - 1]);
 }
 
-static void fill_state(struct vpwr_host *h, struct host_domain *d,
+void host_fill_state(struct vpwr_host *h, struct host_domain *d,
 		       unsigned vcpu, unsigned pcpu, struct vpwr_vcpu_state *st)
 {
 	const struct host_pcpu *pc = &h->pcpu[pcpu];
@@ -237,7 +237,7 @@ static int change(struct vpwr_host *h, struct host_domain *d,
 			    vpwr_strerror(rc));
 	}
 	vpwr_msg_reply(reply, req, 0, NULL);
-	fill_state(h, d, req->vcpu, (unsigned)first, &reply->u.state);
+	host_fill_state(h, d, req->vcpu, (unsigned)first, &reply->u.state);
 	return 0;
 }
 
@@ -254,7 +254,7 @@ static int query(struct vpwr_host *h, struct host_domain *d,
 	first = vpwr_cpuset_next(&set, 0);
 	vpwr_msg_reply(reply, req, 0, NULL);
 	if (req->type == VPWR_MSG_QUERY_STATE) {
-		fill_state(h, d, req->vcpu, (unsigned)first, &reply->u.state);
+		host_fill_state(h, d, req->vcpu, (unsigned)first, &reply->u.state);
 		return 0;
 	}
 	n = host_freq_table(h, (unsigned)first, tbl);
@@ -286,7 +286,10 @@ static int hello(struct vpwr_host *h, struct host_domain *d,
 	out->version_max = VPWR_PROTO_VERSION;
 	if (req->type == VPWR_MSG_HELLO && in->version_max < VPWR_PROTO_VERSION)
 		out->version_max = in->version_max;
-	out->caps = VPWR_CAP_RANGE | VPWR_CAP_POLICY;
+	/* After a HELLO the channel also gets LIMITS_CHANGED notifications
+	 * (host.c). */
+	out->caps = VPWR_CAP_RANGE | VPWR_CAP_POLICY | VPWR_CAP_NOTIFY;
+	out->rate_per_sec = h->opts.rate_per_s;
 	if (caps > 0 && (caps & VPWR_BACKEND_CAP_TURBO))
 		out->caps |= VPWR_CAP_TURBO;
 	if (caps > 0 && (caps & VPWR_BACKEND_CAP_EPP))

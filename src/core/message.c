@@ -108,14 +108,25 @@ static int bad(const char **why, const char *text)
 	return -VPWR_E_PROTO;
 }
 
+/*
+ * Every request passes here, and most of its ~640 bytes are the unused
+ * tail of the union and the empty reason: OR them together eight bytes at
+ * a time (memcpy: any alignment) without an early exit, which the compiler
+ * turns into a few vector instructions instead of a byte loop.
+ */
 static bool all_zero(const void *p, size_t n)
 {
 	const unsigned char *b = p;
+	uint64_t acc = 0, w;
+	size_t i = 0;
 
-	for (size_t i = 0; i < n; i++)
-		if (b[i])
-			return false;
-	return true;
+	for (; i + sizeof(w) <= n; i += sizeof(w)) {
+		memcpy(&w, b + i, sizeof(w));
+		acc |= w;
+	}
+	for (; i < n; i++)
+		acc |= b[i];
+	return !acc;
 }
 
 static bool addresses_vcpu(unsigned type)
@@ -151,7 +162,9 @@ static size_t request_body_size(const struct vpwr_msg *m)
 	case VPWR_MSG_SET_EPP:
 		return sizeof(m->u.epp);
 	case VPWR_MSG_POLICY_SET:
-		return sizeof(m->u.policy);
+		/* Not sizeof: the struct's tail padding is unused too. */
+		return offsetof(struct vpwr_policy, macs) +
+		       sizeof(m->u.policy.macs);
 	case VPWR_MSG_POLICY_REMOVE:
 		return sizeof(m->u.policy.kind);
 	case VPWR_MSG_QUERY_VCPUS:

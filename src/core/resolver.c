@@ -10,6 +10,9 @@
 
 static const struct vpwr_resolver_ops *const registry[] = {
 	&vpwr_resolver_static_ops,
+#ifdef VPWR_WITH_LIBVIRT
+	&vpwr_resolver_libvirt_ops,
+#endif
 };
 
 static const struct vpwr_resolver_ops *find_scheme(const char *uri,
@@ -50,8 +53,11 @@ VPWR_API int vpwr_resolver_open(const char *uri,
 	}
 	ops = find_scheme(uri, (size_t)(colon - uri));
 	if (!ops) {
-		log_err(&log, "unknown resolver scheme \"%.*s\"",
-			(int)(colon - uri), uri);
+		log_err(&log, "unknown resolver scheme \"%.*s\"%s",
+			(int)(colon - uri), uri,
+			colon - uri == 7 && !memcmp(uri, "libvirt", 7)
+				? " (this libvpwr was built without libvirt)"
+				: "");
 		return -EPROTONOSUPPORT;
 	}
 	r = calloc(1, sizeof(*r));
@@ -104,13 +110,13 @@ VPWR_API int vpwr_resolver_foreach_domain(struct vpwr_resolver *r,
 	return r->ops->foreach_domain(r, fn, userdata);
 }
 
-int vpwr_resolver_domain_cid(struct vpwr_resolver *r, const char *domain,
-			     uint32_t *cid)
+VPWR_API int vpwr_resolver_domain_cid(struct vpwr_resolver *r,
+				      const char *domain, uint32_t *cid)
 {
 	if (!r || !domain || !cid)
 		return -EINVAL;
 	if (!r->ops->domain_cid)
-		return -VPWR_E_UNSUPPORTED;
+		return -ENOTSUP;
 	return r->ops->domain_cid(r, domain, cid);
 }
 
@@ -150,16 +156,28 @@ int vpwr_resolver_domain_by_cid(struct vpwr_resolver *r, uint32_t cid,
 	return b.found < 0 ? b.found : b.found ? 0 : -VPWR_E_NO_DOMAIN;
 }
 
-int vpwr_resolver_change_fd(struct vpwr_resolver *r)
+VPWR_API int vpwr_resolver_change_fd(struct vpwr_resolver *r)
 {
 	if (!r)
 		return -EINVAL;
-	return r->ops->change_fd ? r->ops->change_fd(r) : -VPWR_E_UNSUPPORTED;
+	return r->ops->change_fd ? r->ops->change_fd(r) : -ENOTSUP;
 }
 
-int vpwr_resolver_refresh(struct vpwr_resolver *r)
+VPWR_API int vpwr_resolver_refresh(struct vpwr_resolver *r)
 {
 	if (!r)
 		return -EINVAL;
-	return r->ops->refresh ? r->ops->refresh(r) : -VPWR_E_UNSUPPORTED;
+	return r->ops->refresh ? r->ops->refresh(r) : -ENOTSUP;
+}
+
+VPWR_API int vpwr_resolver_foreach_channel(
+	struct vpwr_resolver *r, const char *domain,
+	int (*fn)(const struct vpwr_resolver_channel *ch, void *userdata),
+	void *userdata)
+{
+	if (!r || !fn)
+		return -EINVAL;
+	if (!r->ops->foreach_channel)
+		return -ENOTSUP;
+	return r->ops->foreach_channel(r, domain, fn, userdata);
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What a resolver scheme implements, and the handle they share.  One const
- * ops table per URI scheme ("static", later "libvirt"), listed in the
- * registry in resolver.c.  resolver.c checks every argument, so a scheme
+ * ops table per URI scheme ("static", "libvirt"), listed in the registry
+ * in resolver.c.  resolver.c checks every argument, so a scheme
  * never sees NULL pointers; it does its own domain and vCPU range checks.
  */
 #ifndef VPWR_RESOLVER_INTERNAL_H
@@ -48,6 +48,11 @@ struct vpwr_resolver_ops {
 	 */
 	int (*change_fd)(struct vpwr_resolver *r);
 	int (*refresh)(struct vpwr_resolver *r);
+	/* domain NULL: every domain.  See vpwr_resolver_foreach_channel(). */
+	int (*foreach_channel)(struct vpwr_resolver *r, const char *domain,
+			       int (*fn)(const struct vpwr_resolver_channel *ch,
+					 void *userdata),
+			       void *userdata);
 };
 
 struct vpwr_resolver {
@@ -59,18 +64,12 @@ struct vpwr_resolver {
 /* The registered schemes. */
 extern const struct vpwr_resolver_ops vpwr_resolver_static_ops;
 
-/*
- * Internal entry points for the host engine (not exported).  Errors:
- * -EINVAL (NULL arguments), -VPWR_E_NO_DOMAIN, -ENOENT (no CID),
- * -VPWR_E_UNSUPPORTED (the scheme has no such feature).
- */
-int vpwr_resolver_domain_cid(struct vpwr_resolver *r, const char *domain,
-			     uint32_t *cid);
 /* The domain whose vsock CID is `cid`: its name in name[len].
- * -VPWR_E_NO_DOMAIN when no domain has it. */
+ * -VPWR_E_NO_DOMAIN when no domain has it.  (Not exported.) */
 int vpwr_resolver_domain_by_cid(struct vpwr_resolver *r, uint32_t cid,
 				char *name, size_t len);
-int vpwr_resolver_change_fd(struct vpwr_resolver *r);
-int vpwr_resolver_refresh(struct vpwr_resolver *r);
+#ifdef VPWR_WITH_LIBVIRT
+extern const struct vpwr_resolver_ops vpwr_resolver_libvirt_ops;
+#endif
 
 #endif

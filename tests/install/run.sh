@@ -6,7 +6,9 @@
 #   - libvpwr.pc has jansson in Requires.private;
 #   - consumer.c builds with `pkg-config --cflags --libs libvpwr` and with
 #     find_package(libvpwr) + libvpwr::vpwr, and both binaries run against
-#     the installed library (LD_LIBRARY_PATH) and print its version.
+#     the installed library (LD_LIBRARY_PATH) and print its version;
+#   - with the Python bindings built: every module of bindings/python/vpwr
+#     is installed, and `import vpwr, vpwr.experiment` works from there.
 #
 # usage: tests/install/run.sh BUILD_DIR      (CTest test "install-consumer")
 set -euo pipefail
@@ -116,4 +118,26 @@ for exe in "$work/consumer-pkgconfig" "$work/cmake-build/consumer"; do
 	[ "$out" = "libvpwr $version" ] || fail "$exe printed '$out', expected 'libvpwr $version'"
 	step "${exe#"$work"/}: $out"
 done
+
+# -- the Python package, when the build has the bindings: every module of
+# bindings/python/vpwr/ installed beside the extension, and importable from
+# there (the experiment module included) by the interpreter it was built for.
+pyinit=$(find "$sysroot" -path '*/vpwr/__init__.py' -print -quit)
+if [ -n "$pyinit" ]; then
+	pkgdir=$(dirname "$pyinit")
+	for f in "$root"/bindings/python/vpwr/*.py; do
+		[ -e "$pkgdir/$(basename "$f")" ] || fail "vpwr/$(basename "$f") is not installed in $pkgdir"
+	done
+	[ -e "$pkgdir/_vpwr.py" ] || fail "vpwr/_vpwr.py (SWIG's proxy) is not installed"
+	ls "$pkgdir"/_vpwr_c.*.so >/dev/null 2>&1 || fail "no vpwr/_vpwr_c.*.so installed in $pkgdir"
+	py=$(sed -n 's/^Python3_EXECUTABLE:[A-Z]*=//p' "$build/CMakeCache.txt")
+	out=$(cd "$work" && PYTHONPATH=$(dirname "$pkgdir") LD_LIBRARY_PATH=$libdir PYTHONDONTWRITEBYTECODE=1 \
+		"${py:-python3}" -c 'import vpwr, vpwr.experiment; print(vpwr.__version__, vpwr.__file__)' 2>&1) ||
+		{ echo "$out"; fail "the installed vpwr package does not import"; }
+	case "$out" in
+	"$version $pkgdir/__init__.py") ;;
+	*) fail "import vpwr printed '$out', expected '$version $pkgdir/__init__.py'" ;;
+	esac
+	step "python: vpwr $version and vpwr.experiment import from ${pkgdir#"$dest"}"
+fi
 step "OK"

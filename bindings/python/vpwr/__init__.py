@@ -27,21 +27,33 @@ This package is a thin layer over the SWIG module vpwr._vpwr, which mirrors
 the C API (include/libvpwr/*.h).
 """
 
-from typing import NamedTuple
+from typing import FrozenSet, Iterable, NamedTuple
 
 from . import _vpwr
 from ._errors import Error, ErrorCode
-from .guest import Epp, Guest, HelloInfo, HostCaps, ScaleOp, VcpuState
+from .guest import Guest
 from .host import (Arbitration, Backend, BackendCaps, CpuInfo, Host,
-                   Resolver, SimBackend, StaticResolver)
+                   HostEvent, HostEventType, Meter, Resolver, SimBackend,
+                   StaticResolver, WorkStats)
+from .message import (Codec, DecodeError, Epp, Freqs, Hello, HelloInfo,
+                      HostCaps, Message, MsgFlags, MsgType, Policy,
+                      PolicyKind, RemovePolicy, Scale, ScaleOp, SetEpp,
+                      SetFreq, SetRange, Turbo, VcpuList, VcpusWant,
+                      VcpuState, Workload)
 
 __all__ = [
-    "__version__", "version", "VersionInfo",
+    "__version__", "version", "VersionInfo", "cpuset_parse",
+    "cpuset_format",
     "Error", "ErrorCode",
     "Guest", "ScaleOp", "Epp", "HostCaps", "HelloInfo", "VcpuState",
-    "Backend", "SimBackend", "BackendCaps",
+    "VcpuList", "VcpusWant",
+    "Backend", "SimBackend", "BackendCaps", "WorkStats", "Meter",
     "Resolver", "StaticResolver",
-    "Host", "Arbitration", "CpuInfo",
+    "Host", "Arbitration", "CpuInfo", "HostEvent", "HostEventType",
+    "Message", "MsgType", "MsgFlags", "Policy", "PolicyKind", "Workload",
+    "Hello", "Scale", "SetFreq", "SetRange", "Turbo", "SetEpp",
+    "RemovePolicy", "Freqs",
+    "Codec", "DecodeError",
 ]
 
 
@@ -55,7 +67,26 @@ class VersionInfo(NamedTuple):
         return f"{self.major}.{self.minor}.{self.patch}"
 
 
-def version():
+def cpuset_parse(cpulist: str) -> FrozenSet[int]:
+    """The CPUs of a cpulist ("0-3,8,10-11", the kernel's and libvirt's
+    syntax), as a frozenset; vpwr.Error (EINVAL) if it is not one."""
+    if not isinstance(cpulist, str):
+        raise TypeError(f"cpulist must be a str, not "
+                        f"{type(cpulist).__name__}")
+    rc, cpus = _vpwr.vpwr_cpuset_parse(cpulist)
+    if rc < 0:
+        raise Error(-rc, reason=f"not a cpulist: {cpulist!r}")
+    return frozenset(cpus)
+
+
+def cpuset_format(cpus: Iterable[int]) -> str:
+    """A set of CPU numbers as a cpulist ("0-3,8")."""
+    if isinstance(cpus, (str, bytes)):
+        raise TypeError("cpus must be an iterable of ints, not a string")
+    return _vpwr.vpwr_py_cpuset_format(cpus)
+
+
+def version() -> VersionInfo:
     """The version of the libvpwr actually loaded, as a VersionInfo."""
     v = _vpwr.vpwr_version()
     return VersionInfo((v >> 16) & 0xFF, (v >> 8) & 0xFF, v & 0xFF)

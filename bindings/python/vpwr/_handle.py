@@ -5,6 +5,7 @@ handle (libvpwr's rule), and argument checks that turn wrong types into
 TypeError before they reach C.
 """
 
+import logging
 import operator
 import os
 import threading
@@ -15,6 +16,39 @@ from ._errors import Error
 
 U32_MAX = 0xFFFFFFFF
 
+# ----------------------------------------------------------------- logging
+#
+# What the library logs goes to the logger "vpwr" (nothing is printed
+# unless the application configures logging).  Each handle passes the
+# library the level the logger has when the handle is created.
+
+LOGGER = logging.getLogger("vpwr")
+LOGGER.addHandler(logging.NullHandler())
+
+# libvpwr's levels (syslog's) -> logging's.
+_TO_LOGGING = {0: logging.CRITICAL, 1: logging.CRITICAL, 2: logging.CRITICAL,
+               3: logging.ERROR, 4: logging.WARNING, 5: logging.INFO,
+               6: logging.INFO, 7: logging.DEBUG}
+
+
+def _log(level, text):
+    LOGGER.log(_TO_LOGGING.get(level, logging.ERROR), "%s", text)
+
+
+_vpwr.vpwr_py_set_log_handler(_log)
+
+
+def _c_log_level():
+    """The log_level option for a new handle, from the logger's level."""
+    level = LOGGER.getEffectiveLevel()
+    if level <= logging.DEBUG:
+        return _vpwr.VPWR_LOG_DEBUG
+    if level <= logging.INFO:
+        return _vpwr.VPWR_LOG_INFO
+    if level <= logging.WARNING:
+        return _vpwr.VPWR_LOG_WARNING
+    return _vpwr.VPWR_LOG_ERR
+
 
 class FairLock:
     """A FIFO lock: threads get it in the order they asked for it, so a
@@ -24,15 +58,23 @@ class FairLock:
     the holder let go sooner (wake a host's dispatch).
     """
 
-    __slots__ = ("_cond", "_next", "_serving", "_abandoned")
+    __slots__ = ("_cond", "_next", "_serving", "_abandoned", "_owner")
 
     def __init__(self):
         self._cond = threading.Condition(threading.Lock())
         self._next = 0
         self._serving = 0
         self._abandoned = set()
+        self._owner = None
 
     def acquire(self, on_wait=None):
+        me = threading.get_ident()
+        if self._owner == me:
+            # Only a callback from C (a host event, a guest notification)
+            # runs while its own thread holds the handle.
+            raise RuntimeError("a vpwr callback must not call back into "
+                               "the object that called it (or into what "
+                               "that object uses)")
         with self._cond:
             ticket = self._next
             self._next += 1
@@ -47,9 +89,11 @@ class FairLock:
                 self._abandoned.add(ticket)
                 self._skip()
                 raise
+            self._owner = me
 
     def release(self):
         with self._cond:
+            self._owner = None
             self._serving += 1
             self._skip()
 
@@ -65,6 +109,15 @@ class FairLock:
 
     def __exit__(self, *exc):
         self.release()
+
+
+class CallbackSlot:
+    """Holds a user's callback for Ref.set_callback()."""
+
+    __slots__ = ("fn", "__weakref__")
+
+    def __init__(self, fn):
+        self.fn = fn
 
 
 class Ref:
@@ -90,7 +143,7 @@ class Ref:
 
     __slots__ = ("ptr", "kind", "lock", "owners", "dependents", "log",
                  "running", "stop_requested", "_ptr_lock", "_free",
-                 "_log_free", "__weakref__")
+                 "_log_free", "cb", "_cb_free", "_cb_take", "__weakref__")
 
     def __init__(self, kind, free, owners=()):
         self.ptr = None
@@ -106,9 +159,38 @@ class Ref:
         # depend on module globals.
         self._free = free
         self._log_free = _vpwr.vpwr_py_log_free
+        self._cb_free = _vpwr.vpwr_py_cb_free
+        self._cb_take = _vpwr.vpwr_py_cb_take_error
+        self.cb = None
         self.log = _vpwr.vpwr_py_log_new()
         if self.log is None:
             raise MemoryError
+        _vpwr.vpwr_py_log_set_level(self.log, _c_log_level())
+
+    # ------------------------------------------------------- callbacks
+    def set_callback(self, fn, convert):
+        """Have C call fn(convert(*raw)) back (set before the handle is
+        created; freed after it).  Returns the slot that holds `fn`: the
+        Python object that owns this Ref must keep it.  C holds only a
+        trampoline with a weak reference to the slot, so a callback that
+        refers to its owner (a bound method) makes a cycle the garbage
+        collector sees and can free."""
+        slot = CallbackSlot(fn)
+        weak = weakref.ref(slot)
+
+        def trampoline(*raw):
+            s = weak()
+            if s is not None:
+                s.fn(convert(*raw))
+        self.cb = _vpwr.vpwr_py_cb_new(trampoline)
+        if self.cb is None:
+            raise MemoryError
+        return slot
+
+    def raise_callback_error(self):
+        """Re-raise what the callback raised during the last C call."""
+        if self.cb is not None:
+            self._cb_take(self.cb)
 
     # ---------------------------------------------------------- errors
     def last_log(self):
@@ -173,7 +255,7 @@ class Ref:
                         for o in self.owners:
                             o.lock.acquire(on_wait=o.wake)
                             held.append(o)
-                        self.finalize()
+                        self.finalize(raise_callback_error=True)
                     finally:
                         for o in reversed(held):
                             o.lock.release()
@@ -183,22 +265,36 @@ class Ref:
             for d in deps:
                 d.close()
 
-    def finalize(self):
+    def finalize(self, raise_callback_error=False):
         """Free now, dependents first, without locks (from __del__, when no
-        other thread can hold the object).  Harmless when already freed."""
+        other thread can hold the object).  Harmless when already freed.
+        With raise_callback_error, what a callback raised while the handle
+        was freed is raised here (after everything is freed)."""
         for d in list(self.dependents):
             d.finalize()
         with self._ptr_lock:
             ptr, self.ptr = self.ptr, None
         if ptr is not None:
             self._free(ptr)
+        error = None
+        cb, self.cb = self.cb, None
+        if cb is not None:
+            if raise_callback_error:
+                try:
+                    self._cb_take(cb)
+                except BaseException as e:  # re-raised below
+                    error = e
+            self._cb_free(cb)
         log, self.log = self.log, None
         if log is not None:
             self._log_free(log)
         for o in self.owners:
             o.dependents.discard(self)
+        if error is not None:
+            raise error
 
-    __del__ = finalize
+    def __del__(self):
+        self.finalize()
 
 
 class Locked:

@@ -6,101 +6,36 @@
         freqs, cur = g.query_freqs(0)
 """
 
-import enum
+from __future__ import annotations
+
 import os
-from dataclasses import dataclass
+from typing import Callable, List, Optional, Tuple, Union
 
 from . import _vpwr
 from ._handle import (Handle, Ref, as_bool, as_str, as_timeout, as_uint,
                       fd_of)
+from .message import (Epp, HelloInfo, HostCaps, Message, Policy, PolicyKind,
+                      ScaleOp, VcpuList, VcpusWant, VcpuState, _NamedEnum)
 
 __all__ = ["Guest", "ScaleOp", "Epp", "HostCaps", "HelloInfo", "VcpuState"]
 
-
-class _NamedEnum(enum.IntEnum):
-    """An IntEnum that also takes its member names, case-insensitively:
-    ScaleOp("max") is ScaleOp.MAX."""
-
-    @classmethod
-    def _missing_(cls, value):
-        if isinstance(value, str):
-            return cls.__members__.get(value.strip().upper().replace("-", "_"))
-        return None
-
-    @classmethod
-    def coerce(cls, value, what):
-        """A member from a member, its name or its value; TypeError for
-        other types, ValueError for unknown names and values."""
-        if isinstance(value, bool) or not isinstance(value, (int, str)):
-            raise TypeError(f"{what} must be a {cls.__name__} or one of "
-                            f"{cls.names()}, not {type(value).__name__}")
-        try:
-            return cls(value)
-        except ValueError:
-            raise ValueError(f"{what} must be one of {cls.names()}, "
-                             f"not {value!r}") from None
-
-    @classmethod
-    def names(cls):
-        return ", ".join(repr(m.name.lower()) for m in cls)
-
-
-class ScaleOp(_NamedEnum):
-    """How Guest.scale() moves a vCPU through its frequency table."""
-    UP = _vpwr.VPWR_SCALE_UP          #: one step up
-    DOWN = _vpwr.VPWR_SCALE_DOWN      #: one step down
-    MIN = _vpwr.VPWR_SCALE_MIN        #: the lowest frequency
-    MAX = _vpwr.VPWR_SCALE_MAX        #: the highest frequency
-    MEDIUM = _vpwr.VPWR_SCALE_MEDIUM  #: the middle of the table
-
-
-class Epp(_NamedEnum):
-    """Named points of the energy-performance hint scale (0 ... 255);
-    Guest.set_epp() takes any int of the scale too."""
-    PERFORMANCE = _vpwr.VPWR_EPP_PERFORMANCE
-    BALANCE_PERFORMANCE = _vpwr.VPWR_EPP_BALANCE_PERFORMANCE
-    BALANCE_POWER = _vpwr.VPWR_EPP_BALANCE_POWER
-    POWER = _vpwr.VPWR_EPP_POWER
-
-
-class HostCaps(enum.IntFlag):
-    """What a host supports, as its HELLO reply says."""
-    TURBO = _vpwr.VPWR_CAP_TURBO
-    EPP = _vpwr.VPWR_CAP_EPP
-    POLICY = _vpwr.VPWR_CAP_POLICY
-    RANGE = _vpwr.VPWR_CAP_RANGE
-    NOTIFY = _vpwr.VPWR_CAP_NOTIFY
-
-
-@dataclass(frozen=True)
-class HelloInfo:
-    """The host's answer to Guest.hello()."""
-    version: int        #: the protocol version the host chose
-    caps: HostCaps      #: what the host supports
-    max_frame: int      #: largest frame the host accepts, in bytes
-    nr_vcpus: int       #: vCPUs of this guest's domain
-    rate_per_sec: int   #: requests per second allowed (0: no limit)
-
-
-@dataclass(frozen=True)
-class VcpuState:
-    """One vCPU as the host sees it (Guest.query_state()); kHz."""
-    cur_khz: int        #: the frequency its physical CPU(s) run at
-    min_khz: int        #: the effective lower limit
-    max_khz: int        #: the effective upper limit
-    turbo: bool         #: turbo on
-    req_min_khz: int    #: what this guest asked for (0: nothing)
-    req_max_khz: int
-    clamped: bool       #: another requester or the operator won
-    epp: int            #: energy-performance hint
+# _NamedEnum is imported for older code that took it from here.
+_ = _NamedEnum
 
 
 class Guest(Handle):
     """A client of the host's power service, over one channel.
 
-    Guest(uri, timeout_ms=2000, codec=None) connects to `uri`
-    ("unix:/run/vpwr/vm1.sock", "virtio-serial:/dev/virtio-ports/...",
-    "vsock:2:5000"); Guest.from_socket() uses a socket you already have.
+    Guest(uri, timeout_ms=2000, *, codec=None, dpdk_vm_name=None,
+    on_notify=None) connects to `uri` ("unix:/run/vpwr/vm1.sock",
+    "virtio-serial:/dev/virtio-ports/...", "vsock:2:5000");
+    Guest.from_socket() uses a socket you already have.
+
+    `codec` is "native" (default), "json", or "dpdk" to talk to DPDK's own
+    host daemon (vm_power_manager), which knows this VM by `dpdk_vm_name`.
+    `on_notify(msg)` is called with each host notification (a Message,
+    LIMITS_CHANGED) that arrives while a request waits for its reply; what
+    it raises propagates out of that request.  It must not use the guest.
 
     Every request blocks until the host answers or `timeout_ms` passes
     (None: wait forever); the GIL is released meanwhile.  A refused request
@@ -113,17 +48,26 @@ class Guest(Handle):
 
     _kind = "guest"
 
-    def __init__(self, uri, timeout_ms=2000, *, codec=None):
+    def __init__(self, uri: str, timeout_ms: Optional[int] = 2000, *,
+                 codec: Optional[str] = None,
+                 dpdk_vm_name: Optional[str] = None,
+                 on_notify: Optional[Callable[[Message], None]] = None):
         uri = as_str(uri, "uri")
-        timeout, codec = self._opts(timeout_ms, codec)
-        ref = Ref("guest", _vpwr.vpwr_guest_free)
-        rc, ptr = _vpwr.vpwr_py_guest_open(uri, timeout, codec, ref.log)
+        timeout, codec, vm_name = self._opts(timeout_ms, codec, dpdk_vm_name)
+        ref, self._on_notify = self._new_ref(on_notify)
+        rc, ptr = _vpwr.vpwr_py_guest_open(uri, timeout, codec, vm_name,
+                                           ref.cb, ref.log)
         ref.check(rc)
         ref.ptr = ptr
         self._ref = ref
+        self._codec = codec or "native"
 
     @classmethod
-    def from_socket(cls, sock, timeout_ms=2000, *, codec=None):
+    def from_socket(cls, sock, timeout_ms: Optional[int] = 2000, *,
+                    codec: Optional[str] = None,
+                    dpdk_vm_name: Optional[str] = None,
+                    on_notify: Optional[Callable[[Message], None]] = None
+                    ) -> "Guest":
         """A guest on a connected stream socket (or its fd), e.g. one end
         of socket.socketpair().
 
@@ -133,41 +77,57 @@ class Guest(Handle):
         further.
         """
         fd = fd_of(sock)
-        timeout, codec = cls._opts(timeout_ms, codec)
+        timeout, codec, vm_name = cls._opts(timeout_ms, codec, dpdk_vm_name)
         self = cls.__new__(cls)
-        ref = Ref("guest", _vpwr.vpwr_guest_free)
+        ref, self._on_notify = self._new_ref(on_notify)
         # From here the duplicate is the library's, also on failure.
         rc, ptr = _vpwr.vpwr_py_guest_open_fd(os.dup(fd), timeout, codec,
-                                              ref.log)
+                                              vm_name, ref.cb, ref.log)
         ref.check(rc)
         ref.ptr = ptr
         self._ref = ref
+        self._codec = codec or "native"
         return self
 
     @staticmethod
-    def _opts(timeout_ms, codec):
+    def _opts(timeout_ms, codec, dpdk_vm_name):
         timeout = as_timeout(timeout_ms)
         if timeout == 0:
             raise ValueError("timeout_ms must be > 0, or None to wait "
                              "forever")
         if codec is not None:
             codec = as_str(codec, "codec")
-        return timeout, codec
+        if dpdk_vm_name is not None:
+            dpdk_vm_name = as_str(dpdk_vm_name, "dpdk_vm_name")
+        return timeout, codec, dpdk_vm_name
+
+    @staticmethod
+    def _new_ref(on_notify):
+        if on_notify is not None and not callable(on_notify):
+            raise TypeError("on_notify must be callable, not "
+                            f"{type(on_notify).__name__}")
+        ref = Ref("guest", _vpwr.vpwr_guest_free)
+        slot = None
+        if on_notify is not None:
+            slot = ref.set_callback(on_notify, Message.from_bytes)
+        return ref, slot
 
     def _request(self, fn, *args):
-        """Send one request; raise with the host's reason if refused."""
+        """Send one request; raise with the host's reason if refused, or
+        what the notification callback raised meanwhile."""
         ref = self._ref
         with ref.lock:
             ptr = self._use()
             ref.clear_log()
             res = fn(ptr, *args)
+            ref.raise_callback_error()
             rc = res[0] if isinstance(res, (list, tuple)) else res
             if rc < 0:
                 ref.check(rc, _vpwr.vpwr_guest_last_reason(ptr))
             return res
 
     # -------------------------------------------------------- requests
-    def hello(self):
+    def hello(self) -> HelloInfo:
         """Negotiate the protocol version; returns a HelloInfo."""
         info = _vpwr.vpwr_hello()
         self._request(_vpwr.vpwr_guest_hello, info)
@@ -175,33 +135,33 @@ class Guest(Handle):
                          max_frame=info.max_frame, nr_vcpus=info.nr_vcpus,
                          rate_per_sec=info.rate_per_sec)
 
-    def scale(self, vcpu, op):
+    def scale(self, vcpu: int, op: Union[ScaleOp, str, int]) -> None:
         """Move `vcpu` through its frequency table: `op` is a ScaleOp or
         one of "up", "down", "min", "max", "medium"."""
         vcpu = as_uint(vcpu, "vcpu")
         op = ScaleOp.coerce(op, "op")
         self._request(_vpwr.vpwr_guest_scale, vcpu, int(op))
 
-    def set_freq(self, vcpu, khz):
+    def set_freq(self, vcpu: int, khz: int) -> None:
         """Pin `vcpu` to the frequency `khz`."""
         vcpu = as_uint(vcpu, "vcpu")
         khz = as_uint(khz, "khz")
         self._request(_vpwr.vpwr_guest_set_freq, vcpu, khz)
 
-    def set_range(self, vcpu, min_khz, max_khz):
+    def set_range(self, vcpu: int, min_khz: int, max_khz: int) -> None:
         """Limit `vcpu` to [min_khz, max_khz]."""
         vcpu = as_uint(vcpu, "vcpu")
         min_khz = as_uint(min_khz, "min_khz")
         max_khz = as_uint(max_khz, "max_khz")
         self._request(_vpwr.vpwr_guest_set_range, vcpu, min_khz, max_khz)
 
-    def set_turbo(self, vcpu, enable):
+    def set_turbo(self, vcpu: int, enable: bool) -> None:
         """Turn turbo of `vcpu` on (True) or off (False)."""
         vcpu = as_uint(vcpu, "vcpu")
         enable = as_bool(enable, "enable")
         self._request(_vpwr.vpwr_guest_set_turbo, vcpu, int(enable))
 
-    def set_epp(self, vcpu, hint):
+    def set_epp(self, vcpu: int, hint: Union[int, str, Epp]) -> None:
         """Set the energy-performance hint of `vcpu`: an int from 0
         (performance) to 255 (power), an Epp, or an Epp name such as
         "balance_power"."""
@@ -211,7 +171,7 @@ class Guest(Handle):
         hint = as_uint(hint, "hint", 255)
         self._request(_vpwr.vpwr_guest_set_epp, vcpu, hint)
 
-    def query_freqs(self, vcpu):
+    def query_freqs(self, vcpu: int) -> Tuple[List[int], int]:
         """The frequencies `vcpu` can run at: (list of kHz ascending,
         current kHz)."""
         vcpu = as_uint(vcpu, "vcpu")
@@ -219,7 +179,7 @@ class Guest(Handle):
                                     _vpwr.VPWR_MSG_MAX_FREQS)
         return khz, cur
 
-    def query_state(self, vcpu):
+    def query_state(self, vcpu: int) -> VcpuState:
         """What the host holds for `vcpu`, as a VcpuState."""
         vcpu = as_uint(vcpu, "vcpu")
         st = _vpwr.vpwr_vcpu_state()
@@ -230,25 +190,79 @@ class Guest(Handle):
                          req_max_khz=st.req_max_khz,
                          clamped=bool(st.clamped), epp=st.epp)
 
-    def release(self):
+    def query_vcpus(self, vcpu: Optional[int] = None,
+                    want: Union[VcpusWant, int] = VcpusWant.FREQS
+                    | VcpusWant.CAPS) -> VcpuList:
+        """Per-vCPU facts (current frequencies, turbo and priority
+        capabilities) of `vcpu`, or of every vCPU from 0 when None (at most
+        64 per reply), as a VcpuList."""
+        vcpu = _vpwr.VPWR_VCPU_NONE if vcpu is None else as_uint(
+            vcpu, "vcpu", _vpwr.VPWR_VCPU_NONE - 1)
+        want = as_uint(want, "want")
+        _, raw = self._request(_vpwr.vpwr_guest_query_vcpus, vcpu, want)
+        return VcpuList.from_bytes(raw)
+
+    def send_policy(self, policy: Policy) -> None:
+        """Hand the host a Policy to apply on this guest's behalf; it
+        replaces an earlier policy of the same kind.  The host's reply
+        reason (in last_reason) may say what it counts (TRAFFIC's
+        interfaces); a policy it cannot evaluate is refused with the
+        reason."""
+        if not isinstance(policy, Policy):
+            raise TypeError("policy must be a vpwr.Policy, not "
+                            f"{type(policy).__name__}")
+        self._request(_vpwr.vpwr_guest_send_policy, policy.to_bytes())
+
+    def remove_policy(self, kind: Union[PolicyKind, str, int, None] = None
+                      ) -> None:
+        """Withdraw the policy of `kind` (None: every policy); the host
+        restores what it changed for it."""
+        kind = 0 if kind is None else int(PolicyKind.coerce(kind, "kind"))
+        self._request(_vpwr.vpwr_guest_remove_policy, kind)
+
+    def release(self) -> None:
         """Drop every request this guest made; the host restores what it
         changed for them."""
         self._request(_vpwr.vpwr_guest_release)
 
+    def request(self, msg: Message) -> Message:
+        """Send any request Message and return the host's reply Message
+        (its seq is the client's own).  A refused request is not raised:
+        look at reply.status, or call reply.check()."""
+        if not isinstance(msg, Message):
+            raise TypeError("msg must be a vpwr.Message, not "
+                            f"{type(msg).__name__}")
+        ref = self._ref
+        with ref.lock:
+            ptr = self._use()
+            ref.clear_log()
+            rc, raw = _vpwr.vpwr_guest_request(ptr, msg.to_bytes())
+            ref.raise_callback_error()
+            reply = Message.from_bytes(raw)
+            if rc < 0 and not reply.is_reply:
+                # A local failure (timeout, broken channel): no reply.
+                ref.check(rc, _vpwr.vpwr_guest_last_reason(ptr))
+            return reply
+
     # ------------------------------------------------------ properties
     @property
-    def last_reason(self):
+    def codec(self) -> str:
+        """The codec this guest speaks ("native", "json", "dpdk")."""
+        return self._codec
+
+    @property
+    def last_reason(self) -> str:
         """The host's reason for the last refused request, or ""."""
         ref = self._ref
         with ref.lock:
             return _vpwr.vpwr_guest_last_reason(self._use())
 
     @property
-    def fd(self):
+    def fd(self) -> int:
         """The channel's fd (readable when the host sends a notification)."""
         return self.fileno()
 
-    def fileno(self):
+    def fileno(self) -> int:
         """The channel's fd, so a guest can be given to select/selectors."""
         ref = self._ref
         with ref.lock:

@@ -8,19 +8,24 @@
         host.run()          # until host.stop() from another thread
 """
 
+from __future__ import annotations
+
 import enum
 import math
 import os
 import threading
 import time
 from dataclasses import dataclass
+from typing import Callable, FrozenSet, List, Optional, Sequence, Tuple, Union
 
 from . import _vpwr
 from ._handle import (Handle, Locked, Ref, as_bool, as_float, as_path,
                       as_str, as_timeout, as_uint, fd_of)
+from .message import Epp, Message
 
-__all__ = ["Backend", "SimBackend", "BackendCaps", "Resolver",
-           "StaticResolver", "Host", "Arbitration", "CpuInfo"]
+__all__ = ["Backend", "SimBackend", "BackendCaps", "WorkStats", "Resolver",
+           "StaticResolver", "Host", "Arbitration", "CpuInfo", "HostEvent",
+           "HostEventType", "Meter"]
 
 # In the main thread, waits are cut into slices this long so that Python's
 # signal handlers (Ctrl-C) run in between: the C library retries EINTR.
@@ -49,6 +54,54 @@ class Arbitration(enum.IntEnum):
         return None
 
 
+class HostEventType(enum.IntEnum):
+    """What a HostEvent reports."""
+    CHANNEL_UP = _vpwr.VPWR_HOST_EV_CHANNEL_UP      #: a channel opened
+    CHANNEL_DOWN = _vpwr.VPWR_HOST_EV_CHANNEL_DOWN  #: a channel closed
+    REQUEST = _vpwr.VPWR_HOST_EV_REQUEST            #: a request answered
+    CPU_CHANGED = _vpwr.VPWR_HOST_EV_CPU_CHANGED    #: a pCPU was changed
+
+
+@dataclass(frozen=True)
+class HostEvent:
+    """One event of a Host, passed to its on_event callback.
+
+    CHANNEL_UP/DOWN: channel_id, domain (and status, DOWN).  REQUEST:
+    channel_id, domain, request, reply, status.  CPU_CHANGED: pcpu,
+    old_khz, new_khz, min_khz, max_khz, turbo, winner (None when
+    restored).
+    """
+    type: Union[HostEventType, int]
+    channel_id: int
+    domain: Optional[str]
+    status: int
+    request: Optional[Message]
+    reply: Optional[Message]
+    pcpu: int
+    old_khz: int
+    new_khz: int
+    min_khz: int
+    max_khz: int
+    turbo: bool
+    winner: Optional[str]
+
+
+@dataclass(frozen=True)
+class WorkStats:
+    """The simulator's work model for one CPU (SimBackend.work_stats()),
+    accumulated over virtual time; units are the caller's (packets)."""
+    offered: float      #: units offered so far
+    served: float       #: units served so far
+    dropped: float      #: units dropped (backlog full)
+    backlog: float      #: units waiting now
+    wait_unit_s: float  #: integral of the backlog over time (unit-seconds)
+
+    @property
+    def mean_wait_s(self) -> float:
+        """Mean time a served unit waited, in seconds (0 if none served)."""
+        return self.wait_unit_s / self.served if self.served > 0 else 0.0
+
+
 @dataclass(frozen=True)
 class CpuInfo:
     """What a host holds for one physical CPU (Host.cpu_info()); kHz."""
@@ -66,21 +119,28 @@ class CpuInfo:
 class Backend(Handle):
     """A frequency backend: the only thing that changes a physical CPU.
 
-    Backend(name, sysfs_root=None) opens backend `name` ("sim", and the
-    sysfs backends as the library grows them; see SimBackend for the
-    simulator's options).  Closing it (or losing the last reference)
-    restores every CPU it changed; a Host using it is closed first.
-    Frequencies are in kHz.
+    Backend(name, sysfs_root=None, *, state_file=None) opens backend `name`:
+    "acpi-cpufreq", "intel_pstate", "intel_cpufreq", "cppc_cpufreq",
+    "amd-pstate", "auto" (whichever cpufreq driver sysfs reports) under
+    `sysfs_root` (default /sys), or "sim" (see SimBackend for the
+    simulator's options).  With `state_file`, the original settings are
+    recorded there before any change, and put back by the next open with
+    the same file if this process dies first.  Closing it (or losing the
+    last reference) restores every CPU it changed; a Host using it is
+    closed first.  Frequencies are in kHz.
     """
 
     _kind = "backend"
 
-    def __init__(self, name, sysfs_root=None):
+    def __init__(self, name: str, sysfs_root=None, *, state_file=None):
         name = as_str(name, "name")
         if sysfs_root is not None:
             sysfs_root = as_path(sysfs_root, "sysfs_root")
+        if state_file is not None:
+            state_file = as_path(state_file, "state_file")
         ref = Ref("backend", _vpwr.vpwr_backend_free)
-        rc, ptr = _vpwr.vpwr_py_backend_open(name, sysfs_root, ref.log)
+        rc, ptr = _vpwr.vpwr_py_backend_open(name, sysfs_root, state_file,
+                                             ref.log)
         self._adopt(ref, rc, ptr)
 
     def _adopt(self, ref, rc, ptr):
@@ -101,22 +161,22 @@ class Backend(Handle):
         return as_uint(cpu, "cpu")
 
     @property
-    def name(self):
+    def name(self) -> str:
         """The backend's name ("sim", ...)."""
         with Locked(self) as ptr:
             return _vpwr.vpwr_backend_name(ptr)
 
     @property
-    def nr_cpus(self):
+    def nr_cpus(self) -> int:
         """Number of CPUs (ids 0 .. nr_cpus-1)."""
         return self._call(_vpwr.vpwr_backend_nr_cpus)
 
-    def caps(self, cpu):
+    def caps(self, cpu: int) -> BackendCaps:
         """What the backend can do with `cpu`, as BackendCaps."""
         return BackendCaps(self._call(_vpwr.vpwr_backend_caps,
                                       self._cpu(cpu)))
 
-    def freqs(self, cpu):
+    def freqs(self, cpu: int) -> List[int]:
         """The available frequencies of `cpu`, ascending (turbo included
         only while turbo is on)."""
         cpu = self._cpu(cpu)
@@ -127,38 +187,52 @@ class Backend(Handle):
                 return khz
             n = count
 
-    def freq(self, cpu):
+    def freq(self, cpu: int) -> int:
         """The current frequency of `cpu`."""
         return self._call(_vpwr.vpwr_backend_get_freq, self._cpu(cpu))[1]
 
-    def set_freq(self, cpu, khz):
+    def set_freq(self, cpu: int, khz: int) -> None:
         """Set the target frequency of `cpu` (within its limits; rounded
         down to a table entry)."""
         self._call(_vpwr.vpwr_backend_set_freq, self._cpu(cpu),
                    as_uint(khz, "khz"))
 
-    def limits(self, cpu):
+    def limits(self, cpu: int) -> Tuple[int, int]:
         """The (min_khz, max_khz) limits of `cpu`."""
         _, lo, hi = self._call(_vpwr.vpwr_backend_get_limits,
                                self._cpu(cpu))
         return lo, hi
 
-    def set_limits(self, cpu, min_khz, max_khz):
+    def set_limits(self, cpu: int, min_khz: int, max_khz: int) -> None:
         """Set the limits of `cpu`; its frequency is clamped into them."""
         self._call(_vpwr.vpwr_backend_set_limits, self._cpu(cpu),
                    as_uint(min_khz, "min_khz"), as_uint(max_khz, "max_khz"))
 
-    def turbo(self, cpu):
+    def turbo(self, cpu: int) -> bool:
         """True if turbo is on for `cpu`."""
         return bool(self._call(_vpwr.vpwr_backend_get_turbo,
                                self._cpu(cpu)))
 
-    def set_turbo(self, cpu, enable):
+    def set_turbo(self, cpu: int, enable: bool) -> None:
         """Turn turbo of `cpu` on or off."""
         self._call(_vpwr.vpwr_backend_set_turbo, self._cpu(cpu),
                    int(as_bool(enable, "enable")))
 
-    def restore(self, cpu):
+    def epp(self, cpu: int) -> int:
+        """The energy-performance preference of `cpu`, 0 (performance) ..
+        255 (power); vpwr.Error (ErrorCode.UNSUPPORTED) where the driver has
+        none."""
+        return self._call(_vpwr.vpwr_backend_get_epp, self._cpu(cpu))
+
+    def set_epp(self, cpu: int, hint: Union[int, str, Epp]) -> None:
+        """Set the energy-performance preference of `cpu` (an int 0..255,
+        an Epp or its name)."""
+        if isinstance(hint, str):
+            hint = Epp.coerce(hint, "hint")
+        self._call(_vpwr.vpwr_backend_set_epp, self._cpu(cpu),
+                   as_uint(hint, "hint", 255))
+
+    def restore(self, cpu: int) -> None:
         """Put back what the backend changed on `cpu`."""
         self._call(_vpwr.vpwr_backend_restore, self._cpu(cpu))
 
@@ -177,13 +251,31 @@ class SimBackend(Backend):
     dyn_w_per_ghz_v2 3.0, v_min 0.7 V, v_max 1.2 V, idle_fraction 0.3 and
     util 1.0 (poll mode).  See libvpwr/sim.h for the power model.  With
     wallclock=True the virtual clock follows real time instead (demos).
+
+    `cpus` gives each CPU its own table instead, as a list of one
+    (freqs, turbo_khz) pair per CPU (turbo_khz 0: none), for
+    heterogeneous cores.
+
+    The work model: set_offered(cpu, per_s) offers a CPU work (packets/s)
+    that it serves at work_per_ghz * f (default 1e6 per GHz); what it
+    cannot serve waits in a backlog, dropped past max_backlog (default 1e6
+    units); work_stats(cpu) says what happened.  While work is offered a
+    CPU's utilisation follows served / capacity.
     """
 
     _kind = "sim"
 
-    def __init__(self, nr_cpus=None, freqs=None, turbo_khz=None, *,
-                 static_w=None, dyn_w_per_ghz_v2=None, v_min=None,
-                 v_max=None, idle_fraction=None, util=None, wallclock=False):
+    def __init__(self, nr_cpus: Optional[int] = None,
+                 freqs: Optional[Sequence[int]] = None,
+                 turbo_khz: Optional[int] = None, *,
+                 static_w: Optional[float] = None,
+                 dyn_w_per_ghz_v2: Optional[float] = None,
+                 v_min: Optional[float] = None, v_max: Optional[float] = None,
+                 idle_fraction: Optional[float] = None,
+                 util: Optional[float] = None, wallclock: bool = False,
+                 cpus: Optional[Sequence[Tuple[Sequence[int], int]]] = None,
+                 work_per_ghz: Optional[float] = None,
+                 max_backlog: Optional[float] = None):
         n = 0 if nr_cpus is None else as_uint(nr_cpus, "nr_cpus",
                                               _vpwr.VPWR_MAX_CPUS)
         if nr_cpus is not None and n == 0:
@@ -204,9 +296,37 @@ class SimBackend(Backend):
         shares = [self._fraction(v, w) for v, w in (
             (idle_fraction, "idle_fraction"), (util, "util"))]
         wall = as_bool(wallclock, "wallclock")
+        if cpus is not None:
+            if isinstance(cpus, (str, bytes)) or not hasattr(cpus,
+                                                             "__iter__"):
+                raise TypeError("cpus must be a sequence of (freqs, "
+                                "turbo_khz) pairs")
+            tables = []
+            for i, entry in enumerate(cpus):
+                if not isinstance(entry, (tuple, list)) or len(entry) != 2:
+                    raise TypeError(f"cpus[{i}] must be a (freqs, "
+                                    "turbo_khz) pair")
+                tbl, tk = entry
+                if isinstance(tbl, (str, bytes)) or not hasattr(tbl,
+                                                                "__iter__"):
+                    raise TypeError(f"cpus[{i}] freqs must be a sequence "
+                                    "of ints (kHz)")
+                tbl = [as_uint(f, f"each of cpus[{i}] freqs") for f in tbl]
+                if not tbl:
+                    raise ValueError(f"cpus[{i}] freqs must not be empty")
+                tables.append((tbl, as_uint(tk, f"cpus[{i}] turbo_khz")))
+            if n == 0:
+                n = len(tables)
+            if len(tables) != n:
+                raise ValueError(f"cpus has {len(tables)} entries for {n} "
+                                 "CPUs")
+            cpus = tables
+        work = self._positive(work_per_ghz, "work_per_ghz")
+        backlog = self._positive(max_backlog, "max_backlog")
         ref = Ref("backend", _vpwr.vpwr_backend_free)
         rc, ptr = _vpwr.vpwr_py_backend_open_sim(n, freqs, turbo, *model,
-                                                 *shares, int(wall), ref.log)
+                                                 *shares, int(wall), cpus,
+                                                 work, backlog, ref.log)
         self._adopt(ref, rc, ptr)
 
     @staticmethod
@@ -227,37 +347,54 @@ class SimBackend(Backend):
             raise ValueError(f"{what} must be within 0 .. 1, not {value}")
         return -1.0 if value == 0.0 else value
 
-    def advance(self, ns):
+    def advance(self, ns: int) -> None:
         """Move the virtual clock forward by `ns` nanoseconds, accumulating
         energy and residency at the current frequencies."""
         self._call(_vpwr.vpwr_sim_advance,
                    as_uint(ns, "ns", 0xFFFFFFFFFFFFFFFF))
 
     @property
-    def now(self):
+    def now(self) -> int:
         """Virtual time elapsed since open, in ns."""
         return self._call(_vpwr.vpwr_sim_now)[1]
 
-    def set_util(self, cpu, util):
+    def set_util(self, cpu: int, util: float) -> None:
         """Set the utilisation (0 .. 1) of `cpu`."""
         util = as_float(util, "util")
         if not 0.0 <= util <= 1.0:
             raise ValueError(f"util must be within 0 .. 1, not {util}")
         self._call(_vpwr.vpwr_sim_set_util, self._cpu(cpu), util)
 
-    def energy(self, cpu):
+    def energy(self, cpu: int) -> float:
         """Energy `cpu` has used so far, in joules."""
         return self._call(_vpwr.vpwr_sim_energy, self._cpu(cpu))[1]
 
-    def power(self, cpu, khz, util):
+    def power(self, cpu: int, khz: int, util: float) -> float:
         """The model's power draw of `cpu` at `khz` and `util`, in watts."""
         return self._call(_vpwr.vpwr_sim_power, self._cpu(cpu),
                           as_uint(khz, "khz"), as_float(util, "util"))[1]
 
-    def residency(self, cpu, khz):
+    def residency(self, cpu: int, khz: int) -> int:
         """Time `cpu` has spent at `khz`, in ns."""
         return self._call(_vpwr.vpwr_sim_residency, self._cpu(cpu),
                           as_uint(khz, "khz"))[1]
+
+    def set_offered(self, cpu: int, per_s: float) -> None:
+        """Offer `cpu` work at `per_s` units per second from now on (0:
+        none)."""
+        per_s = as_float(per_s, "per_s")
+        if not (per_s >= 0.0) or math.isinf(per_s):
+            raise ValueError(f"per_s must be a finite number >= 0, not "
+                             f"{per_s}")
+        self._call(_vpwr.vpwr_sim_set_offered, self._cpu(cpu), per_s)
+
+    def work_stats(self, cpu: int) -> WorkStats:
+        """What the work model did on `cpu` so far, as WorkStats."""
+        st = _vpwr.vpwr_sim_work_stats_t()
+        self._call(_vpwr.vpwr_sim_work_stats, self._cpu(cpu), st)
+        return WorkStats(offered=st.offered, served=st.served,
+                         dropped=st.dropped, backlog=st.backlog,
+                         wait_unit_s=st.wait_unit_s)
 
 
 # ------------------------------------------------------------ resolvers
@@ -282,7 +419,7 @@ class Resolver(Handle):
         self._uri = uri
 
     @property
-    def uri(self):
+    def uri(self) -> str:
         """The URI it was opened with."""
         return self._uri
 
@@ -295,16 +432,16 @@ class Resolver(Handle):
             return res
 
     @property
-    def domains(self):
+    def domains(self) -> List[str]:
         """The names of the known domains, in a stable order."""
         return self._call(_vpwr.vpwr_py_resolver_domains)[1]
 
-    def nr_vcpus(self, domain):
+    def nr_vcpus(self, domain: str) -> int:
         """Number of vCPUs of `domain`."""
         return self._call(_vpwr.vpwr_resolver_nr_vcpus,
                           as_str(domain, "domain"))
 
-    def lookup(self, domain, vcpu):
+    def lookup(self, domain: str, vcpu: int) -> FrozenSet[int]:
         """The physical CPUs vCPU `vcpu` of `domain` may run on, as a
         frozenset."""
         return frozenset(self._call(_vpwr.vpwr_resolver_lookup,
@@ -335,10 +472,18 @@ class Host(Handle):
     pinning `resolver` gives.
 
     Host(backend, resolver, mode=Arbitration.PERFORMANCE, *,
-    max_channels=None, allow_shared=False).  `mode` may also be a name
-    ("performance", "powersave", "exclusive").  The host keeps its backend
-    and resolver alive, and is freed before them; freeing it restores every
-    physical CPU it changed.
+    max_channels=None, allow_shared=False, on_event=None).  `mode` may also
+    be a name ("performance", "powersave", "exclusive").  The host keeps its
+    backend and resolver alive, and is freed before them; freeing it
+    restores every physical CPU it changed.
+
+    `on_event(event)` is called with a HostEvent for each channel that
+    opens or closes, each request answered and each physical CPU changed,
+    from within dispatch(), run(), handle(), set_bounds() and close(), in
+    the thread that called them.  What it raises propagates out of that
+    call (the events after it in the same call are not delivered).  It must
+    not call back into the host, its backend or its resolver
+    (RuntimeError).
 
     Serve with dispatch() in your own loop (poll fd or fileno() for
     readability first, or give dispatch() a timeout), or with run() until
@@ -352,8 +497,11 @@ class Host(Handle):
 
     _kind = "host"
 
-    def __init__(self, backend, resolver, mode=Arbitration.PERFORMANCE, *,
-                 max_channels=None, allow_shared=False):
+    def __init__(self, backend: Backend, resolver: Resolver,
+                 mode: Union[Arbitration, str, int] = Arbitration.PERFORMANCE,
+                 *, max_channels: Optional[int] = None,
+                 allow_shared: bool = False,
+                 on_event: Optional[Callable[[HostEvent], None]] = None):
         if not isinstance(backend, Backend):
             raise TypeError("backend must be a vpwr.Backend, not "
                             f"{type(backend).__name__}")
@@ -372,13 +520,19 @@ class Host(Handle):
         if max_channels is not None and channels == 0:
             raise ValueError("max_channels must be at least 1")
         shared = as_bool(allow_shared, "allow_shared")
+        if on_event is not None and not callable(on_event):
+            raise TypeError("on_event must be callable, not "
+                            f"{type(on_event).__name__}")
 
         ref = Ref("host", _vpwr.vpwr_host_free,
                   owners=(backend._ref, resolver._ref))
+        self._on_event = None
+        if on_event is not None:
+            self._on_event = ref.set_callback(on_event, _host_event)
         # Held while creating, so that neither can be closed meanwhile.
         with Locked(backend) as b, Locked(resolver) as r:
             rc, ptr = _vpwr.vpwr_py_host_new(b, r, int(mode), channels,
-                                             int(shared), ref.log)
+                                             int(shared), ref.cb, ref.log)
             ref.check(rc)
             ref.ptr = ptr
             backend._ref.dependents.add(ref)
@@ -394,6 +548,7 @@ class Host(Handle):
         with Locked(self) as ptr:
             ref.clear_log()
             res = fn(ptr, *args)
+            ref.raise_callback_error()
             ref.check(res[0] if isinstance(res, (list, tuple)) else res)
             return res
 
@@ -403,7 +558,9 @@ class Host(Handle):
         ref = self._ref
         if timeout == 0 or threading.current_thread() is not \
                 threading.main_thread():
-            return ref.check(_vpwr.vpwr_host_dispatch(ptr, timeout))
+            n = _vpwr.vpwr_host_dispatch(ptr, timeout)
+            ref.raise_callback_error()
+            return ref.check(n)
         deadline = None if timeout < 0 else time.monotonic() + timeout / 1e3
         while True:
             if deadline is None:
@@ -411,43 +568,45 @@ class Host(Handle):
             else:
                 left = math.ceil((deadline - time.monotonic()) * 1e3)
                 slice_ms = max(0, min(_SIGNAL_SLICE_MS, left))
-            n = ref.check(_vpwr.vpwr_host_dispatch(ptr, slice_ms))
+            n = _vpwr.vpwr_host_dispatch(ptr, slice_ms)
+            ref.raise_callback_error()
+            n = ref.check(n)
             if n or slice_ms == 0 or ref.stop_requested and ref.running:
                 return n
             # Back in Python: pending signal handlers run here.
 
     # ------------------------------------------------------ properties
     @property
-    def backend(self):
+    def backend(self) -> Backend:
         """The Backend this host drives."""
         return self._backend
 
     @property
-    def resolver(self):
+    def resolver(self) -> Resolver:
         """The Resolver this host asks for vCPU pinning."""
         return self._resolver
 
     @property
-    def mode(self):
+    def mode(self) -> Arbitration:
         """The arbitration mode, an Arbitration."""
         return self._mode
 
     @property
-    def fd(self):
+    def fd(self) -> int:
         """The fd to poll for readability before dispatch(0)."""
         return self.fileno()
 
-    def fileno(self):
+    def fileno(self) -> int:
         """The host's fd, so a host can be given to select/selectors."""
         return self._call(_vpwr.vpwr_host_fd)
 
     @property
-    def nr_channels(self):
+    def nr_channels(self) -> int:
         """Number of open channels."""
         return self._call(_vpwr.vpwr_host_nr_channels)
 
     # -------------------------------------------------------- channels
-    def add_channel(self, domain, sock):
+    def add_channel(self, domain: str, sock) -> int:
         """Serve the connected stream socket `sock` (or an fd) as a channel
         of `domain`; returns the channel id.
 
@@ -465,19 +624,19 @@ class Host(Handle):
             return ref.check(_vpwr.vpwr_py_host_add_fd(ptr, domain,
                                                        os.dup(fd), ref.log))
 
-    def remove_channel(self, channel_id):
+    def remove_channel(self, channel_id: int) -> None:
         """Close channel `channel_id` and drop its requests."""
         self._call(_vpwr.vpwr_host_remove_channel,
                    as_uint(channel_id, "channel_id", 0x7FFFFFFF))
 
-    def listen(self, domain, uri):
+    def listen(self, domain: str, uri: str) -> None:
         """Accept connections on `uri` ("unix-listen:/run/vpwr/vm1.sock");
         each becomes a channel of `domain`."""
         self._call(_vpwr.vpwr_host_listen, as_str(domain, "domain"),
                    as_str(uri, "uri"))
 
     # ---------------------------------------------------------- serving
-    def dispatch(self, timeout_ms=0):
+    def dispatch(self, timeout_ms: Optional[int] = 0) -> int:
         """Wait up to `timeout_ms` (0: do not wait, None: forever) for
         events and handle them; returns how many were handled."""
         timeout = as_timeout(timeout_ms)
@@ -485,7 +644,7 @@ class Host(Handle):
             self._ref.clear_log()
             return self._dispatch(ptr, timeout)
 
-    def run(self):
+    def run(self) -> None:
         """Dispatch until stop() is called (from another thread or a signal
         handler) or the host is closed.  A stop() that came before run()
         makes it return at once.  Other threads can use the host between
@@ -502,12 +661,27 @@ class Host(Handle):
             ref.running = False
             ref.stop_requested = False
 
-    def stop(self):
+    def stop(self) -> None:
         """Make run() return.  Never waits; any thread may call it."""
         self._ref.stop()
 
+    def handle(self, domain: str, request: Message) -> Message:
+        """Handle one request of `domain` as if it had come over a channel
+        (vpwr_host_handle()) and return the reply Message.  A refused
+        request is not raised: look at reply.status, or reply.check()."""
+        domain = as_str(domain, "domain")
+        if not isinstance(request, Message):
+            raise TypeError("request must be a vpwr.Message, not "
+                            f"{type(request).__name__}")
+        ref = self._ref
+        with Locked(self) as ptr:
+            ref.clear_log()
+            _, raw = _vpwr.vpwr_host_handle(ptr, domain, request.to_bytes())
+            ref.raise_callback_error()
+            return Message.from_bytes(raw)
+
     # ------------------------------------------------------ inspection
-    def cpu_info(self, pcpu):
+    def cpu_info(self, pcpu: int) -> CpuInfo:
         """What the host holds for physical CPU `pcpu`, as a CpuInfo."""
         info = _vpwr.vpwr_host_cpu_info_t()
         self._call(_vpwr.vpwr_host_cpu_info, as_uint(pcpu, "pcpu"), info)
@@ -516,7 +690,7 @@ class Host(Handle):
                        nr_requests=info.nr_requests,
                        managed=bool(info.managed), winner=info.winner)
 
-    def set_bounds(self, pcpu, min_khz, max_khz):
+    def set_bounds(self, pcpu: int, min_khz: int, max_khz: int) -> None:
         """Operator bounds of physical CPU `pcpu`: no guest may push it
         outside [min_khz, max_khz].  (0, 0) removes them."""
         self._call(_vpwr.vpwr_host_set_bounds, as_uint(pcpu, "pcpu"),
@@ -527,3 +701,89 @@ class Host(Handle):
             return self._repr("")
         return self._repr(f"mode={self._mode.name.lower()} "
                           f"backend={self._backend.name!r}")
+
+
+def _host_event(type_, channel_id, domain, status, request, reply, pcpu,
+                old_khz, new_khz, min_khz, max_khz, turbo, winner):
+    try:
+        type_ = HostEventType(type_)
+    except ValueError:
+        pass
+    return HostEvent(
+        type=type_, channel_id=channel_id, domain=domain, status=status,
+        request=Message.from_bytes(request) if request is not None else None,
+        reply=Message.from_bytes(reply) if reply is not None else None,
+        pcpu=pcpu, old_khz=old_khz, new_khz=new_khz, min_khz=min_khz,
+        max_khz=max_khz, turbo=bool(turbo), winner=winner)
+
+
+# ---------------------------------------------------------------- meters
+
+class Meter(Handle):
+    """An energy meter: how much energy has been used, counted by the
+    hardware or integrated by the simulator.
+
+    Meter("rapl", sysfs_root=None) reads Intel/AMD RAPL through powercap
+    sysfs; Meter("sim", backend=sim) reads a SimBackend's energy counters
+    (the meter keeps the backend alive and is closed before it).
+    """
+
+    _kind = "meter"
+
+    def __init__(self, name: str, *, sysfs_root=None,
+                 backend: Optional[Backend] = None):
+        name = as_str(name, "name")
+        if sysfs_root is not None:
+            sysfs_root = as_path(sysfs_root, "sysfs_root")
+        if backend is not None and not isinstance(backend, Backend):
+            raise TypeError("backend must be a vpwr.Backend, not "
+                            f"{type(backend).__name__}")
+        owners = (backend._ref,) if backend is not None else ()
+        ref = Ref("meter", _vpwr.vpwr_meter_free, owners=owners)
+        if backend is not None:
+            with Locked(backend) as b:
+                rc, ptr = _vpwr.vpwr_py_meter_open(name, sysfs_root, b,
+                                                   ref.log)
+                ref.check(rc)
+                ref.ptr = ptr
+                backend._ref.dependents.add(ref)
+        else:
+            rc, ptr = _vpwr.vpwr_py_meter_open(name, sysfs_root, None,
+                                               ref.log)
+            ref.check(rc)
+            ref.ptr = ptr
+        self._ref = ref
+        self._name = name
+
+    def _call(self, fn, *args):
+        ref = self._ref
+        with Locked(self) as ptr:
+            ref.clear_log()
+            res = fn(ptr, *args)
+            ref.check(res[0] if isinstance(res, (list, tuple)) else res)
+            return res
+
+    @property
+    def name(self) -> str:
+        """The meter's name ("rapl", "sim")."""
+        return self._name
+
+    @property
+    def nr_domains(self) -> int:
+        """Number of domains measured (RAPL packages, simulated CPUs)."""
+        return self._call(_vpwr.vpwr_meter_nr_domains)
+
+    @property
+    def domains(self) -> List[str]:
+        """The domains' names ("package-0", "cpu3", ...), by number."""
+        with Locked(self) as ptr:
+            n = self._ref.check(_vpwr.vpwr_meter_nr_domains(ptr))
+            return [_vpwr.vpwr_meter_domain_name(ptr, i) for i in range(n)]
+
+    def read(self, domain: int) -> float:
+        """Energy used by `domain` since the meter was opened, in joules."""
+        return self._call(_vpwr.vpwr_meter_read,
+                          as_uint(domain, "domain"))[1]
+
+    def __repr__(self):
+        return self._repr(repr(self._name))

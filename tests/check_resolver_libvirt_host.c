@@ -1,0 +1,233 @@
+/*
+ * The host engine on the libvirt: resolver (test:/// driver, no daemon):
+ * a domain's power-agent channels are attached when it starts and
+ * detached when it stops, from its XML; a vCPU re-pinned while it runs
+ * moves its wish to the new pCPU and restores the old one.  The test
+ * registers libvirt's event loop on a thread of its own, as a daemon
+ * would (the library never does), and plays QEMU on the sockets.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "libvpwr/libvpwr.h"
+#include "lvtest.h"
+
+static pthread_once_t event_once = PTHREAD_ONCE_INIT;
+static pthread_t loop_tid;
+static atomic_bool loop_stop;
+static int loop_timer;
+
+static void register_event_loop(void)
+{
+	ck_assert_int_eq(virEventRegisterDefaultImpl(), 0);
+}
+
+static void tick(int timer, void *opaque)
+{
+	(void)timer, (void)opaque;
+}
+
+static void *loop_main(void *arg)
+{
+	(void)arg;
+	while (!atomic_load(&loop_stop))
+		virEventRunDefaultImpl();
+	return NULL;
+}
+
+static char *dir;
+static virConnectPtr conn;
+static virDomainPtr dom;
+static struct vpwr_backend *b;
+static struct vpwr_resolver *r;
+static struct vpwr_host *h;
+static uint32_t lo, hi;
+
+static const char *xml_fmt =
+	"<domain type='test'><name>agent</name><memory>1024</memory>"
+	"<vcpu>2</vcpu><cputune><vcpupin vcpu='0' cpuset='0'/>"
+	"<vcpupin vcpu='1' cpuset='1'/></cputune><os><type>hvm</type></os>"
+	"<devices>"
+	"<channel type='unix'><source mode='bind' path='%s/agent.0'/>"
+	"<target type='virtio' name='virtio.serial.port.poweragent.0'/></channel>"
+	"<channel type='unix'><source mode='connect' path='%s/agent.1'/>"
+	"<target type='virtio' name='org.libvpwr.ctl'/></channel>"
+	"</devices></domain>";
+
+static void setup(void)
+{
+	VPWR_OPTS(vpwr_sim_opts, sim, .nr_cpus = 4);
+	VPWR_OPTS(vpwr_backend_opts, bo, .sim = &sim);
+	VPWR_OPTS(vpwr_resolver_opts, ro);
+	char xml[4096];
+	uint32_t t[64];
+	int n;
+
+	pthread_once(&event_once, register_event_loop);
+	atomic_init(&loop_stop, false);
+	loop_timer = virEventAddTimeout(10, tick, NULL, NULL);
+	ck_assert_int_eq(pthread_create(&loop_tid, NULL, loop_main, NULL), 0);
+
+	dir = vpwr_test_tmpdir();
+	conn = virConnectOpen(URI);
+	ck_assert_ptr_nonnull(conn);
+	snprintf(xml, sizeof(xml), xml_fmt, dir, dir);
+	dom = virDomainDefineXML(conn, xml);
+	ck_assert_ptr_nonnull(dom);
+	ck_assert_int_eq(vpwr_backend_open("sim", &bo, &b), 0);
+	ck_assert_int_eq(vpwr_resolver_libvirt_adopt(conn, &ro, &r), 0);
+	n = vpwr_backend_get_freqs(b, 0, t, 64);
+	ck_assert_int_gt(n, 2);
+	lo = t[0];
+	hi = t[n - 1];
+}
+
+static void teardown(void)
+{
+	vpwr_host_free(h);
+	h = NULL;
+	vpwr_resolver_free(r);
+	vpwr_backend_free(b);
+	virDomainFree(dom);
+	virConnectClose(conn);
+	atomic_store(&loop_stop, true);
+	pthread_join(loop_tid, NULL);
+	virEventRemoveTimeout(loop_timer);
+	vpwr_test_rmtree(dir);
+	free(dir);
+}
+
+static bool pump_until(bool (*cond)(void), int ms)
+{
+	uint64_t end = vpwr_test_now_ms() + (uint64_t)ms;
+
+	while (!cond() && vpwr_test_now_ms() < end)
+		vpwr_host_dispatch(h, 20);
+	return cond();
+}
+
+static bool one_channel(void) { return vpwr_host_nr_channels(h) == 1; }
+static bool no_channel(void) { return vpwr_host_nr_channels(h) == 0; }
+
+static bool is_socket(const char *name)
+{
+	char p[4200];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	return stat(p, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+static bool listener_gone(void) { return !is_socket("agent.1"); }
+
+static uint32_t freq(unsigned cpu)
+{
+	uint32_t f = 0;
+
+	ck_assert_int_eq(vpwr_backend_get_freq(b, cpu, &f), 0);
+	return f;
+}
+
+/* QEMU's side of the channel: one SCALE request, its status. */
+static int scale_max(struct vpwr_channel *q, unsigned vcpu)
+{
+	const struct vpwr_codec *c = vpwr_codec_native();
+	uint8_t buf[VPWR_NATIVE_MAX_FRAME];
+	struct vpwr_decode_error err;
+	struct vpwr_msg m;
+	size_t have = 0;
+	int n;
+
+	vpwr_msg_init(&m, VPWR_MSG_SCALE, 1, vcpu);
+	m.u.scale.op = VPWR_SCALE_MAX;
+	n = vpwr_codec_encode(c, &m, buf, sizeof(buf));
+	ck_assert_int_eq(vpwr_channel_write(q, buf, (size_t)n), n);
+	for (int i = 0; i < 200; i++) {
+		ssize_t got;
+
+		vpwr_host_dispatch(h, 10);
+		got = vpwr_channel_read(q, buf + have, sizeof(buf) - have);
+		if (got > 0)
+			have += (size_t)got;
+		n = vpwr_codec_frame_len(c, buf, have, &err);
+		if (n > 0 && (size_t)n <= have)
+			break;
+	}
+	ck_assert_int_eq(vpwr_codec_decode(c, buf, have, &m, &err), 0);
+	return m.status;
+}
+
+START_TEST(test_lifecycle_and_repin)
+{
+	VPWR_OPTS(vpwr_host_opts, ho, .backend = b, .resolver = r,
+		  .auto_channels = 1);
+	struct vpwr_listener *qemu;
+	struct vpwr_channel *q;
+	unsigned char map = 1u << 2;
+	uint32_t orig0 = freq(0), orig2 = freq(2);
+	char uri[4300];
+
+	/* QEMU will listen on agent.0 (mode='bind'). */
+	snprintf(uri, sizeof(uri), "unix-listen:%s/agent.0", dir);
+	ck_assert_int_eq(vpwr_listener_open(uri, NULL, &qemu), 0);
+
+	ck_assert_int_eq(vpwr_host_new(&ho, &h), 0);
+	/* Shut off: the host already listens where QEMU will connect
+	 * (mode='connect'), and does not connect to agent.0 yet. */
+	ck_assert(is_socket("agent.1"));
+	for (int i = 0; i < 5; i++)
+		vpwr_host_dispatch(h, 20); /* the define's event, if late */
+	ck_assert_int_eq(vpwr_host_nr_channels(h), 0);
+
+	/* The domain starts: the lifecycle event makes the host connect. */
+	ck_assert_int_eq(virDomainCreate(dom), 0);
+	ck_assert(pump_until(one_channel, 3000));
+	ck_assert_int_eq(vpwr_listener_accept(qemu, &q), 0);
+	ck_assert_int_eq(scale_max(q, 0), 0);
+	ck_assert_uint_eq(freq(0), hi);
+
+	/* Re-pinned while it runs (the test driver sends no event for it,
+	 * so the refresh is asked for): the wish follows vCPU 0. */
+	ck_assert_int_eq(virDomainPinVcpu(dom, 0, &map, 1), 0);
+	ck_assert_int_eq(vpwr_host_refresh(h), 1);
+	ck_assert_uint_eq(freq(0), orig0);
+	ck_assert_uint_eq(freq(2), hi);
+
+	/* The domain stops: its channel is detached and its CPUs restored. */
+	ck_assert_int_eq(virDomainDestroy(dom), 0);
+	vpwr_channel_free(q); /* QEMU's end goes with it */
+	ck_assert(pump_until(no_channel, 3000));
+	ck_assert_uint_eq(freq(2), orig2);
+	ck_assert(is_socket("agent.1"));
+	/* and the host does not connect again */
+	for (int i = 0; i < 10; i++)
+		vpwr_host_dispatch(h, 30);
+	ck_assert_int_eq(vpwr_listener_accept(qemu, &q), -EAGAIN);
+
+	/* Undefined: the listener goes too. */
+	ck_assert_int_eq(virDomainUndefine(dom), 0);
+	ck_assert(pump_until(listener_gone, 3000));
+	vpwr_listener_free(qemu);
+	(void)lo;
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("resolver_libvirt_host");
+	TCase *tc = tcase_create("host");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_lifecycle_and_repin);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return vpwr_test_run(suite());
+}
