@@ -67,6 +67,7 @@ static struct host_domain *domain(const char *name)
 START_TEST(kept_within_and_on_return)
 {
 	struct vpwr_policy t = pt_policy(VPWR_POLICY_TIME);
+	char *text = NULL;
 	int peer, id;
 
 	open_with_grace(60000);
@@ -81,6 +82,9 @@ START_TEST(kept_within_and_on_return)
 	ck_assert_ptr_nonnull(domain("vm1"));
 	ck_assert_uint_ne(domain("vm1")->grace_due_ns, 0);
 	ck_assert(pt_timer_armed(e.h->retryfd));
+	ck_assert_int_eq(vpwr_host_control(e.h, "{\"cmd\":\"domains\"}", &text), 0);
+	ck_assert_ptr_nonnull(strstr(text, "\"grace_ms_left\":"));
+	free(text);
 	/* Back within it: everything stays, and the timer is off. */
 	id = add_channel("vm1", &peer);
 	ck_assert_uint_eq(domain("vm1")->grace_due_ns, 0);

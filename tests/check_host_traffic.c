@@ -149,6 +149,20 @@ START_TEST(refusals)
 }
 END_TEST
 
+START_TEST(the_operator_sees_rates)
+{
+	struct vpwr_policy p = traffic(1000, 10000, 100000);
+	char *text = NULL;
+
+	ck_assert_int_eq(pt_set(&e, "vm2", &p, NULL), 0);
+	second_at(50000);
+	ck_assert_int_eq(vpwr_host_control(e.h, "{\"cmd\":\"domains\"}", &text), 0);
+	ck_assert_ptr_nonnull(strstr(text, "\"traffic\":{\"pps\":50000,"
+					   "\"level\":\"medium\"}"));
+	free(text);
+}
+END_TEST
+
 START_TEST(traffic_precedes_workload)
 {
 	struct vpwr_policy w = pt_policy(VPWR_POLICY_WORKLOAD);
@@ -412,6 +426,7 @@ static Suite *traffic_suite(void)
 	tcase_add_test(tc, rates_over_the_time_that_passed);
 	tcase_add_test(tc, refusals);
 	tcase_add_test(tc, traffic_precedes_workload);
+	tcase_add_test(tc, the_operator_sees_rates);
 	tcase_add_test(tc, sampled_on_the_period_timer);
 	tcase_add_test(tc, netdev_statistics_by_mac);
 	tcase_add_test(tc, branch_ratio_per_vcpu);
