@@ -180,6 +180,29 @@ START_TEST(timers_only_while_needed)
 }
 END_TEST
 
+START_TEST(clock_jumps)
+{
+	struct vpwr_policy p = pt_policy(VPWR_POLICY_TIME);
+
+	/* When the wall clock is set, the kernel cancels the realtime timer
+	 * (ECANCELED) and the host's handler evaluates again from the new
+	 * time; here the handler runs as the cancel would make it run. */
+	p.busy_hours = pt_hours(9, 17);
+	e.now_ms = PT_DAY0_MS + 10 * PT_HOUR_MS + 30 * 60000;
+	ck_assert_int_eq(pt_set(&e, "vm1", &p, NULL), 0);
+	assert_vm1(e.hi);
+	e.now_ms = PT_DAY0_MS + 7 * PT_HOUR_MS + 15 * 60000; /* set back */
+	host_policy_time_event(e.h);
+	assert_vm1(e.orig);
+	ck_assert_double_gt(pt_time_timer_in(&e), 45 * 60 - 5);
+	ck_assert_double_le(pt_time_timer_in(&e), 45 * 60);
+	e.now_ms += 3 * 24 * PT_HOUR_MS + 5 * PT_HOUR_MS; /* days ahead */
+	host_policy_time_event(e.h);
+	assert_vm1(e.hi);
+	ck_assert_double_le(pt_time_timer_in(&e), 45 * 60);
+}
+END_TEST
+
 /* A clock that starts at e.now_ms and runs with the real one. */
 static int64_t anchor_ms;
 
@@ -354,6 +377,7 @@ static Suite *time_suite(void)
 	tcase_add_test(tc, shared_cpu_at_the_boundary);
 	tcase_add_test(tc, timers_only_while_needed);
 	tcase_add_test(tc, the_timer_fires_at_the_boundary);
+	tcase_add_test(tc, clock_jumps);
 	tcase_add_test(tc, time_zones);
 	tcase_add_test(tc, unknown_time_zone_is_refused);
 	tcase_add_test(tc, traffic_hours_run_the_traffic_policy);
