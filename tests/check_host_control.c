@@ -316,8 +316,11 @@ START_TEST(test_control_other_user)
 				.sz = sizeof(struct vpwr_channel_opts),
 				.flags = VPWR_CHANNEL_BLOCKING }, &c))
 			_exit(2);
-		if (write(vpwr_channel_fd(c), "{\"cmd\":\"cpus\"}\n", 15) != 15)
-			_exit(3);
+		/* The host may turn us away before we write: EPIPE, not
+		 * SIGPIPE. */
+		if (send(vpwr_channel_fd(c), "{\"cmd\":\"cpus\"}\n", 15,
+			 MSG_NOSIGNAL) != 15)
+			_exit(errno == EPIPE || errno == ECONNRESET ? 0 : 3);
 		/* the host closes us without an answer */
 		while (n > 0)
 			n = read(vpwr_channel_fd(c), b, sizeof(b));
