@@ -84,9 +84,16 @@ static inline unsigned vpwr_cpuset_count(const struct vpwr_cpuset *s)
 /* The next set CPU at or after `from`, or -1. */
 static inline int vpwr_cpuset_next(const struct vpwr_cpuset *s, unsigned from)
 {
-	for (unsigned c = from; c < VPWR_MAX_CPUS; c++)
-		if (vpwr_cpuset_isset(s, c))
-			return (int)c;
+	/* A word at a time: a foreach over a set of one CPU must not test
+	 * 1024 bits. */
+	for (unsigned w = from / 64; w < VPWR_MAX_CPUS / 64; w++) {
+		uint64_t m = s->bits[w];
+
+		if (w == from / 64)
+			m &= ~(uint64_t)0 << (from % 64);
+		if (m)
+			return (int)(w * 64 + (unsigned)__builtin_ctzll(m));
+	}
 	return -1;
 }
 

@@ -931,6 +931,8 @@ int host_policy_remove(struct vpwr_host *h, struct host_domain *d,
 
 void host_policy_drop(struct vpwr_host *h, struct host_domain *d)
 {
+	if (!d->policy_mask)
+		return; /* nothing held: no timer or counter to change */
 	d->policy_mask = 0;
 	for (unsigned k = VPWR_POLICY_TIME; k <= VPWR_POLICY_BRANCH_RATIO; k++)
 		policy_state_reset(d, k);

@@ -120,6 +120,7 @@ static void host_open(struct bench_host *bh, unsigned nr_domains,
 	o->backend = bh->b;
 	o->resolver = bh->r;
 	o->max_channels = 4 * MAX_DOMAINS;
+	o->max_domain_channels = 4 * MAX_DOMAINS;
 	if ((rc = vpwr_host_new(o, &bh->h)) < 0)
 		die("vpwr_host_new", rc);
 }
