@@ -30,8 +30,13 @@ static void usage(FILE *f)
 	      "  query-freqs VCPU            the frequencies a vCPU can run at\n"
 	      "  query-state VCPU            what the host holds for a vCPU\n"
 	      "  query-caps                  the host's capabilities\n"
+	      "  workload VCPUS low|medium|high\n"
+	      "                              a WORKLOAD policy for a vCPU list\n"
+	      "                              (\"0,2-3\"; \"all\": every vCPU)\n"
 	      "  release                     drop every request of this guest\n"
 	      "  sleep MS                    wait, keeping the requests in place\n"
+	      "  wait                        wait for a line on standard input (or\n"
+	      "                              its end), keeping the requests in place\n"
 	      "\n"
 	      "options:\n"
 	      "  -t, --timeout MS            per-request timeout (default 2000)\n"
@@ -62,6 +67,19 @@ static int parse_u32(const char *s, uint32_t *out)
 	return 0;
 }
 
+static int parse_workload(const char *s, uint32_t *level)
+{
+	static const char *const names[] = { "", "low", "medium", "high" };
+
+	for (uint32_t i = VPWR_WORKLOAD_LOW; i <= VPWR_WORKLOAD_HIGH; i++) {
+		if (!strcmp(s, names[i])) {
+			*level = i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
 static int parse_op(const char *s, uint32_t *op)
 {
 	for (uint32_t i = VPWR_SCALE_UP; i <= VPWR_SCALE_MEDIUM; i++) {
@@ -89,14 +107,19 @@ static const struct command commands[] = {
 	{ "query-freqs", VPWR_MSG_QUERY_FREQS, 1 },
 	{ "query-state", VPWR_MSG_QUERY_STATE, 1 },
 	{ "query-caps", VPWR_MSG_QUERY_CAPS, 0 },
+	{ "workload", VPWR_MSG_POLICY_SET, 2 },
 	{ "release", VPWR_MSG_RELEASE, 0 },
 	{ "sleep", 0, 1 },
+	{ "wait", 0, 0 },
 };
+
+#define WAIT_FOR_INPUT UINT32_MAX /* *sleep_ms of the "wait" command */
 
 /* Build the request for argv[0..]; returns the words used or -1. */
 static int build(char **argv, int argc, struct vpwr_msg *m, uint32_t *sleep_ms)
 {
 	const struct command *c = NULL;
+	struct vpwr_cpuset vcpus = { 0 };
 	uint32_t a[3] = { 0 };
 
 	memset(m, 0, sizeof(*m));
@@ -115,6 +138,11 @@ static int build(char **argv, int argc, struct vpwr_msg *m, uint32_t *sleep_ms)
 
 		if (c->type == VPWR_MSG_SCALE && i == 1)
 			bad = parse_op(w, &a[1]);
+		else if (c->type == VPWR_MSG_POLICY_SET && i == 0)
+			bad = strcmp(w, "all") ? vpwr_cpuset_parse(&vcpus, w)
+				: (vpwr_cpuset_zero(&vcpus), 0);
+		else if (c->type == VPWR_MSG_POLICY_SET)
+			bad = parse_workload(w, &a[1]);
 		else if (c->type == VPWR_MSG_TURBO && i == 1)
 			bad = strcmp(w, "on") && strcmp(w, "off") ? -1
 				: ((a[1] = !strcmp(w, "on")), 0);
@@ -128,10 +156,11 @@ static int build(char **argv, int argc, struct vpwr_msg *m, uint32_t *sleep_ms)
 	}
 	*sleep_ms = 0;
 	if (!c->type) {
-		*sleep_ms = a[0];
+		*sleep_ms = c->nargs ? a[0] : WAIT_FOR_INPUT;
 		return 1 + c->nargs;
 	}
-	vpwr_msg_init(m, c->type, 0, c->nargs ? a[0] : VPWR_VCPU_NONE);
+	vpwr_msg_init(m, c->type, 0, c->nargs && c->type != VPWR_MSG_POLICY_SET
+				     ? a[0] : VPWR_VCPU_NONE);
 	switch (c->type) {
 	case VPWR_MSG_HELLO:
 		m->u.hello.version_min = 1;
@@ -145,6 +174,11 @@ static int build(char **argv, int argc, struct vpwr_msg *m, uint32_t *sleep_ms)
 		break;
 	case VPWR_MSG_TURBO: m->u.turbo.enable = a[1]; break;
 	case VPWR_MSG_SET_EPP: m->u.epp.hint = a[1]; break;
+	case VPWR_MSG_POLICY_SET:
+		m->u.policy.kind = VPWR_POLICY_WORKLOAD;
+		m->u.policy.workload = a[1];
+		m->u.policy.vcpus = vcpus;
+		break;
 	default: break;
 	}
 	return 1 + c->nargs;
@@ -197,6 +231,13 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		i += used;
+		if (!req.type && sleep_ms == WAIT_FOR_INPUT) {
+			char line[256];
+
+			if (!fgets(line, sizeof(line), stdin))
+				clearerr(stdin);
+			continue;
+		}
 		if (!req.type) { /* sleep */
 			struct timespec ts = { sleep_ms / 1000,
 					       (long)(sleep_ms % 1000) * 1000000 };

@@ -88,9 +88,12 @@ static void usage(FILE *f)
 	      "  -h, --help                this text\n", f);
 }
 
+static volatile sig_atomic_t stopping;
+
 static void on_signal(int sig)
 {
 	(void)sig;
+	stopping = 1;
 	vpwr_host_stop(host);
 }
 
@@ -332,8 +335,15 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	fflush(stdout);
 
-	rc = vpwr_host_run(host);
-	flush_pending();
+	/* vpwr_host_run(), printing after each dispatch what it changed: a
+	 * channel that goes restores its CPUs after CHANNEL_DOWN, with no
+	 * request to print them behind. */
+	rc = 0;
+	while (!stopping && rc >= 0) {
+		rc = vpwr_host_dispatch(host, -1);
+		flush_pending();
+		fflush(stdout);
+	}
 	if (rc < 0)
 		fprintf(stderr, "vpwr-hostd: %s\n", vpwr_strerror(rc));
 	if (start_khz && !strcmp(vpwr_backend_name(b), "sim"))

@@ -68,7 +68,7 @@ START_TEST(test_view)
 
 	ck_assert_str_eq(vpwr_backend_name(b), "acpi-cpufreq");
 	ck_assert_int_eq(vpwr_backend_nr_cpus(b), 4);
-	ck_assert_int_eq(vpwr_backend_caps(b, 0), ALL_CAPS);
+	ck_assert_int_eq(vpwr_backend_caps(b, 0), (ALL_CAPS) | VPWR_BACKEND_CAP_PER_CPU);
 	ck_assert_int_eq(vpwr_backend_caps(b, 3), -ENODEV); /* offline */
 	ck_assert_int_eq(vpwr_backend_get_freqs(b, 0, f, 8), 6);
 	ck_assert_mem_eq(f, want, sizeof(want)); /* ascending, from "... \n" */
@@ -220,9 +220,9 @@ START_TEST(test_offline)
 	ck_assert_int_eq(vpwr_backend_caps(b, 2), -ENODEV);
 	ck_assert_int_eq(vpwr_backend_set_limits(b, 2, 800000, 1200000),
 			 -ENODEV);
-	ck_assert_int_eq(vpwr_backend_caps(b, 0), ALL_CAPS);
+	ck_assert_int_eq(vpwr_backend_caps(b, 0), (ALL_CAPS) | VPWR_BACKEND_CAP_PER_CPU);
 	fakesysfs_set_online(fk, 2, true);
-	ck_assert_int_eq(vpwr_backend_caps(b, 2), ALL_CAPS);
+	ck_assert_int_eq(vpwr_backend_caps(b, 2), (ALL_CAPS) | VPWR_BACKEND_CAP_PER_CPU);
 	ck_assert_int_eq(vpwr_backend_set_freq(b, 2, 1200000), 0);
 	ck_assert_uint_eq(cur(2), 1200000);
 	ck_assert_int_eq(vpwr_backend_set_freq(b, 3, 1200000), -ENODEV);
@@ -344,6 +344,11 @@ START_TEST(test_fake_kernel_rules)
 	ck_assert_int_eq(fakesysfs_write(fk, CPU0 "scaling_setspeed", "2100000"),
 			 0);
 	ck_assert_str_eq(fakesysfs_get(fk, CPU0 "scaling_cur_freq"), "2400000");
+	/* A frequency outside the limits: the userspace governor clamps it
+	 * into them (cpufreq_driver_target), it does not refuse it. */
+	ck_assert_int_eq(fakesysfs_write(fk, CPU0 "scaling_setspeed", "800000"),
+			 0);
+	ck_assert_str_eq(fakesysfs_get(fk, CPU0 "scaling_cur_freq"), "2000000");
 	ck_assert_int_eq(fakesysfs_write(fk, "cpufreq/boost", "2"), -EINVAL);
 	ck_assert_int_eq(fakesysfs_write(fk, "cpufreq/boost", "0"), 0);
 	ck_assert_str_eq(fakesysfs_get(fk, CPU1 "cpuinfo_max_freq"), "2400000");
@@ -382,7 +387,7 @@ START_TEST(test_real_io)
 	b = NULL;
 	fds = count_fds();
 	ck_assert_int_eq(vpwr_backend_open("acpi-cpufreq", &o, &r), 0);
-	ck_assert_int_eq(vpwr_backend_caps(r, 0), ALL_CAPS);
+	ck_assert_int_eq(vpwr_backend_caps(r, 0), (ALL_CAPS) | VPWR_BACKEND_CAP_PER_CPU);
 	/* Shorter values over longer ones: no tail of the old ones left,
 	 * through kept-open descriptors too. */
 	ck_assert_int_eq(vpwr_backend_set_limits(r, 0, 800000, 1200000), 0);

@@ -76,8 +76,8 @@ START_TEST(test_cppc)
 	uint32_t f[32] = { 0 };
 
 	ck_assert_int_eq(vpwr_backend_caps(b, 0),
-			 VPWR_BACKEND_CAP_SET_FREQ | VPWR_BACKEND_CAP_LIMITS |
-			 VPWR_BACKEND_CAP_TURBO);
+			 (VPWR_BACKEND_CAP_SET_FREQ | VPWR_BACKEND_CAP_LIMITS |
+			 VPWR_BACKEND_CAP_TURBO) | VPWR_BACKEND_CAP_PER_CPU);
 	ck_assert_int_eq(vpwr_backend_caps(b, 2), -ENODEV);
 	/* Boost off: 1.0 .. 2.6 GHz (nominal). */
 	ck_assert_int_eq(vpwr_backend_get_turbo(b, 0), 0);
@@ -107,8 +107,8 @@ END_TEST
 START_TEST(test_amd_passive)
 {
 	ck_assert_int_eq(vpwr_backend_caps(b, 0),
-			 VPWR_BACKEND_CAP_SET_FREQ | VPWR_BACKEND_CAP_LIMITS |
-			 VPWR_BACKEND_CAP_TURBO);
+			 (VPWR_BACKEND_CAP_SET_FREQ | VPWR_BACKEND_CAP_LIMITS |
+			 VPWR_BACKEND_CAP_TURBO) | VPWR_BACKEND_CAP_PER_CPU);
 	ck_assert_int_eq(vpwr_backend_get_epp(b, 0), -VPWR_E_UNSUPPORTED);
 	ck_assert_int_eq(vpwr_backend_set_limits(b, 0, 1000000, 1500000), 0);
 	ck_assert_int_eq(vpwr_backend_set_freq(b, 0, 1234567), 0);
@@ -126,8 +126,8 @@ END_TEST
 START_TEST(test_amd_epp)
 {
 	ck_assert_int_eq(vpwr_backend_caps(b, 0),
-			 VPWR_BACKEND_CAP_LIMITS | VPWR_BACKEND_CAP_TURBO |
-			 VPWR_BACKEND_CAP_EPP);
+			 (VPWR_BACKEND_CAP_LIMITS | VPWR_BACKEND_CAP_TURBO |
+			 VPWR_BACKEND_CAP_EPP) | VPWR_BACKEND_CAP_PER_CPU);
 	ck_assert_int_eq(vpwr_backend_set_freq(b, 0, 2000000),
 			 -VPWR_E_UNSUPPORTED);
 	ck_assert_int_eq(vpwr_backend_get_epp(b, 0), 128);

@@ -84,8 +84,8 @@ START_TEST(test_active_view)
 	uint32_t f[64] = { 0 };
 
 	ck_assert_int_eq(vpwr_backend_caps(b, 0),
-			 VPWR_BACKEND_CAP_LIMITS | VPWR_BACKEND_CAP_TURBO |
-			 VPWR_BACKEND_CAP_EPP | VPWR_BACKEND_CAP_TABLE);
+			 (VPWR_BACKEND_CAP_LIMITS | VPWR_BACKEND_CAP_TURBO |
+			 VPWR_BACKEND_CAP_EPP | VPWR_BACKEND_CAP_TABLE) | VPWR_BACKEND_CAP_PER_CPU);
 	ck_assert_int_eq(vpwr_backend_caps(b, 3), -ENODEV);
 	ck_assert_int_eq(vpwr_backend_set_freq(b, 0, 2000000),
 			 -VPWR_E_UNSUPPORTED);
@@ -221,6 +221,86 @@ START_TEST(test_fake_kernel_rules)
 }
 END_TEST
 
+#define MAX_PCT "intel_pstate/max_perf_pct"
+#define MIN_PCT "intel_pstate/min_perf_pct"
+
+/*
+ * The fake kernel's global percentages, as store_max/min_perf_pct and
+ * store_no_turbo treat them: clamped, not refused; no_turbo squashing the
+ * min for good.
+ */
+START_TEST(test_perf_pct_rules)
+{
+	ck_assert_str_eq(fakesysfs_get(fk, MIN_PCT), "11"); /* 0.4 of 3.5 */
+	ck_assert_int_eq(fakesysfs_write(fk, MAX_PCT, "x"), -EINVAL);
+	ck_assert_int_eq(fakesysfs_write(fk, MAX_PCT, "150"), 0);
+	ck_assert_str_eq(fakesysfs_get(fk, MAX_PCT), "100");
+	ck_assert_int_eq(fakesysfs_write(fk, MIN_PCT, "5"), 0);
+	ck_assert_str_eq(fakesysfs_get(fk, MIN_PCT), "11");
+	ck_assert_int_eq(fakesysfs_write(fk, MAX_PCT, "70"), 0);
+	ck_assert_int_eq(fakesysfs_write(fk, MIN_PCT, "90\n"), 0);
+	ck_assert_str_eq(fakesysfs_get(fk, MIN_PCT), "70"); /* <= max */
+	ck_assert_int_eq(fakesysfs_write(fk, MAX_PCT, "50"), 0);
+	ck_assert_str_eq(fakesysfs_get(fk, MAX_PCT), "70"); /* >= min */
+	ck_assert_int_eq(fakesysfs_write(fk, MAX_PCT, "100"), 0);
+	ck_assert_int_eq(fakesysfs_write(fk, MIN_PCT, "90"), 0);
+	ck_assert_int_eq(fakesysfs_write(fk, "intel_pstate/no_turbo", "1"), 0);
+	ck_assert_str_eq(fakesysfs_get(fk, MIN_PCT), "80"); /* 2.8 of 3.5 */
+	ck_assert_int_eq(fakesysfs_write(fk, "intel_pstate/no_turbo", "0"), 0);
+	ck_assert_str_eq(fakesysfs_get(fk, MIN_PCT), "80"); /* not given back */
+	ck_assert_int_eq(fakesysfs_write(fk, MIN_PCT, "11"), 0);
+}
+END_TEST
+
+/*
+ * Turning turbo off lowered min_perf_pct for good: restoring puts it back
+ * with no_turbo (teardown compares every file with the original).
+ */
+START_TEST(test_perf_pct_restored)
+{
+	ck_assert_int_eq(fakesysfs_write(fk, MIN_PCT, "90"), 0);
+	reopen("intel_pstate");
+	ck_assert_int_eq(vpwr_backend_set_turbo(b, 1, 0), 0);
+	ck_assert_str_eq(fakesysfs_get(fk, MIN_PCT), "80");
+	ck_assert_int_eq(vpwr_backend_set_limits(b, 1, 2000000, 2800000), 0);
+	ck_assert_int_eq(vpwr_backend_restore(b, 1), 0);
+	ck_assert_str_eq(fakesysfs_get(fk, "intel_pstate/no_turbo"), "0");
+	ck_assert_str_eq(fakesysfs_get(fk, MIN_PCT), "90");
+	ck_assert_uint_eq(fakesysfs_refused(fk), 0);
+}
+END_TEST
+
+/*
+ * The backend leaves the global percentages alone; in active mode they
+ * bound what the CPU runs at, the policy's min winning over the global
+ * max, which get_freq shows.
+ */
+START_TEST(test_perf_pct_cap)
+{
+	uint32_t khz;
+
+	ck_assert_int_eq(fakesysfs_write(fk, MAX_PCT, "50"), 0);
+	ck_assert_int_eq(vpwr_backend_get_freq(b, 0, &khz), 0);
+	ck_assert_uint_eq(khz, 1800000); /* powersave's 1.9 GHz, capped */
+	ck_assert_int_eq(vpwr_backend_set_limits(b, 0, 3000000, 3500000), 0);
+	ck_assert_int_eq(vpwr_backend_get_freq(b, 0, &khz), 0);
+	ck_assert_uint_eq(khz, 3000000);
+	limits_are(0, 3000000, 3500000);
+	ck_assert_int_eq(vpwr_backend_set_limits(b, 0, 400000, 1000000), 0);
+	ck_assert_int_eq(fakesysfs_write(fk, MIN_PCT, "40"), 0);
+	ck_assert_int_eq(vpwr_backend_get_freq(b, 0, &khz), 0);
+	ck_assert_uint_eq(khz, 1000000); /* the policy's max over the min */
+	vpwr_backend_free(b);
+	b = NULL;
+	ck_assert_str_eq(fakesysfs_get(fk, MAX_PCT), "50");
+	ck_assert_str_eq(fakesysfs_get(fk, MIN_PCT), "40");
+	ck_assert_uint_eq(fakesysfs_refused(fk), 0);
+	/* Put back what teardown expects. */
+	ck_assert_int_eq(fakesysfs_write(fk, MIN_PCT, "11"), 0);
+	ck_assert_int_eq(fakesysfs_write(fk, MAX_PCT, "100"), 0);
+}
+END_TEST
+
 static void setup_epb(void)
 {
 	open_fixture("intel_pstate-epb", "intel_pstate");
@@ -249,9 +329,9 @@ START_TEST(test_passive)
 	uint32_t khz;
 
 	ck_assert_int_eq(vpwr_backend_caps(b, 0),
-			 VPWR_BACKEND_CAP_SET_FREQ | VPWR_BACKEND_CAP_LIMITS |
+			 (VPWR_BACKEND_CAP_SET_FREQ | VPWR_BACKEND_CAP_LIMITS |
 			 VPWR_BACKEND_CAP_TURBO | VPWR_BACKEND_CAP_EPP |
-			 VPWR_BACKEND_CAP_TABLE);
+			 VPWR_BACKEND_CAP_TABLE) | VPWR_BACKEND_CAP_PER_CPU);
 	ck_assert_int_eq(vpwr_backend_set_freq(b, 0, 2150000), 0);
 	ck_assert_str_eq(fakesysfs_get(fk, CPU0 "scaling_governor"), "userspace");
 	ck_assert_str_eq(fakesysfs_get(fk, CPU0 "scaling_setspeed"), "2100000");
@@ -280,6 +360,9 @@ static Suite *intel_suite(void)
 	tcase_add_test(act, test_epp);
 	tcase_add_test(act, test_epp_busy);
 	tcase_add_test(act, test_fake_kernel_rules);
+	tcase_add_test(act, test_perf_pct_rules);
+	tcase_add_test(act, test_perf_pct_restored);
+	tcase_add_test(act, test_perf_pct_cap);
 	suite_add_tcase(s, act);
 	tcase_add_checked_fixture(epb, setup_epb, teardown);
 	tcase_add_test(epb, test_epp_names_only);

@@ -184,11 +184,16 @@ static void change_things(struct vpwr_backend *b, const char *driver)
 static void kill_and_recover(const char *driver)
 {
 	struct fakesysfs *fk = fakesysfs_new(driver);
-	char *path = state_path(fk), *orig = fakesysfs_snapshot(fk), *now;
+	char *path = state_path(fk), *orig, *now;
 	struct vpwr_backend *b;
 	int status;
 	pid_t pid;
 
+	/* A global minimum that turning turbo off lowers for good. */
+	if (!strcmp(driver, "intel_pstate"))
+		ck_assert_int_eq(fakesysfs_write(fk, "intel_pstate/min_perf_pct",
+						 "90"), 0);
+	orig = fakesysfs_snapshot(fk);
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
@@ -203,6 +208,9 @@ static void kill_and_recover(const char *driver)
 	now = fakesysfs_snapshot(fk);
 	ck_assert_str_ne(now, orig); /* the child did change the machine */
 	free(now);
+	if (!strcmp(driver, "intel_pstate"))
+		ck_assert_str_eq(fakesysfs_get(fk, "intel_pstate/min_perf_pct"),
+				 "80");
 	memset(&lg, 0, sizeof(lg));
 	b = open_state(fk, driver, path);
 	ck_assert_ptr_nonnull(strstr(lg.text, "putting back the original "
@@ -293,6 +301,18 @@ static const char *const bad_files[] = {
 	"[{\"cpu\": 0, \"scaling_governor\": \"ondemand\", \"scaling_min_freq\":"
 	" 800000, \"scaling_max_freq\": 2401000}], \"turbo\": {\"file\": "
 	"\"boost\", \"value\": \"1\", \"cpus\": [2]}}",
+	/* min_perf_pct: with boost, or not a percentage */
+	"{\"format\": \"libvpwr-backend-state\", \"version\": 1, \"backend\": "
+	"\"acpi-cpufreq\", \"sysfs_root\": \"@\", \"nr_cpus\": 4, \"cpus\": "
+	"[{\"cpu\": 0, \"scaling_governor\": \"ondemand\", \"scaling_min_freq\":"
+	" 800000, \"scaling_max_freq\": 2401000}], \"turbo\": {\"file\": "
+	"\"boost\", \"value\": \"1\", \"min_perf_pct\": 20, \"cpus\": [0]}}",
+	"{\"format\": \"libvpwr-backend-state\", \"version\": 1, \"backend\": "
+	"\"acpi-cpufreq\", \"sysfs_root\": \"@\", \"nr_cpus\": 4, \"cpus\": "
+	"[{\"cpu\": 0, \"scaling_governor\": \"ondemand\", \"scaling_min_freq\":"
+	" 800000, \"scaling_max_freq\": 2401000}], \"turbo\": {\"file\": "
+	"\"no_turbo\", \"value\": \"0\", \"min_perf_pct\": 101, \"cpus\": "
+	"[0]}}",
 };
 
 /* bad_files[i] with "@" standing for the fake's sysfs root. */

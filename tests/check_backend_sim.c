@@ -181,11 +181,11 @@ START_TEST(test_initial_state)
 
 	for (unsigned cpu = 0; cpu < 4; cpu++) {
 		ck_assert_int_eq(vpwr_backend_caps(b, cpu),
-				 VPWR_BACKEND_CAP_SET_FREQ |
+				 (VPWR_BACKEND_CAP_SET_FREQ |
 				 VPWR_BACKEND_CAP_LIMITS |
 				 VPWR_BACKEND_CAP_TURBO |
 				 VPWR_BACKEND_CAP_EPP |
-				 VPWR_BACKEND_CAP_TABLE);
+				 VPWR_BACKEND_CAP_TABLE) | VPWR_BACKEND_CAP_PER_CPU);
 		ck_assert_int_eq(vpwr_backend_get_freqs(b, cpu, khz, 16),
 				 DEF_N + 1);
 		for (unsigned i = 0; i < DEF_N; i++)
@@ -376,8 +376,8 @@ START_TEST(test_no_turbo_table)
 
 	ck_assert_int_eq(vpwr_backend_nr_cpus(b), 2);
 	ck_assert_int_eq(vpwr_backend_caps(b, 1),
-			 VPWR_BACKEND_CAP_SET_FREQ | VPWR_BACKEND_CAP_LIMITS |
-			 VPWR_BACKEND_CAP_EPP | VPWR_BACKEND_CAP_TABLE);
+			 (VPWR_BACKEND_CAP_SET_FREQ | VPWR_BACKEND_CAP_LIMITS |
+			 VPWR_BACKEND_CAP_EPP | VPWR_BACKEND_CAP_TABLE) | VPWR_BACKEND_CAP_PER_CPU);
 	ck_assert_int_eq(vpwr_backend_get_freqs(b, 1, khz, 4), 3);
 	ck_assert_mem_eq(khz, table, sizeof(table));
 	limits_eq(b, 1, 1000000, 2000000);

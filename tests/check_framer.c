@@ -332,6 +332,57 @@ START_TEST(test_consume)
 }
 END_TEST
 
+/*
+ * A pipelining peer: every read brings hundreds of frames and a piece of
+ * the next one.  Each is handed out in order, and once the framer asks
+ * for more bytes the piece sits at the front, with the rest of the buffer
+ * free for the next read.
+ */
+START_TEST(test_many_frames_per_read)
+{
+	enum { NR = 1000 };
+	static uint8_t bytes[NR * 64];
+	static struct vpwr_framer f;
+	struct vpwr_decode_error err;
+	const uint8_t *frame;
+	size_t len = 0, fed = 0;
+	uint32_t want = 1;
+	struct vpwr_msg m;
+	int n;
+
+	for (uint32_t i = 1; i <= NR; i++) {
+		vpwr_msg_init(&m, VPWR_MSG_SCALE, i, i % 7);
+		m.u.scale.op = VPWR_SCALE_UP;
+		n = vpwr_codec_encode(NATIVE, &m, bytes + len, sizeof(bytes) - len);
+		ck_assert_int_gt(n, 0);
+		len += (size_t)n;
+	}
+	vpwr_framer_init(&f, NULL);
+	while (fed < len) {
+		/* a read of everything that fits: it ends inside a frame */
+		size_t k = vpwr_framer_space(&f);
+
+		if (k > len - fed)
+			k = len - fed;
+
+		memcpy(vpwr_framer_tail(&f), bytes + fed, k);
+		vpwr_framer_commit(&f, k);
+		fed += k;
+		while ((n = vpwr_framer_next(&f, &frame, &err)) > 0) {
+			ck_assert_int_eq(vpwr_codec_decode(NATIVE, frame,
+							   (size_t)n, &m, &err), 0);
+			ck_assert_uint_eq(m.seq, want++);
+			vpwr_framer_consume(&f, (size_t)n);
+		}
+		ck_assert_int_eq(n, 0);
+		ck_assert_ptr_eq(vpwr_framer_tail(&f), f.buf + f.len);
+		ck_assert_uint_eq(vpwr_framer_space(&f), VPWR_FRAMER_CAP - f.len);
+	}
+	ck_assert_uint_eq(want, NR + 1);
+	ck_assert_uint_eq(f.len, 0);
+}
+END_TEST
+
 START_TEST(test_null_args)
 {
 	static struct vpwr_framer f;
@@ -430,6 +481,7 @@ static Suite *framer_suite(void)
 	tcase_add_test(tc, test_max_frame_after_partial);
 	tcase_add_test(tc, test_buffer_full);
 	tcase_add_test(tc, test_consume);
+	tcase_add_test(tc, test_many_frames_per_read);
 	tcase_add_test(tc, test_null_args);
 	tcase_add_loop_test(tc, test_linear_scan, 0, 2);
 	suite_add_tcase(s, tc);

@@ -100,9 +100,9 @@ START_TEST(test_caps_per_cpu)
 			 VPWR_BACKEND_CAP_EPP | VPWR_BACKEND_CAP_TABLE;
 	const int turbo = base | VPWR_BACKEND_CAP_TURBO;
 
-	ck_assert_int_eq(vpwr_backend_caps(b, 0), turbo);
-	ck_assert_int_eq(vpwr_backend_caps(b, 1), turbo);
-	ck_assert_int_eq(vpwr_backend_caps(b, 2), base);
+	ck_assert_int_eq(vpwr_backend_caps(b, 0), (turbo) | VPWR_BACKEND_CAP_PER_CPU);
+	ck_assert_int_eq(vpwr_backend_caps(b, 1), (turbo) | VPWR_BACKEND_CAP_PER_CPU);
+	ck_assert_int_eq(vpwr_backend_caps(b, 2), (base) | VPWR_BACKEND_CAP_PER_CPU);
 	/* Turbo exists on cpu0 only by its own table. */
 	ck_assert_int_eq(vpwr_backend_get_turbo(b, 2), -VPWR_E_UNSUPPORTED);
 	ck_assert_int_eq(vpwr_backend_set_turbo(b, 2, 1), -VPWR_E_UNSUPPORTED);

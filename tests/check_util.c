@@ -101,6 +101,33 @@ START_TEST(cpuset_parse_and_format)
 }
 END_TEST
 
+/* vpwr_cpuset_next() goes a word at a time: it must agree with a walk bit
+ * by bit from every start, across word boundaries and at both ends. */
+START_TEST(cpuset_next_every_start)
+{
+	static const char *sets[] = { "", "0", "63", "64", "0,63-64,127,128",
+				      "5,200-260,1000,1023", "0-1023" };
+	struct vpwr_cpuset s;
+
+	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
+		ck_assert_int_eq(vpwr_cpuset_parse(&s, sets[i]), 0);
+		for (unsigned from = 0; from <= VPWR_MAX_CPUS + 1; from++) {
+			int want = -1;
+
+			for (unsigned c = from; c < VPWR_MAX_CPUS; c++)
+				if (vpwr_cpuset_isset(&s, c)) {
+					want = (int)c;
+					break;
+				}
+			ck_assert_msg(vpwr_cpuset_next(&s, from) == want,
+				      "set \"%s\" from %u: %d, want %d",
+				      sets[i], from, vpwr_cpuset_next(&s, from),
+				      want);
+		}
+	}
+}
+END_TEST
+
 START_TEST(opts_load_old_new_and_unknown)
 {
 	struct { size_t sz; int a; int c; } mine;
@@ -193,6 +220,7 @@ static Suite *util_suite(void)
 	tcase_add_test(tc, version_matches_header);
 	tcase_add_test(tc, cpuset_next_walks_every_set_cpu);
 	tcase_add_test(tc, cpuset_parse_and_format);
+	tcase_add_test(tc, cpuset_next_every_start);
 	tcase_add_test(tc, opts_load_old_new_and_unknown);
 	tcase_add_test(tc, logging_respects_level_and_userdata);
 	tcase_add_test(tc, msg_format_is_readable);

@@ -9,6 +9,10 @@
 # `bash tests/deps.sh [EXTRA...]` does the same from the command line, and
 # `bash tests/deps.sh --list` prints the list.
 
+# What tests/e2e/ boots a real guest with (the kernel itself is fetched
+# with `apt-get download`, never installed).
+VPWR_E2E_DEPS=(qemu-system-x86 busybox-static cpio)
+
 VPWR_DEPS=(
 	cmake gcc make pkg-config       # build
 	check                           # unit tests
@@ -21,6 +25,7 @@ VPWR_DEPS=(
 	valgrind                        # memcheck over the unit suites
 	clang libclang-rt-14-dev        # ASan/UBSan build, fuzzers
 	libdpdk-dev                     # DPDK's guest-channel header (wire compatibility)
+	"${VPWR_E2E_DEPS[@]}"           # the QEMU end-to-end test (tests/e2e/)
 )
 
 # Print the packages among "$@" that are not installed, one per line.
@@ -36,10 +41,15 @@ vpwr_deps_missing() {
 # Install what is missing of VPWR_DEPS and "$@".  Returns non-zero if apt
 # fails or if packages are missing and we are neither root nor able to sudo.
 vpwr_deps_install() {
+	vpwr_pkgs_install "${VPWR_DEPS[@]}" "$@"
+}
+
+# Install what is missing of exactly "$@" (e.g. "${VPWR_E2E_DEPS[@]}").
+vpwr_pkgs_install() {
 	local missing sudo=()
-	mapfile -t missing < <(vpwr_deps_missing "${VPWR_DEPS[@]}" "$@")
+	mapfile -t missing < <(vpwr_deps_missing "$@")
 	if [ ${#missing[@]} -eq 0 ]; then
-		echo "deps: all $((${#VPWR_DEPS[@]} + $#)) packages are installed"
+		echo "deps: all $# packages are installed"
 		return 0
 	fi
 	echo "deps: installing ${missing[*]}"
@@ -55,7 +65,7 @@ vpwr_deps_install() {
 	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update </dev/null || return 1
 	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y \
 		--no-install-recommends -o DPkg::Lock::Timeout=600 "${missing[@]}" </dev/null || return 1
-	mapfile -t missing < <(vpwr_deps_missing "${VPWR_DEPS[@]}" "$@")
+	mapfile -t missing < <(vpwr_deps_missing "$@")
 	if [ ${#missing[@]} -ne 0 ]; then
 		echo "deps: still missing after apt-get install: ${missing[*]}" >&2
 		return 1

@@ -40,7 +40,17 @@
  *     does); 1 lowers scaling_min/max_freq to the non-turbo maximum but
  *     leaves cpuinfo_max_freq; 0 gives back the limits it lowered unless
  *     they were written in between
- *   - intel_pstate/{min,max}_perf_pct take 0..100 (no further effect)
+ *   - intel_pstate/max_perf_pct and min_perf_pct (percent of the highest
+ *     turbo P-state) take a number, clamped as store_max/min_perf_pct do:
+ *     max into [min_perf_pct, 100], min into [the lowest P-state's
+ *     percent, max_perf_pct]; non-numbers EINVAL.  no_turbo 1 squashes
+ *     min_perf_pct to the non-turbo maximum's percent and 0 does not give
+ *     it back.  In active mode (the driver's own governors) they bound the
+ *     frequency the CPU runs at as intel_pstate_update_perf_limits() does,
+ *     a policy's min winning over the global max and its max over the
+ *     global min; scaling_min/max_freq do not show them.  (In passive mode
+ *     the kernel turns them into frequency QoS requests that
+ *     scaling_min/max_freq show: not modelled.)
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -60,7 +70,7 @@
 #include "fakesysfs.h"
 #include "testutil.h"
 
-#define FK_CPUS 64
+#define FK_CPUS 128
 #define FK_HANDLES 1024
 #define FK_STR 64
 #define FK_FREQS 64
@@ -82,7 +92,7 @@ struct fk_model { /* the fixture; read-only once loaded */
 };
 
 struct fk_shared { /* the kernel's state, shared with forked children */
-	unsigned writes, refused, write_opens;
+	unsigned writes, refused, write_opens, opens, reads;
 	char last_refusal[256];
 	bool inactive[FK_CPUS];
 	uint32_t nt_min[FK_CPUS], nt_max[FK_CPUS]; /* before no_turbo; 0 */
@@ -201,6 +211,49 @@ static bool active(const struct fakesysfs *f, unsigned cpu)
 
 /* ------------------------------------------------------- the policy */
 
+/* intel_pstate/<name>_perf_pct, or -1 without one. */
+static int perf_pct(struct fakesysfs *f, const char *name)
+{
+	char rel[64], buf[16];
+	uint32_t v;
+
+	snprintf(rel, sizeof(rel), "intel_pstate/%s_perf_pct", name);
+	if (f->m.no_turbo < 0 || fk_read(f, rel, buf, sizeof(buf)) ||
+	    !fk_parse(buf, &v))
+		return -1;
+	return (int)v;
+}
+
+/* A P-state ratio (100 MHz units) of the highest turbo one times pct%,
+ * rounded up as the driver does, in kHz. */
+static uint32_t pct_khz(const struct fakesysfs *f, int pct)
+{
+	uint32_t turbo = f->m.cpuinfo_max / 100000;
+
+	return (turbo * (uint32_t)pct + 99) / 100 * 100000;
+}
+
+/*
+ * intel_pstate in active mode: the limits a CPU runs within, from its
+ * policy's and the global percentages, as intel_pstate_update_perf_limits.
+ */
+static void global_window(struct fakesysfs *f, uint32_t *lo, uint32_t *hi)
+{
+	int gmax = perf_pct(f, "max"), gmin = perf_pct(f, "min");
+	uint32_t max_khz, min_khz;
+
+	if (!f->m.setpolicy || gmax < 0 || gmin < 0)
+		return;
+	max_khz = pct_khz(f, gmax);
+	min_khz = pct_khz(f, gmin);
+	min_khz = min_khz > max_khz ? max_khz : min_khz;
+	max_khz = *hi < max_khz ? *hi : max_khz;
+	max_khz = *lo > max_khz ? *lo : max_khz;
+	min_khz = *lo > min_khz ? *lo : min_khz;
+	*lo = min_khz < max_khz ? min_khz : max_khz;
+	*hi = max_khz;
+}
+
 static uint32_t top(struct fakesysfs *f, unsigned cpu)
 {
 	char nt[8];
@@ -250,6 +303,7 @@ static void apply(struct fakesysfs *f, unsigned cpu)
 		t = cpu_u32(f, cpu, "scaling_setspeed");
 	else
 		t = f->m.demand;
+	global_window(f, &lo, &hi);
 	cpu_set_u32(f, cpu, "scaling_cur_freq", resolve(f, cpu, t, lo, hi, high));
 }
 
@@ -406,6 +460,16 @@ static int w_no_turbo(struct fakesysfs *f, const char *val)
 	v = v ? 1 : 0;
 	fk_read(f, "intel_pstate/no_turbo", cur, sizeof(cur));
 	fk_set(f, "intel_pstate/no_turbo", v ? "1" : "0");
+	/* "Squash the global minimum into the permitted range", never
+	 * given back. */
+	if (v && cur[0] != '1' && perf_pct(f, "min") >
+	    (int)(f->m.nominal / 100000 * 100 / (f->m.cpuinfo_max / 100000))) {
+		char pct[16];
+
+		snprintf(pct, sizeof(pct), "%u", f->m.nominal / 100000 * 100 /
+			 (f->m.cpuinfo_max / 100000));
+		fk_set(f, "intel_pstate/min_perf_pct", pct);
+	}
 	for (unsigned cpu = 0; cur[0] - '0' != (int)v && cpu < f->m.nr_cpus;
 	     cpu++) {
 		if (!active(f, cpu))
@@ -416,6 +480,31 @@ static int w_no_turbo(struct fakesysfs *f, const char *val)
 			       &f->sh->nt_max[cpu]);
 		apply(f, cpu);
 	}
+	return 0;
+}
+
+/* store_max_perf_pct, store_min_perf_pct: clamped, never refused. */
+static int w_perf_pct(struct fakesysfs *f, bool is_max, uint32_t v)
+{
+	int in = (int)v, lo, hi; /* the driver's clamp_t(int, ...) */
+	unsigned cpu;
+	char text[16];
+
+	if (is_max) {
+		lo = perf_pct(f, "min");
+		hi = 100;
+	} else {
+		lo = (int)(f->m.cpuinfo_min / 100000 * 100 /
+			   (f->m.cpuinfo_max / 100000));
+		hi = perf_pct(f, "max");
+	}
+	in = in < lo ? lo : in > hi ? hi : in;
+	snprintf(text, sizeof(text), "%d", in);
+	fk_set(f, is_max ? "intel_pstate/max_perf_pct"
+			 : "intel_pstate/min_perf_pct", text);
+	for (cpu = 0; cpu < f->m.nr_cpus; cpu++)
+		if (active(f, cpu))
+			apply(f, cpu);
 	return 0;
 }
 
@@ -479,10 +568,9 @@ static int judge(struct fakesysfs *f, const char *rel, const char *val)
 		return w_boost(f, val);
 	if (!strcmp(rel, "intel_pstate/no_turbo"))
 		return w_no_turbo(f, val);
-	if (!fk_parse(val, &v) || v > 100)
+	if (!fk_parse(val, &v))
 		return -EINVAL;
-	fk_set(f, rel, val);
-	return 0;
+	return w_perf_pct(f, !strcmp(rel, "intel_pstate/max_perf_pct"), v);
 }
 
 /* -EBUSY for the files of a policy made inactive. */
@@ -504,6 +592,7 @@ static int fk_open(void *ctx, const char *path, enum vpwr_sysfs_mode mode)
 
 	if (strncmp(path, f->cpu_dir, len) || path[len] != '/')
 		return -ENOENT; /* nothing of this kernel's */
+	f->sh->opens++;
 	if (mode != VPWR_SYSFS_READ)
 		f->sh->write_opens++;
 	if (mode != VPWR_SYSFS_READ && !writable(rel))
@@ -526,6 +615,7 @@ static ssize_t fk_read_h(void *ctx, int h, char *buf, size_t cap)
 	int err = inactive_file(f, f->h[h].rel);
 	ssize_t n;
 
+	f->sh->reads++;
 	if (err)
 		return err;
 	n = pread(f->h[h].fd, buf, cap, 0);
@@ -840,6 +930,37 @@ unsigned fakesysfs_refused(const struct fakesysfs *f)
 unsigned fakesysfs_write_opens(const struct fakesysfs *f)
 {
 	return f->sh->write_opens;
+}
+
+unsigned fakesysfs_opens(const struct fakesysfs *f)
+{
+	return f->sh->opens;
+}
+
+unsigned fakesysfs_reads(const struct fakesysfs *f)
+{
+	return f->sh->reads;
+}
+
+unsigned fakesysfs_calls(const struct fakesysfs *f)
+{
+	return f->sh->opens + f->sh->reads + f->sh->writes + f->sh->refused;
+}
+
+void fakesysfs_share_policy(struct fakesysfs *f, unsigned cpu, unsigned owner)
+{
+	char path[2048], target[64], list[64];
+
+	ck_assert(cpu != owner && cpu < f->m.nr_cpus && owner < f->m.nr_cpus);
+	ck_assert(!f->m.offline[cpu] && !f->m.offline[owner]);
+	snprintf(path, sizeof(path), "%s/cpu%u/cpufreq", f->cpu_dir, cpu);
+	vpwr_test_rmtree(path);
+	snprintf(target, sizeof(target), "../cpu%u/cpufreq", owner);
+	ck_assert_int_eq(symlink(target, path), 0);
+	snprintf(list, sizeof(list), "%u %u", VPWR_MIN(cpu, owner),
+		 VPWR_MAX(cpu, owner));
+	cpu_set(f, owner, "related_cpus", list);
+	cpu_set(f, owner, "affected_cpus", list);
 }
 
 void fakesysfs_log_fn(enum vpwr_log_level level, const char *msg, void *ud)

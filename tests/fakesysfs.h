@@ -61,6 +61,16 @@ unsigned fakesysfs_writes(const struct fakesysfs *f);  /* accepted */
 unsigned fakesysfs_refused(const struct fakesysfs *f); /* refused */
 unsigned fakesysfs_handles(const struct fakesysfs *f); /* open now */
 unsigned fakesysfs_write_opens(const struct fakesysfs *f); /* ever */
+unsigned fakesysfs_opens(const struct fakesysfs *f); /* ever, any mode */
+unsigned fakesysfs_reads(const struct fakesysfs *f); /* ever */
+/* Every call a backend made: opens + reads + writes (taken or refused). */
+unsigned fakesysfs_calls(const struct fakesysfs *f);
+/*
+ * Make cpu share owner's policy, as CPUs coordinated in hardware do: its
+ * cpufreq/ becomes a link to owner's (one set of files), and owner's
+ * related_cpus and affected_cpus name both.  Before the backend opens.
+ */
+void fakesysfs_share_policy(struct fakesysfs *f, unsigned cpu, unsigned owner);
 /* "rel=value: error" of the last refused write, "" if none. */
 const char *fakesysfs_last_refusal(const struct fakesysfs *f);
 

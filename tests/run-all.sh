@@ -8,6 +8,10 @@
 # Stages, each under a time limit; a failing stage does not stop the next:
 #   deps      install the missing Debian packages (tests/deps.sh)
 #   gcc       build/       gcc -Werror, everything ON; ctest: all tests
+#             but the end-to-end one
+#   e2e       build/       ctest -L e2e: a real guest under QEMU
+#             (tests/e2e/run.sh), under one time limit; it fails, never
+#             skips, when CI=true and QEMU or the kernel cannot be had
 #   asan      build-asan/  clang ASan+UBSan; ctest -L unit
 #   valgrind  the unit suites of build/ under memcheck (CK_FORK=no)
 #   fuzz      build-fuzz/  clang libFuzzer + ASan/UBSan; every target of
@@ -41,6 +45,7 @@ logs=$gcc_dir/run-all
 # Time limits, seconds.
 t_deps=1200 t_configure=300 t_build=600 t_ctest=600 t_valgrind=600
 t_valgrind_test=300  # one suite under memcheck; CK_DEFAULT_TIMEOUT does not apply
+t_e2e=600           # the whole e2e stage (about 40 s when it passes)
 t_fuzz_target=${VPWR_FUZZ_SECONDS:-15}  # libFuzzer -max_total_time per target
 fuzz_targets="fuzz_native fuzz_dpdk fuzz_dpdk_guest fuzz_json fuzz_framer"
 
@@ -167,9 +172,20 @@ if configure_build gcc "$gcc_dir" gcc \
 	-DVPWR_BUILD_TESTS=ON -DVPWR_BUILD_EXAMPLES=ON -DVPWR_BUILD_PYTHON=ON \
 	-DPython3_EXECUTABLE=/usr/bin/python3; then
 	gcc_ok=1
-	ctest_stage gcc "$gcc_dir"
+	ctest_stage gcc "$gcc_dir" -LE e2e
 fi
 say "gcc: $((SECONDS - t0))s"
+
+# ------------------------------------------------------------------- e2e
+banner "e2e: a real guest under QEMU against ${gcc_dir#"$root"/}/ (tests/e2e/run.sh)"
+t0=$SECONDS
+if [ "$gcc_ok" = 1 ]; then
+	t_ctest=$t_e2e ctest_stage e2e "$gcc_dir" -L e2e
+else
+	say "e2e: not run, ${gcc_dir#"$root"/}/ did not configure"
+	fail_step "e2e: not run"
+fi
+say "e2e: $((SECONDS - t0))s"
 
 # ------------------------------------------------------------------ asan
 banner "asan: ${asan_dir#"$root"/}/ (clang, ASan+UBSan), unit suites"

@@ -402,6 +402,10 @@ VPWR_WRAP(vpwr_guest_last_reason)
 
 VPWR_WRAP(vpwr_host_free)
 VPWR_WRAP(vpwr_host_listen)
+VPWR_WRAP(vpwr_host_connect)
+VPWR_WRAP(vpwr_host_refresh)
+VPWR_WRAP(vpwr_host_set_domain_bounds)
+VPWR_WRAP(vpwr_host_control_listen)
 VPWR_WRAP(vpwr_host_remove_channel)
 VPWR_WRAP(vpwr_host_fd)
 VPWR_WRAP(vpwr_host_dispatch)
@@ -867,6 +871,14 @@ static int vpwr_py_host_new(struct vpwr_backend *backend,
 	return vpwr_host_new(&o, out);
 }
 
+static char *vpwr_py_host_control(struct vpwr_host *h, const char *request)
+{
+	char *reply = NULL;
+
+	vpwr_host_control(h, request, &reply);
+	return reply; /* NULL only without memory or arguments */
+}
+
 static int vpwr_py_host_add_fd(struct vpwr_host *h, const char *domain,
 			       int fd, struct vpwr_py_log *log)
 {
@@ -1094,6 +1106,7 @@ VPWR_WRAP(vpwr_py_backend_open_sim)
 VPWR_WRAP(vpwr_py_resolver_open)
 VPWR_WRAP(vpwr_py_host_new)
 VPWR_WRAP(vpwr_py_host_add_fd)
+VPWR_WRAP(vpwr_py_host_control)
 VPWR_WRAP(vpwr_py_meter_open)
 VPWR_WRAP(vpwr_py_resolver_domains)
 VPWR_WRAP(vpwr_py_msg_format)
@@ -1161,6 +1174,9 @@ int vpwr_py_host_new(struct vpwr_backend *backend,
  * from then on (also on failure).  Returns the channel id or -errno. */
 int vpwr_py_host_add_fd(struct vpwr_host *h, const char *domain, int fd,
 			struct vpwr_py_log *log);
+/* vpwr_host_control(): the JSON reply (NULL without memory). */
+%newobject vpwr_py_host_control;
+char *vpwr_py_host_control(struct vpwr_host *h, const char *request);
 /* vpwr_meter_open(name) with the options as arguments. */
 int vpwr_py_meter_open(const char *name, const char *sysfs_root,
 		       struct vpwr_backend *backend, struct vpwr_py_log *log,

@@ -37,6 +37,9 @@ struct vpwr_sim_opts;
 #define VPWR_BACKEND_CAP_TURBO 0x4u     /* turbo can be toggled */
 #define VPWR_BACKEND_CAP_EPP 0x8u       /* an EPP hint can be set */
 #define VPWR_BACKEND_CAP_TABLE 0x10u    /* discrete frequency table */
+#define VPWR_BACKEND_CAP_PER_CPU 0x20u  /* its own frequency: no other CPU
+					   shares its cpufreq policy (a
+					   change to it changes only it) */
 
 struct vpwr_backend_opts {
 	size_t sz;
@@ -101,6 +104,11 @@ VPWR_API int vpwr_backend_get_limits(struct vpwr_backend *b, unsigned cpu,
  * Every set_* call may also fail with what the kernel said (-EBUSY,
  * -EACCES, -EPERM, -EINVAL; -ENODEV for a CPU gone offline) or with an
  * error writing the state file; the backend's view is then re-read.
+ *
+ * The cpufreq backends keep a view of each CPU and take themselves for
+ * the only writer of its files: a set_* call asking for what was last set
+ * makes no system call, and a change someone else makes is only seen at a
+ * refusal, a get_* query or a turbo change (docs/BACKENDS.md).
  */
 VPWR_API int vpwr_backend_set_limits(struct vpwr_backend *b, unsigned cpu,
 				     uint32_t min_khz, uint32_t max_khz);

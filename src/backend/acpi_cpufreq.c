@@ -87,6 +87,34 @@ int vpwr_cpufreq_save(struct vpwr_backend *b, unsigned cpu)
 }
 
 /*
+ * intel_pstate/min_perf_pct, which the kernel lowers to the non-turbo
+ * maximum's percent when no_turbo goes to 1, and never raises again.
+ */
+static int save_min_perf_pct(struct vpwr_backend *b, struct vpwr_state *st)
+{
+	struct vpwr_cpufreq *cf = vpwr_cpufreq_of(b);
+	uint32_t v;
+	int err;
+
+	st->min_perf_pct = -1;
+	if (!(cf->desc->flags & VPWR_CPUFREQ_NO_TURBO))
+		return 0;
+	err = vpwr_sysfs_read_u32(&cf->fs, -1, "intel_pstate/min_perf_pct",
+				  &v);
+	if (err == -ENOENT)
+		return 0;
+	if (!err && v > 100) {
+		log_err(&b->log, "%s/devices/system/cpu/intel_pstate/"
+			"min_perf_pct holds %u, not a percentage",
+			b->sysfs_root, v);
+		err = -EPROTO;
+	}
+	if (!err)
+		st->min_perf_pct = (int)v;
+	return err;
+}
+
+/*
  * Turbo is one knob for every CPU, and switching it moves every CPU's
  * limits (the kernel clamps scaling_max_freq), so the first change saves
  * the knob and, as "collateral", every CPU not saved yet.  The CPUs that
@@ -99,6 +127,7 @@ int vpwr_cpufreq_save_turbo(struct vpwr_backend *b, unsigned cpu)
 	struct vpwr_state *st = &cf->saved;
 	struct vpwr_cpuset added;
 	const char *rel = vpwr_cpufreq_turbo_rel(cf);
+	bool first = !st->turbo_saved;
 	int err = 0;
 
 	if (vpwr_cpuset_isset(&st->turbo_cpus, cpu))
@@ -110,9 +139,11 @@ int vpwr_cpufreq_save_turbo(struct vpwr_backend *b, unsigned cpu)
 		if (!(err = read_orig(b, i, &st->cpu[i])))
 			vpwr_cpuset_set(&added, i);
 	}
-	if (!err && !st->turbo_saved)
+	if (!err && first)
 		err = vpwr_sysfs_read(&cf->fs, -1, rel, st->turbo_value,
 				      sizeof(st->turbo_value));
+	if (err >= 0 && first)
+		err = save_min_perf_pct(b, st);
 	if (err >= 0) {
 		vpwr_strlcpy(st->turbo_file, strrchr(rel, '/') + 1,
 			     sizeof(st->turbo_file));
@@ -133,96 +164,143 @@ int vpwr_cpufreq_save_turbo(struct vpwr_backend *b, unsigned cpu)
 			}
 		vpwr_state_cpuset_clear(&st->turbo_cpus, cpu);
 		st->turbo_saved = vpwr_cpuset_count(&st->turbo_cpus) > 0;
+		if (first)
+			st->min_perf_pct = -1;
 	}
 	return err < 0 ? err : 0;
 }
 
 /* -------------------------------------------------------------- limits */
 
-int vpwr_cpufreq_freqs(struct vpwr_backend *b, unsigned cpu, uint32_t *khz)
-{
-	int n = b->ops->get_freqs(b, cpu, khz, VPWR_CPUFREQ_MAX_FREQS);
-
-	if (n == 0) {
-		log_err(&b->log, "cpu %u: no frequencies", cpu);
-		return -EPROTO;
-	}
-	return n < 0 ? n : (int)VPWR_MIN((unsigned)n, VPWR_CPUFREQ_MAX_FREQS);
-}
-
 int vpwr_cpufreq_move_limits(struct vpwr_backend *b, unsigned cpu,
-			     uint32_t cmin, uint32_t cmax, uint32_t lo,
-			     uint32_t hi)
+			     const uint32_t cur[2], const uint32_t req[2],
+			     uint32_t lo, uint32_t hi)
 {
+	bool w_min = lo != req[0], w_max = hi != req[1];
+	uint32_t min, max;
 	int err = 0;
 
-	if (hi >= cmax) {
-		if (hi != cmax)
+	if (!w_min && !w_max)
+		return 0;
+	if (hi >= cur[1]) {
+		if (w_max)
 			err = vpwr_cpufreq_write_u32(b, cpu, VPWR_CPUFREQ_MAX,
 						     hi);
-		if (!err && lo != cmin)
+		if (!err && w_min)
 			err = vpwr_cpufreq_write_u32(b, cpu, VPWR_CPUFREQ_MIN,
 						     lo);
 	} else {
-		if (lo != cmin)
+		if (w_min)
 			err = vpwr_cpufreq_write_u32(b, cpu, VPWR_CPUFREQ_MIN,
 						     lo);
-		if (!err)
+		if (!err && w_max)
 			err = vpwr_cpufreq_write_u32(b, cpu, VPWR_CPUFREQ_MAX,
 						     hi);
 	}
+	/* What the kernel made of it: it clamps into cpuinfo_min/max_freq,
+	 * below the non-turbo maximum while turbo is off, and may lower the
+	 * max for a global cap (intel_pstate's max_perf_pct, passive). */
+	if (!err &&
+	    !(err = vpwr_cpufreq_read_u32(b, cpu, VPWR_CPUFREQ_MIN, &min)) &&
+	    !(err = vpwr_cpufreq_read_u32(b, cpu, VPWR_CPUFREQ_MAX, &max)))
+		vpwr_cpufreq_seen_limits(b, cpu, min, max, false);
 	return err;
+}
+
+/* Does [lo, hi] lie within cpu's list, holding an entry of a table? */
+static bool limits_fit(const struct vpwr_cpufreq *cf,
+		       const struct vpwr_cpufreq_cpu *c, uint32_t lo,
+		       uint32_t hi)
+{
+	const uint32_t *f = c->freqs;
+	unsigned n = c->nr_freqs, i = 0;
+
+	if (lo < f[0] || hi > f[n - 1])
+		return false;
+	if (!(cf->desc->flags & VPWR_CPUFREQ_TABLE))
+		return true;
+	while (i < n && f[i] < lo)
+		i++;
+	return i < n && f[i] <= hi;
+}
+
+/*
+ * Before a value is refused for not fitting the view, the view is read
+ * again: it may be old (someone else switched turbo, say).
+ */
+static int view_again(struct vpwr_backend *b, unsigned cpu)
+{
+	vpwr_cpufreq_forget(b, cpu);
+	return vpwr_cpufreq_view(b, cpu);
 }
 
 int vpwr_cpufreq_set_limits(struct vpwr_backend *b, unsigned cpu,
 			    uint32_t min_khz, uint32_t max_khz)
 {
 	struct vpwr_cpufreq *cf = vpwr_cpufreq_of(b);
-	uint32_t f[VPWR_CPUFREQ_MAX_FREQS], cmin, cmax;
-	int n = vpwr_cpufreq_freqs(b, cpu, f), i = 0, err;
+	const struct vpwr_cpufreq_cpu *c = &cf->cpu[cpu];
+	uint32_t cur[2], req[2];
+	int err = vpwr_cpufreq_view(b, cpu);
 
-	if (n < 0)
-		return n;
-	if (min_khz < f[0] || max_khz > f[n - 1]) {
-		log_debug(&b->log, "cpu %u: limits [%u, %u] kHz outside the "
-			  "range [%u, %u] kHz", cpu, min_khz, max_khz, f[0],
-			  f[n - 1]);
-		return -EINVAL;
-	}
-	while (i < n && f[i] < min_khz)
-		i++;
-	if ((cf->desc->flags & VPWR_CPUFREQ_TABLE) && f[i] > max_khz) {
-		log_debug(&b->log, "cpu %u: no table frequency within [%u, %u] "
-			  "kHz", cpu, min_khz, max_khz);
-		return -EINVAL;
-	}
-	if ((err = vpwr_cpufreq_get_limits(b, cpu, &cmin, &cmax)))
+	if (err)
 		return err;
-	if (cmin == min_khz && cmax == max_khz)
+	if (!limits_fit(cf, c, min_khz, max_khz) &&
+	    ((err = view_again(b, cpu)) ||
+	     !limits_fit(cf, c, min_khz, max_khz))) {
+		if (!err)
+			log_debug(&b->log, "cpu %u: limits [%u, %u] kHz outside "
+				  "[%u, %u] kHz or holding no frequency of its "
+				  "table", cpu, min_khz, max_khz, c->freqs[0],
+				  c->freqs[c->nr_freqs - 1]);
+		return err ? err : -EINVAL;
+	}
+	if (min_khz == c->min_req && max_khz == c->max_req)
 		return 0;
-	err = vpwr_cpufreq_save(b, cpu);
-	return err ? err
-		   : vpwr_cpufreq_move_limits(b, cpu, cmin, cmax, min_khz,
-					      max_khz);
+	if ((err = vpwr_cpufreq_save(b, cpu)))
+		return err;
+	/* After save(), which may have read newer limits into the view. */
+	cur[0] = c->min_khz;
+	cur[1] = c->max_khz;
+	req[0] = c->min_req;
+	req[1] = c->max_req;
+	return vpwr_cpufreq_move_limits(b, cpu, cur, req, min_khz, max_khz);
 }
 
 /* --------------------------------------------------------------- turbo */
 
-/* The knob's content, 0 or 1, or -errno. */
-static int turbo_raw(struct vpwr_backend *b)
+/*
+ * The knob's content, 0 or 1, read now.  Another value than the one last
+ * seen means someone else switched it, which moved every CPU's limits and
+ * list: the views are read again.
+ */
+static int turbo_read(struct vpwr_backend *b)
 {
 	struct vpwr_cpufreq *cf = vpwr_cpufreq_of(b);
+	const char *rel = vpwr_cpufreq_turbo_rel(cf);
 	uint32_t v;
-	int err = vpwr_sysfs_read_u32(&cf->fs, -1, vpwr_cpufreq_turbo_rel(cf),
-				      &v);
+	int err = vpwr_sysfs_read_u32(&cf->fs, -1, rel, &v);
 
 	if (err)
 		log_warn(&b->log, "reading %s/devices/system/cpu/%s: %s",
-			 b->sysfs_root, vpwr_cpufreq_turbo_rel(cf),
-			 vpwr_strerror(err));
+			 b->sysfs_root, rel, vpwr_strerror(err));
 	else if (v > 1)
 		err = -EPROTO;
-	return err ? err : (int)v;
+	if (err)
+		return err;
+	if (cf->turbo_raw >= 0 && cf->turbo_raw != (int)v) {
+		log_warn(&b->log, "%s was switched by someone else: reading "
+			 "every CPU's limits again", rel);
+		vpwr_cpufreq_forget_all(b);
+	}
+	cf->turbo_raw = (int)v;
+	return (int)v;
+}
+
+int vpwr_cpufreq_turbo_raw(struct vpwr_backend *b)
+{
+	int raw = vpwr_cpufreq_of(b)->turbo_raw;
+
+	return raw >= 0 ? raw : turbo_read(b);
 }
 
 int vpwr_cpufreq_get_turbo(struct vpwr_backend *b, unsigned cpu)
@@ -231,13 +309,16 @@ int vpwr_cpufreq_get_turbo(struct vpwr_backend *b, unsigned cpu)
 	int raw = vpwr_cpufreq_check(b, cpu);
 
 	if (!raw)
-		raw = turbo_raw(b);
+		raw = turbo_read(b);
 	if (raw < 0)
 		return raw;
 	return (cf->desc->flags & VPWR_CPUFREQ_NO_TURBO) ? !raw : raw;
 }
 
-/* Turbo is one knob for the whole machine; see state.c for its restore. */
+/*
+ * Turbo is one knob for the whole machine; see state.c for its restore.
+ * Read every time: it is rarely set, and it moves every CPU.
+ */
 int vpwr_cpufreq_set_turbo(struct vpwr_backend *b, unsigned cpu, bool enable)
 {
 	struct vpwr_cpufreq *cf = vpwr_cpufreq_of(b);
@@ -253,9 +334,14 @@ int vpwr_cpufreq_set_turbo(struct vpwr_backend *b, unsigned cpu, bool enable)
 		return err;
 	err = vpwr_sysfs_write(&cf->fs, -1, vpwr_cpufreq_turbo_rel(cf),
 			       enable != inverted ? "1" : "0");
-	if (err)
-		for (unsigned i = 0; i < cf->nr_cpus; i++)
+	/* The kernel moved every CPU's limits and list (or, refusing, may
+	 * have been in another state than we thought). */
+	cf->turbo_raw = err ? -1 : enable != inverted;
+	for (unsigned i = 0; i < cf->nr_cpus; i++)
+		if (err)
 			vpwr_cpufreq_refresh(b, i);
+		else
+			vpwr_cpufreq_forget(b, i);
 	return err;
 }
 
@@ -265,76 +351,77 @@ int vpwr_cpufreq_set_turbo(struct vpwr_backend *b, unsigned cpu, bool enable)
  * The table entry for khz (within [lo, hi]): the highest at or below it
  * that respects lo, else the lowest within the limits; 0 if none.
  */
-static uint32_t table_pick(const uint32_t *f, int n, uint32_t khz,
+static uint32_t table_pick(const uint32_t *f, unsigned n, uint32_t khz,
 			   uint32_t lo, uint32_t hi)
 {
 	uint32_t best = 0;
 
-	for (int i = 0; i < n; i++)
+	for (unsigned i = 0; i < n; i++)
 		if (f[i] >= lo && f[i] <= khz)
 			best = f[i];
-	for (int i = 0; !best && i < n; i++)
+	for (unsigned i = 0; !best && i < n; i++)
 		if (f[i] >= lo && f[i] <= hi)
 			best = f[i];
 	return best;
 }
 
+/* What setspeed gets for khz under the view's limits; 0: not allowed. */
+static uint32_t freq_pick(const struct vpwr_cpufreq *cf,
+			  const struct vpwr_cpufreq_cpu *c, uint32_t khz)
+{
+	if (khz < c->min_khz || khz > c->max_khz)
+		return 0;
+	if (cf->desc->flags & VPWR_CPUFREQ_TABLE)
+		return table_pick(c->freqs, c->nr_freqs, khz, c->min_khz,
+				  c->max_khz);
+	return khz;
+}
+
 int vpwr_cpufreq_set_freq(struct vpwr_backend *b, unsigned cpu, uint32_t khz)
 {
 	struct vpwr_cpufreq *cf = vpwr_cpufreq_of(b);
-	struct vpwr_cpufreq_cpu *c = &cf->cpu[cpu];
-	uint32_t f[VPWR_CPUFREQ_MAX_FREQS], lo, hi, cur;
-	char buf[32];
-	int n, err = vpwr_cpufreq_get_limits(b, cpu, &lo, &hi);
+	const struct vpwr_cpufreq_cpu *c = &cf->cpu[cpu];
+	uint32_t want;
+	int err = vpwr_cpufreq_view(b, cpu);
 
 	if (err)
 		return err;
-	if (khz < lo || khz > hi) {
-		log_debug(&b->log, "cpu %u: %u kHz outside the limits [%u, %u]",
-			  cpu, khz, lo, hi);
-		return -VPWR_E_BAD_FREQ;
-	}
-	if (cf->desc->flags & VPWR_CPUFREQ_TABLE) {
-		if ((n = vpwr_cpufreq_freqs(b, cpu, f)) < 0)
-			return n;
-		if (!(khz = table_pick(f, n, khz, lo, hi)))
-			return -VPWR_E_BAD_FREQ;
+	if (!(want = freq_pick(cf, c, khz)) &&
+	    ((err = view_again(b, cpu)) || !(want = freq_pick(cf, c, khz)))) {
+		if (!err)
+			log_debug(&b->log, "cpu %u: %u kHz outside the limits "
+				  "[%u, %u]", cpu, khz, c->min_khz, c->max_khz);
+		return err ? err : -VPWR_E_BAD_FREQ;
 	}
 	/* scaling_setspeed only takes a value under the userspace governor;
-	 * switching to it starts from the current frequency. */
-	if (strcmp(c->governor, "userspace")) {
-		if ((err = vpwr_cpufreq_save(b, cpu)) ||
-		    (err = vpwr_cpufreq_write(b, cpu, VPWR_CPUFREQ_GOVERNOR,
-					      "userspace")))
-			return err;
-		vpwr_strlcpy(c->governor, "userspace", sizeof(c->governor));
-	}
-	/* Not a number ("<unsupported>"): the governor changed behind our
-	 * back; the write gets the kernel's answer and the view is renewed. */
-	err = vpwr_cpufreq_read(b, cpu, VPWR_CPUFREQ_SETSPEED_F, buf,
-				sizeof(buf));
-	if (err < 0 || (vpwr_sysfs_parse_u32(buf, &cur) && cur == khz))
-		return err < 0 ? err : 0;
+	 * switching to it starts from the current frequency.  If someone
+	 * else switched the governor away, the kernel refuses the setspeed
+	 * write and the view is read again: the next call switches back. */
+	if (strcmp(c->governor, "userspace") &&
+	    ((err = vpwr_cpufreq_save(b, cpu)) ||
+	     (err = vpwr_cpufreq_write(b, cpu, VPWR_CPUFREQ_GOVERNOR,
+				       "userspace"))))
+		return err;
+	if (c->setspeed_khz == want)
+		return 0;
 	err = vpwr_cpufreq_save(b, cpu);
 	return err ? err
 		   : vpwr_cpufreq_write_u32(b, cpu, VPWR_CPUFREQ_SETSPEED_F,
-					    khz);
+					    want);
 }
 
 /* --------------------------------------------------------------- table */
 
-int vpwr_cpufreq_table_freqs(struct vpwr_backend *b, unsigned cpu,
-			     uint32_t *khz, size_t cap)
+int vpwr_cpufreq_table_list(struct vpwr_backend *b, unsigned cpu,
+			    uint32_t *khz)
 {
-	uint32_t f[VPWR_CPUFREQ_MAX_FREQS], top;
+	uint32_t top;
 	char buf[4096], *save = NULL;
-	size_t n = 0;
-	int err = vpwr_cpufreq_check(b, cpu);
+	unsigned n = 0;
+	int err = vpwr_cpufreq_read(b, cpu,
+				    "cpufreq/scaling_available_frequencies",
+				    buf, sizeof(buf));
 
-	if (!err)
-		err = vpwr_cpufreq_read(b, cpu,
-					"cpufreq/scaling_available_frequencies",
-					buf, sizeof(buf));
 	if (err >= 0)
 		err = vpwr_cpufreq_read_u32(b, cpu, "cpufreq/cpuinfo_max_freq",
 					    &top);
@@ -345,24 +432,22 @@ int vpwr_cpufreq_table_freqs(struct vpwr_backend *b, unsigned cpu,
 	for (char *t = strtok_r(buf, " \t\n", &save); t;
 	     t = strtok_r(NULL, " \t\n", &save)) {
 		uint32_t v;
-		size_t i = 0;
+		unsigned i = 0;
 
 		if (!vpwr_sysfs_parse_u32(t, &v) || !v) {
 			log_err(&b->log, "cpu %u: scaling_available_frequencies "
 				"holds \"%s\", not a frequency", cpu, t);
 			return -EPROTO;
 		}
-		while (i < n && f[i] < v)
+		while (i < n && khz[i] < v)
 			i++;
-		if (v > top || (i < n && f[i] == v) ||
+		if (v > top || (i < n && khz[i] == v) ||
 		    n == VPWR_CPUFREQ_MAX_FREQS)
 			continue;
-		memmove(&f[i + 1], &f[i], (n - i) * sizeof(*f));
-		f[i] = v;
+		memmove(&khz[i + 1], &khz[i], (n - i) * sizeof(*khz));
+		khz[i] = v;
 		n++;
 	}
-	if (cap) /* khz may be NULL then */
-		memcpy(khz, f, VPWR_MIN(n, cap) * sizeof(*f));
 	return (int)n;
 }
 
@@ -372,6 +457,7 @@ static const struct vpwr_cpufreq_desc acpi_desc = {
 	.driver = "acpi-cpufreq",
 	.flags = VPWR_CPUFREQ_SETSPEED | VPWR_CPUFREQ_TABLE |
 		 VPWR_CPUFREQ_BOOST,
+	.list = vpwr_cpufreq_table_list,
 };
 
 static int acpi_probe(const struct vpwr_backend *b)
@@ -390,7 +476,6 @@ const struct vpwr_backend_ops vpwr_backend_acpi_cpufreq_ops = {
 		VPWR_BACKEND_CAP_TURBO | VPWR_BACKEND_CAP_TABLE,
 	.probe = acpi_probe,
 	.init = acpi_init,
-	.get_freqs = vpwr_cpufreq_table_freqs,
 	.set_freq = vpwr_cpufreq_set_freq,
 	VPWR_CPUFREQ_COMMON_OPS,
 };

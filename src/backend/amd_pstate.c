@@ -28,6 +28,7 @@ static const struct vpwr_epp_name amd_epp[] = {
 static const struct vpwr_cpufreq_desc passive_desc = {
 	.driver = "amd-pstate",
 	.flags = VPWR_CPUFREQ_SETSPEED | VPWR_CPUFREQ_BOOST,
+	.list = vpwr_cpufreq_range_list,
 };
 
 static const struct vpwr_cpufreq_desc epp_desc = {
@@ -35,6 +36,7 @@ static const struct vpwr_cpufreq_desc epp_desc = {
 	.flags = VPWR_CPUFREQ_BOOST | VPWR_CPUFREQ_EPP,
 	.epp = amd_epp,
 	.nr_epp = VPWR_ARRAY_SIZE(amd_epp),
+	.list = vpwr_cpufreq_range_list,
 };
 
 static int passive_probe(const struct vpwr_backend *b)
@@ -63,7 +65,6 @@ const struct vpwr_backend_ops vpwr_backend_amd_pstate_ops = {
 		VPWR_BACKEND_CAP_TURBO,
 	.probe = passive_probe,
 	.init = passive_init,
-	.get_freqs = vpwr_cpufreq_range_freqs,
 	.set_freq = vpwr_cpufreq_set_freq,
 	VPWR_CPUFREQ_COMMON_OPS,
 };
@@ -74,7 +75,6 @@ const struct vpwr_backend_ops vpwr_backend_amd_pstate_epp_ops = {
 		VPWR_BACKEND_CAP_EPP,
 	.probe = epp_probe,
 	.init = epp_init,
-	.get_freqs = vpwr_cpufreq_range_freqs,
 	.get_epp = vpwr_cpufreq_get_epp,
 	.set_epp = vpwr_cpufreq_set_epp,
 	VPWR_CPUFREQ_COMMON_OPS,

@@ -213,6 +213,10 @@ int vpwr_backend_open_io(const char *name, const struct vpwr_backend_opts *opts,
 	}
 	b->opts.sysfs_root = b->sysfs_root;
 	b->opts.state_file = b->state_file;
+	/* Real system calls: one write per value on sysfs, a truncate too on
+	 * a tree of plain files. */
+	if (io == &vpwr_sysfs_io_default)
+		b->io = vpwr_sysfs_io_for(b->sysfs_root);
 	err = pick_ops(b, name, &ops);
 	if (!err) {
 		b->ops = ops;
@@ -302,7 +306,8 @@ static unsigned ops_caps(const struct vpwr_backend_ops *ops)
 /* Caps of a valid cpu, or -errno. */
 static int cpu_caps(struct vpwr_backend *b, unsigned cpu)
 {
-	unsigned c = ops_caps(b->ops);
+	/* Per-CPU control unless the driver says otherwise for this CPU. */
+	unsigned c = ops_caps(b->ops) | VPWR_BACKEND_CAP_PER_CPU;
 
 	if (b->ops->cpu_caps) {
 		int r = b->ops->cpu_caps(b, cpu);

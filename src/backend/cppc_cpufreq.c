@@ -17,6 +17,7 @@
 static const struct vpwr_cpufreq_desc cppc_desc = {
 	.driver = "cppc_cpufreq",
 	.flags = VPWR_CPUFREQ_SETSPEED | VPWR_CPUFREQ_BOOST,
+	.list = vpwr_cpufreq_range_list,
 };
 
 static int cppc_probe(const struct vpwr_backend *b)
@@ -35,7 +36,6 @@ const struct vpwr_backend_ops vpwr_backend_cppc_cpufreq_ops = {
 		VPWR_BACKEND_CAP_TURBO,
 	.probe = cppc_probe,
 	.init = cppc_init,
-	.get_freqs = vpwr_cpufreq_range_freqs,
 	.set_freq = vpwr_cpufreq_set_freq,
 	VPWR_CPUFREQ_COMMON_OPS,
 };

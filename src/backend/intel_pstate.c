@@ -24,8 +24,6 @@
 
 /* ------------------------------------------------------------------ EPP */
 
-#define EPP_AVAILABLE "cpufreq/energy_performance_available_preferences"
-
 /* The hint an EPP string stands for: a name of the driver's, or a number. */
 static int epp_value(const struct vpwr_cpufreq_desc *d, const char *s)
 {
@@ -39,9 +37,12 @@ static int epp_value(const struct vpwr_cpufreq_desc *d, const char *s)
 		       : -EPROTO;
 }
 
-/* The offered name nearest to hint (a tie goes to performance), or NULL. */
+/*
+ * The offered name (bit i of `offered`: d->epp[i]) nearest to hint, a tie
+ * going to performance; NULL if none is offered.
+ */
 static const struct vpwr_epp_name *
-epp_nearest(const struct vpwr_cpufreq_desc *d, const char *avail, unsigned hint)
+epp_nearest(const struct vpwr_cpufreq_desc *d, unsigned offered, unsigned hint)
 {
 	const struct vpwr_epp_name *best = NULL;
 	unsigned best_d = 0;
@@ -51,7 +52,7 @@ epp_nearest(const struct vpwr_cpufreq_desc *d, const char *avail, unsigned hint)
 		unsigned dist = e->value > hint ? e->value - hint
 						: hint - e->value;
 
-		if (!vpwr_sysfs_word_in(avail, e->name))
+		if (!(offered & (1u << i)))
 			continue;
 		if (!best || dist < best_d ||
 		    (dist == best_d && e->value < best->value)) {
@@ -62,9 +63,11 @@ epp_nearest(const struct vpwr_cpufreq_desc *d, const char *avail, unsigned hint)
 	return best;
 }
 
+/* Read now: what the kernel shows is taken into the view. */
 int vpwr_cpufreq_get_epp(struct vpwr_backend *b, unsigned cpu)
 {
-	const struct vpwr_cpufreq *cf = vpwr_cpufreq_of(b);
+	struct vpwr_cpufreq *cf = vpwr_cpufreq_of(b);
+	struct vpwr_cpufreq_cpu *c = &cf->cpu[cpu];
 	char s[VPWR_STATE_STR];
 	int v, n = vpwr_cpufreq_check(b, cpu);
 
@@ -72,6 +75,8 @@ int vpwr_cpufreq_get_epp(struct vpwr_backend *b, unsigned cpu)
 		n = vpwr_cpufreq_read(b, cpu, VPWR_CPUFREQ_EPP_F, s, sizeof(s));
 	if (n < 0)
 		return n;
+	if (c->known)
+		vpwr_strlcpy(c->epp_now, s, sizeof(c->epp_now));
 	v = epp_value(cf->desc, s);
 	if (v < 0)
 		log_err(&b->log, "cpu %u: energy_performance_preference holds "
@@ -100,23 +105,25 @@ int vpwr_cpufreq_set_epp(struct vpwr_backend *b, unsigned cpu, unsigned hint)
 	struct vpwr_cpufreq *cf = vpwr_cpufreq_of(b);
 	struct vpwr_cpufreq_cpu *c = &cf->cpu[cpu];
 	const struct vpwr_epp_name *e;
-	char cur[VPWR_STATE_STR], avail[256], num[8];
+	char num[8];
 	bool numbers;
-	int now, err = vpwr_cpufreq_check(b, cpu);
+	int now, err = vpwr_cpufreq_view(b, cpu);
 
-	if (!err && (err = vpwr_cpufreq_read(b, cpu, VPWR_CPUFREQ_EPP_F, cur,
-					     sizeof(cur))) >= 0)
-		err = vpwr_cpufreq_read(b, cpu, EPP_AVAILABLE, avail,
-					sizeof(avail));
-	if (err < 0)
+	if (err)
 		return err;
-	now = epp_value(cf->desc, cur); /* unknown (< 0): always written */
-	e = epp_nearest(cf->desc, avail, hint);
+	/* Not known (a governor change moved it) or unknown: read again;
+	 * still no value (< 0): always written. */
+	if (epp_value(cf->desc, c->epp_now) < 0 &&
+	    (err = vpwr_cpufreq_read(b, cpu, VPWR_CPUFREQ_EPP_F, c->epp_now,
+				     sizeof(c->epp_now))) < 0)
+		return err;
+	now = epp_value(cf->desc, c->epp_now);
+	e = epp_nearest(cf->desc, c->epp_offered, hint);
 	numbers = (cf->desc->flags & VPWR_CPUFREQ_EPP_NUMBERS) &&
 		  !c->epp_names_only && !(e && e->value == hint);
 	if (!numbers && !e) {
-		log_err(&b->log, "cpu %u: no EPP name offered in \"%s\"", cpu,
-			avail);
+		log_err(&b->log, "cpu %u: none of %s's EPP names is offered in "
+			"%s", cpu, cf->desc->driver, VPWR_CPUFREQ_EPP_AVAIL);
 		return -EPROTO;
 	}
 	if (now == (int)(numbers ? hint : e->value))
@@ -157,15 +164,13 @@ int vpwr_cpufreq_grid(uint32_t lo, uint32_t hi, uint32_t *khz, size_t cap)
 	return (int)n;
 }
 
-int vpwr_cpufreq_range_freqs(struct vpwr_backend *b, unsigned cpu,
-			     uint32_t *khz, size_t cap)
+int vpwr_cpufreq_range_list(struct vpwr_backend *b, unsigned cpu,
+			    uint32_t *khz)
 {
 	uint32_t lo, hi;
-	int err = vpwr_cpufreq_check(b, cpu);
+	int n, err = vpwr_cpufreq_read_u32(b, cpu, "cpufreq/cpuinfo_min_freq",
+					   &lo);
 
-	if (!err)
-		err = vpwr_cpufreq_read_u32(b, cpu, "cpufreq/cpuinfo_min_freq",
-					    &lo);
 	if (!err)
 		err = vpwr_cpufreq_read_u32(b, cpu, "cpufreq/cpuinfo_max_freq",
 					    &hi);
@@ -174,28 +179,30 @@ int vpwr_cpufreq_range_freqs(struct vpwr_backend *b, unsigned cpu,
 			"cpuinfo_max_freq %u", cpu, lo, hi);
 		err = -EPROTO;
 	}
-	return err ? err : vpwr_cpufreq_grid(lo, hi, khz, cap);
+	if (err)
+		return err;
+	n = vpwr_cpufreq_grid(lo, hi, khz, VPWR_CPUFREQ_MAX_FREQS);
+	return (int)VPWR_MIN((unsigned)n, VPWR_CPUFREQ_MAX_FREQS);
 }
 
 /* The grid up to cpuinfo_max_freq, or to base_frequency if turbo is off. */
-static int intel_freqs(struct vpwr_backend *b, unsigned cpu, uint32_t *khz,
-		       size_t cap)
+static int intel_list(struct vpwr_backend *b, unsigned cpu, uint32_t *khz)
 {
-	uint32_t f[VPWR_CPUFREQ_MAX_FREQS], base;
-	int n = vpwr_cpufreq_range_freqs(b, cpu, f, VPWR_CPUFREQ_MAX_FREQS);
-	int on = vpwr_cpufreq_of(b)->has_turbo && n > 0
-			 ? vpwr_cpufreq_get_turbo(b, cpu)
-			 : 1;
+	struct vpwr_cpufreq *cf = vpwr_cpufreq_of(b);
+	uint32_t base;
+	int n = vpwr_cpufreq_range_list(b, cpu, khz);
+	int raw = cf->has_turbo && n > 0 ? vpwr_cpufreq_turbo_raw(b) : 0;
 
-	if (n < 0 || on < 0)
-		return n < 0 ? n : on;
-	n = (int)VPWR_MIN((unsigned)n, VPWR_CPUFREQ_MAX_FREQS);
-	if (!on && !vpwr_sysfs_read_u32(&vpwr_cpufreq_of(b)->fs, (int)cpu,
-					"cpufreq/base_frequency", &base) &&
-	    base >= f[0] && base < f[n - 1])
-		return vpwr_cpufreq_grid(f[0], base, khz, cap);
-	if (cap) /* khz may be NULL then */
-		memcpy(khz, f, VPWR_MIN((size_t)n, cap) * sizeof(*f));
+	if (n < 0 || raw < 0)
+		return n < 0 ? n : raw;
+	if (raw == 1 && /* no_turbo */
+	    !vpwr_sysfs_read_u32(&cf->fs, (int)cpu, "cpufreq/base_frequency",
+				 &base) &&
+	    base >= khz[0] && base < khz[n - 1])
+		n = (int)VPWR_MIN((unsigned)vpwr_cpufreq_grid(
+					  khz[0], base, khz,
+					  VPWR_CPUFREQ_MAX_FREQS),
+				  VPWR_CPUFREQ_MAX_FREQS);
 	return n;
 }
 
@@ -215,6 +222,7 @@ static const struct vpwr_cpufreq_desc active_desc = {
 		 VPWR_CPUFREQ_EPP_NUMBERS,
 	.epp = intel_epp,
 	.nr_epp = VPWR_ARRAY_SIZE(intel_epp),
+	.list = intel_list,
 };
 
 static const struct vpwr_cpufreq_desc passive_desc = {
@@ -224,6 +232,7 @@ static const struct vpwr_cpufreq_desc passive_desc = {
 		 VPWR_CPUFREQ_EPP_NUMBERS,
 	.epp = intel_epp,
 	.nr_epp = VPWR_ARRAY_SIZE(intel_epp),
+	.list = intel_list,
 };
 
 static int active_probe(const struct vpwr_backend *b)
@@ -252,7 +261,6 @@ const struct vpwr_backend_ops vpwr_backend_intel_pstate_ops = {
 		VPWR_BACKEND_CAP_EPP | VPWR_BACKEND_CAP_TABLE,
 	.probe = active_probe,
 	.init = active_init,
-	.get_freqs = intel_freqs,
 	.get_epp = vpwr_cpufreq_get_epp,
 	.set_epp = vpwr_cpufreq_set_epp,
 	VPWR_CPUFREQ_COMMON_OPS,
@@ -265,7 +273,6 @@ const struct vpwr_backend_ops vpwr_backend_intel_cpufreq_ops = {
 		VPWR_BACKEND_CAP_TABLE,
 	.probe = passive_probe,
 	.init = passive_init,
-	.get_freqs = intel_freqs,
 	.set_freq = vpwr_cpufreq_set_freq,
 	.get_epp = vpwr_cpufreq_get_epp,
 	.set_epp = vpwr_cpufreq_set_epp,

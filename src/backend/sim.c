@@ -140,7 +140,8 @@ static int sim_cpu_caps(struct vpwr_backend *b, unsigned cpu)
 {
 	const struct sim *s = b->priv;
 	unsigned c = VPWR_BACKEND_CAP_SET_FREQ | VPWR_BACKEND_CAP_LIMITS |
-		     VPWR_BACKEND_CAP_EPP | VPWR_BACKEND_CAP_TABLE;
+		     VPWR_BACKEND_CAP_EPP | VPWR_BACKEND_CAP_TABLE |
+		     VPWR_BACKEND_CAP_PER_CPU;
 
 	if (sim_has_turbo(s->cpu[cpu].tab))
 		c |= VPWR_BACKEND_CAP_TURBO;

@@ -28,6 +28,7 @@ int vpwr_state_init(struct vpwr_state *st, const char *backend,
 	    strlen(backend) >= sizeof(st->backend))
 		return -EINVAL;
 	vpwr_strlcpy(st->backend, backend, sizeof(st->backend));
+	st->min_perf_pct = -1;
 	st->sysfs_root = strdup(sysfs_root);
 	st->cpu = calloc(nr_cpus, sizeof(*st->cpu));
 	if (!st->sysfs_root || !st->cpu) {
@@ -85,9 +86,12 @@ static json_t *state_json(const struct vpwr_state *st)
 	json_t *turbo = NULL;
 
 	if (st->turbo_saved &&
-	    !(turbo = json_pack("{s:s, s:s, s:o}", "file", st->turbo_file,
-				"value", st->turbo_value, "cpus",
-				cpus_json(st, &st->turbo_cpus, false))))
+	    !(turbo = json_pack("{s:s, s:s, s:o*, s:o}", "file", st->turbo_file,
+				"value", st->turbo_value, "min_perf_pct",
+				st->min_perf_pct >= 0
+					? json_integer(st->min_perf_pct)
+					: NULL,
+				"cpus", cpus_json(st, &st->turbo_cpus, false))))
 		return NULL;
 	return json_pack("{s:s, s:i, s:s, s:s, s:I, s:o, s:o*}", "format",
 			 STATE_FORMAT, "version", VPWR_STATE_VERSION, "backend",
@@ -319,15 +323,19 @@ static int load_turbo(const struct load_ctx *lc, json_t *t,
 {
 	const char *file = NULL, *value = NULL;
 	json_t *cpus = NULL, *v;
+	json_int_t pct = -1;
 	size_t i;
 
-	if (json_unpack(t, "{s:s, s:s, s:o !}", "file", &file, "value", &value,
-			"cpus", &cpus) ||
+	if (json_unpack(t, "{s:s, s:s, s?I, s:o !}", "file", &file, "value",
+			&value, "min_perf_pct", &pct, "cpus", &cpus) ||
 	    (strcmp(file, "boost") && strcmp(file, "no_turbo")) ||
 	    (strcmp(value, "0") && strcmp(value, "1")) ||
 	    !json_is_array(cpus) || !json_array_size(cpus))
 		return bad(lc, "turbo needs file boost|no_turbo, value 0|1 and "
 			   "the CPUs that changed it");
+	if (json_object_get(t, "min_perf_pct") &&
+	    (strcmp(file, "no_turbo") || pct < 0 || pct > 100))
+		return bad(lc, "turbo.min_perf_pct goes with no_turbo, 0..100");
 	json_array_foreach(cpus, i, v) {
 		json_int_t cpu = json_integer_value(v);
 
@@ -338,6 +346,7 @@ static int load_turbo(const struct load_ctx *lc, json_t *t,
 	}
 	vpwr_strlcpy(st->turbo_file, file, sizeof(st->turbo_file));
 	vpwr_strlcpy(st->turbo_value, value, sizeof(st->turbo_value));
+	st->min_perf_pct = (int)pct;
 	st->turbo_saved = true;
 	return 0;
 }
@@ -426,14 +435,15 @@ static int restore_cpu(struct vpwr_backend *b, unsigned cpu)
 {
 	struct vpwr_cpufreq_cpu *c = &vpwr_cpufreq_of(b)->cpu[cpu];
 	const struct vpwr_orig *o = &vpwr_cpufreq_of(b)->saved.cpu[cpu];
-	uint32_t lo, hi, v;
+	uint32_t now[2], v;
 	int err, e;
 
 	if (!c->policy && (vpwr_cpufreq_refresh(b, cpu) || !c->policy))
 		return -ENODEV;
-	err = vpwr_cpufreq_get_limits(b, cpu, &lo, &hi);
+	/* What the kernel shows now, not the view: written unless equal. */
+	err = vpwr_cpufreq_get_limits(b, cpu, &now[0], &now[1]);
 	if (!err)
-		err = vpwr_cpufreq_move_limits(b, cpu, lo, hi, o->min_khz,
+		err = vpwr_cpufreq_move_limits(b, cpu, now, now, o->min_khz,
 					       o->max_khz);
 	if (err == -ENODEV)
 		return err;
@@ -443,9 +453,6 @@ static int restore_cpu(struct vpwr_backend *b, unsigned cpu)
 	if (strcmp(c->governor, o->governor)) {
 		e = vpwr_cpufreq_write(b, cpu, VPWR_CPUFREQ_GOVERNOR,
 				       o->governor);
-		if (!e)
-			vpwr_strlcpy(c->governor, o->governor,
-				     sizeof(c->governor));
 		err = err ? err : e;
 	}
 	if (o->epp[0] && c->epp && (e = restore_epp(b, cpu, o->epp)) && !err)
@@ -462,23 +469,44 @@ static int restore_cpu(struct vpwr_backend *b, unsigned cpu)
 	return err;
 }
 
-/* Put the knob back, then the CPUs saved only because of it. */
+/*
+ * A global file of the machine's (relative to devices/system/cpu), unless
+ * it already holds val: 0 or -errno.
+ */
+static int restore_global(struct vpwr_cpufreq *cf, const char *rel,
+			  const char *val)
+{
+	char cur[16];
+	int err = vpwr_sysfs_read(&cf->fs, -1, rel, cur, sizeof(cur));
+
+	if (err >= 0 && strcmp(cur, val))
+		err = vpwr_sysfs_write(&cf->fs, -1, rel, val);
+	return err < 0 ? err : 0;
+}
+
+/*
+ * Put the knob back, then intel_pstate's min_perf_pct, which turning
+ * turbo off lowered for good, then the CPUs saved only because of it.
+ */
 static int restore_turbo(struct vpwr_backend *b)
 {
 	struct vpwr_cpufreq *cf = vpwr_cpufreq_of(b);
 	struct vpwr_state *st = &cf->saved;
-	const char *rel = vpwr_cpufreq_turbo_rel(cf);
-	char cur[8];
-	int err = vpwr_sysfs_read(&cf->fs, -1, rel, cur, sizeof(cur));
+	char pct[16];
+	int err = restore_global(cf, vpwr_cpufreq_turbo_rel(cf),
+				 st->turbo_value);
 
-	if (err >= 0)
-		err = strcmp(cur, st->turbo_value)
-			      ? vpwr_sysfs_write(&cf->fs, -1, rel,
-						 st->turbo_value)
-			      : 0;
+	/* Every CPU's limits and list may have moved with it. */
+	cf->turbo_raw = -1;
+	vpwr_cpufreq_forget_all(b);
+	if (!err && st->min_perf_pct >= 0) {
+		snprintf(pct, sizeof(pct), "%d", st->min_perf_pct);
+		err = restore_global(cf, "intel_pstate/min_perf_pct", pct);
+	}
 	if (err < 0)
 		return err;
 	st->turbo_saved = false;
+	st->min_perf_pct = -1;
 	for (unsigned i = 0; i < cf->nr_cpus; i++) {
 		if (!vpwr_cpuset_isset(&cf->collateral, i))
 			continue;
@@ -550,6 +578,7 @@ int vpwr_cpufreq_adopt(struct vpwr_backend *b, const struct vpwr_state *st)
 		}
 	if (st->turbo_saved) {
 		cf->saved.turbo_saved = true;
+		cf->saved.min_perf_pct = st->min_perf_pct;
 		memcpy(cf->saved.turbo_file, st->turbo_file,
 		       sizeof(st->turbo_file));
 		memcpy(cf->saved.turbo_value, st->turbo_value,

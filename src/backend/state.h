@@ -38,6 +38,12 @@ struct vpwr_state {
 	char turbo_file[VPWR_STATE_STR]; /* "boost" or "no_turbo" */
 	char turbo_value[4];             /* "0" or "1" */
 	struct vpwr_cpuset turbo_cpus;   /* CPUs that asked for the change */
+	/*
+	 * With no_turbo: intel_pstate/min_perf_pct as it was (0..100), which
+	 * the kernel lowers when turbo goes off and never raises again; -1:
+	 * no such file.
+	 */
+	int min_perf_pct;
 };
 
 /* An empty record for nr_cpus CPUs.  0 or -ENOMEM/-EINVAL. */

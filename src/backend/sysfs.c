@@ -1,16 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * File I/O under the sysfs root, and CPU enumeration, for the cpufreq
- * drivers.  Everything goes through a struct vpwr_sysfs_io, so the same code
- * runs on /sys and, in the tests, on a fake kernel.  A failed read or write
- * of a CPU's file is logged with the CPU and the path, and the caller gets
- * the kernel's -errno back; a CPU found offline turns it into -ENODEV.
+ * File I/O under the sysfs root, CPU enumeration and the probe, for the
+ * cpufreq drivers.  Everything goes through a struct vpwr_sysfs_io, so the
+ * same code runs on /sys and, in the tests, on a fake kernel.  A CPU's
+ * files are read and written through cpufreq.c, which keeps its view.
  */
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
 
@@ -42,14 +40,11 @@ static ssize_t real_read(void *ctx, int h, char *buf, size_t cap)
 }
 
 /*
- * A sysfs attribute takes its value in one write at offset 0 and has no
- * length to cut.  A regular file (a copied tree) kept open would keep the
- * tail of a longer old value, so it is truncated to the new one.
+ * A sysfs attribute takes its whole value in one write at offset 0 (the
+ * kernel hands it to the driver's store function as is): one pwrite.
  */
 static int real_write(void *ctx, int h, const char *buf, size_t len)
 {
-	struct statfs sfs;
-	struct stat st;
 	ssize_t n;
 
 	(void)ctx;
@@ -58,13 +53,15 @@ static int real_write(void *ctx, int h, const char *buf, size_t len)
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -errno;
-	if ((size_t)n != len)
-		return -EIO;
-	if (!fstat(h, &st) && S_ISREG(st.st_mode) && st.st_size > (off_t)len &&
-	    !fstatfs(h, &sfs) && sfs.f_type != SYSFS_MAGIC &&
-	    ftruncate(h, (off_t)len))
-		return -errno;
-	return 0;
+	return (size_t)n == len ? 0 : -EIO;
+}
+
+/* A plain file kept open would keep the tail of a longer old value. */
+static int files_write(void *ctx, int h, const char *buf, size_t len)
+{
+	int err = real_write(ctx, h, buf, len);
+
+	return err ? err : ftruncate(h, (off_t)len) ? -errno : 0;
 }
 
 static void real_close(void *ctx, int h)
@@ -79,6 +76,25 @@ const struct vpwr_sysfs_io vpwr_sysfs_io_default = {
 	.write = real_write,
 	.close = real_close,
 };
+
+const struct vpwr_sysfs_io vpwr_sysfs_io_files = {
+	.open = real_open,
+	.read = real_read,
+	.write = files_write,
+	.close = real_close,
+};
+
+const struct vpwr_sysfs_io *vpwr_sysfs_io_for(const char *root)
+{
+	struct statfs sfs;
+	char path[4096];
+	int n = snprintf(path, sizeof(path), "%s/devices/system/cpu", root);
+
+	if (n < 0 || (size_t)n >= sizeof(path) || statfs(path, &sfs) ||
+	    sfs.f_type == SYSFS_MAGIC)
+		return &vpwr_sysfs_io_default;
+	return &vpwr_sysfs_io_files;
+}
 
 /* ---------------------------------------------------------- attributes */
 
@@ -309,312 +325,3 @@ int vpwr_cpufreq_probe(const struct vpwr_backend *b, const char *driver)
 	return n < 0 && n != -ENOENT ? n : -ENODEV;
 }
 
-/* ----------------------------------------------------- the CPU's view */
-
-/*
- * Attributes a host reads or writes all the time are kept open, up to a
- * budget of descriptors per backend; past it they are opened per access.
- */
-static const char *const hot_rel[VPWR_CPUFREQ_NR_HOT] = {
-	[VPWR_CPUFREQ_SETSPEED_H] = VPWR_CPUFREQ_SETSPEED_F,
-	[VPWR_CPUFREQ_CUR_H] = VPWR_CPUFREQ_CUR,
-	[VPWR_CPUFREQ_MIN_H] = VPWR_CPUFREQ_MIN,
-	[VPWR_CPUFREQ_MAX_H] = VPWR_CPUFREQ_MAX,
-};
-
-static void close_hot(struct vpwr_cpufreq *cf, unsigned cpu)
-{
-	struct vpwr_cpufreq_cpu *c = &cf->cpu[cpu];
-
-	for (int i = 0; i < VPWR_CPUFREQ_NR_HOT; i++) {
-		if (c->hot[i] < 0)
-			continue;
-		cf->fs.io->close(cf->fs.ctx, c->hot[i]);
-		c->hot[i] = -1;
-		cf->nr_open--;
-	}
-}
-
-/* The kept-open handle for rel, or -1: not a hot attribute, or no room. */
-static int hot_handle(struct vpwr_cpufreq *cf, unsigned cpu, const char *rel,
-		      const char *path)
-{
-	int i = 0, *h;
-
-	while (i < VPWR_CPUFREQ_NR_HOT && strcmp(hot_rel[i], rel))
-		i++;
-	if (i == VPWR_CPUFREQ_NR_HOT)
-		return -1;
-	h = &cf->cpu[cpu].hot[i];
-	if (*h < 0 && cf->nr_open < VPWR_CPUFREQ_MAX_OPEN) {
-		*h = cf->fs.io->open(cf->fs.ctx, path,
-				     i == VPWR_CPUFREQ_CUR_H ? VPWR_SYSFS_READ
-							     : VPWR_SYSFS_RDWR);
-		if (*h >= 0)
-			cf->nr_open++;
-		else
-			*h = -1; /* the one-shot path will say why */
-	}
-	return *h;
-}
-
-int vpwr_cpufreq_refresh(struct vpwr_backend *b, unsigned cpu)
-{
-	struct vpwr_cpufreq *cf = vpwr_cpufreq_of(b);
-	struct vpwr_cpufreq_cpu *c = &cf->cpu[cpu];
-	const struct vpwr_sysfs *fs = &cf->fs;
-	char govs[512];
-	int on = vpwr_sysfs_online(fs, cpu), err;
-
-	c->policy = false;
-	if (on <= 0) {
-		close_hot(cf, cpu);
-		return on;
-	}
-	err = vpwr_sysfs_read(fs, (int)cpu, VPWR_CPUFREQ_GOVERNOR,
-			      c->governor, sizeof(c->governor));
-	if (err >= 0)
-		err = vpwr_sysfs_read(fs, (int)cpu,
-				      "cpufreq/scaling_available_governors",
-				      govs, sizeof(govs));
-	/* No policy (-ENOENT), or an inactive one (-EBUSY): not usable. */
-	if (err == -ENOENT || err == -ENOTDIR || err == -EBUSY)
-		return 0;
-	if (err < 0)
-		return err;
-	c->userspace = vpwr_sysfs_word_in(govs, "userspace");
-	c->setspeed = (cf->desc->flags & VPWR_CPUFREQ_SETSPEED) &&
-		      vpwr_sysfs_exists(fs, (int)cpu,
-					VPWR_CPUFREQ_SETSPEED_F) > 0;
-	c->epp = (cf->desc->flags & VPWR_CPUFREQ_EPP) &&
-		 vpwr_sysfs_exists(fs, (int)cpu,
-				   VPWR_CPUFREQ_EPP_F) > 0;
-	c->policy = true;
-	return 0;
-}
-
-/*
- * After a failed access to one of cpu's files: its handles may point at a
- * policy that is gone, so close them, look again, and say -ENODEV if the
- * CPU went offline or lost its policy.
- */
-static int cpu_failed(struct vpwr_backend *b, unsigned cpu, int err)
-{
-	struct vpwr_cpufreq *cf = vpwr_cpufreq_of(b);
-
-	close_hot(cf, cpu);
-	if (vpwr_cpufreq_refresh(b, cpu) == 0 && !cf->cpu[cpu].policy) {
-		log_warn(&b->log, "cpu %u is offline or has no cpufreq policy",
-			 cpu);
-		return -ENODEV;
-	}
-	return err;
-}
-
-/* Read (val NULL: into buf, trimmed; the length) or write one attribute. */
-static int cpu_access(struct vpwr_backend *b, unsigned cpu, const char *rel,
-		      const char *val, char *buf, size_t cap)
-{
-	struct vpwr_cpufreq *cf = vpwr_cpufreq_of(b);
-	const struct vpwr_sysfs_io *io = cf->fs.io;
-	char path[4096];
-	ssize_t n = 0;
-	int h, err = vpwr_sysfs_path(&cf->fs, (int)cpu, rel, path, sizeof(path));
-	bool kept;
-
-	if (err)
-		return err;
-	h = hot_handle(cf, cpu, rel, path);
-	kept = h >= 0;
-	if (!kept)
-		h = io->open(cf->fs.ctx, path,
-			     val ? VPWR_SYSFS_WRITE : VPWR_SYSFS_READ);
-	if (h >= 0 && val) {
-		err = io->write(cf->fs.ctx, h, val, strlen(val));
-	} else if (h >= 0) {
-		n = io->read(cf->fs.ctx, h, buf, cap - 1);
-		err = n < 0 ? (int)n : 0;
-	} else {
-		err = h;
-	}
-	if (h >= 0 && !kept)
-		io->close(cf->fs.ctx, h);
-	if (!err) {
-		while (!val && n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-			n--;
-		if (!val)
-			buf[n] = '\0';
-		return (int)n;
-	}
-	if (val)
-		log_warn(&b->log, "cpu %u: writing \"%s\" to %s: %s", cpu, val,
-			 path, vpwr_strerror(err));
-	else
-		log_warn(&b->log, "cpu %u: reading %s: %s", cpu, path,
-			 vpwr_strerror(err));
-	return cpu_failed(b, cpu, err);
-}
-
-int vpwr_cpufreq_read(struct vpwr_backend *b, unsigned cpu, const char *rel,
-		      char *buf, size_t cap)
-{
-	return cpu_access(b, cpu, rel, NULL, buf, cap);
-}
-
-int vpwr_cpufreq_read_u32(struct vpwr_backend *b, unsigned cpu,
-			  const char *rel, uint32_t *out)
-{
-	char buf[64];
-	int n = cpu_access(b, cpu, rel, NULL, buf, sizeof(buf));
-
-	if (n < 0)
-		return n;
-	if (!vpwr_sysfs_parse_u32(buf, out)) {
-		log_err(&b->log, "cpu %u: %s holds \"%s\", not a number", cpu,
-			rel, buf);
-		return -EPROTO;
-	}
-	return 0;
-}
-
-int vpwr_cpufreq_write(struct vpwr_backend *b, unsigned cpu, const char *rel,
-		       const char *val)
-{
-	int err = cpu_access(b, cpu, rel, val, NULL, 0);
-
-	return err < 0 ? err : 0;
-}
-
-int vpwr_cpufreq_write_u32(struct vpwr_backend *b, unsigned cpu,
-			   const char *rel, uint32_t val)
-{
-	char buf[16];
-
-	snprintf(buf, sizeof(buf), "%u", val);
-	return vpwr_cpufreq_write(b, cpu, rel, buf);
-}
-
-/* ------------------------------------------------------- init and fini */
-
-const char *vpwr_cpufreq_turbo_rel(const struct vpwr_cpufreq *cf)
-{
-	if (cf->desc->flags & VPWR_CPUFREQ_BOOST)
-		return "cpufreq/boost";
-	if (cf->desc->flags & VPWR_CPUFREQ_NO_TURBO)
-		return "intel_pstate/no_turbo";
-	return NULL;
-}
-
-int vpwr_cpufreq_init(struct vpwr_backend *b,
-		      const struct vpwr_cpufreq_desc *desc)
-{
-	struct vpwr_cpufreq *cf = calloc(1, sizeof(*cf));
-	unsigned usable = 0;
-	int n, err;
-
-	if (!cf)
-		return -ENOMEM;
-	b->priv = cf;
-	cf->fs = vpwr_sysfs_of(b);
-	cf->desc = desc;
-	n = vpwr_sysfs_nr_cpus(&cf->fs);
-	if (n <= 0) {
-		log_err(&b->log, "%s: no CPUs under %s/devices/system/cpu: %s",
-			desc->driver, b->sysfs_root, vpwr_strerror(n ? n : -ENOENT));
-		return -ENODEV;
-	}
-	cf->cpu = calloc((size_t)n, sizeof(*cf->cpu));
-	if (!cf->cpu)
-		return -ENOMEM;
-	cf->nr_cpus = (unsigned)n;
-	for (unsigned i = 0; i < cf->nr_cpus; i++)
-		for (int h = 0; h < VPWR_CPUFREQ_NR_HOT; h++)
-			cf->cpu[i].hot[h] = -1;
-	for (unsigned i = 0; i < cf->nr_cpus; i++) {
-		if ((err = vpwr_cpufreq_refresh(b, i))) {
-			log_err(&b->log, "%s: cpu %u: %s", desc->driver, i,
-				vpwr_strerror(err));
-			return err;
-		}
-		usable += cf->cpu[i].policy;
-	}
-	if (!usable) {
-		log_err(&b->log, "%s: no online CPU under %s has a cpufreq "
-			"policy", desc->driver, b->sysfs_root);
-		return -ENODEV;
-	}
-	err = vpwr_cpufreq_turbo_rel(cf)
-		      ? vpwr_sysfs_exists(&cf->fs, -1, vpwr_cpufreq_turbo_rel(cf))
-		      : 0;
-	if (err < 0)
-		return err;
-	cf->has_turbo = err > 0;
-	return vpwr_state_init(&cf->saved, b->ops->name, b->sysfs_root,
-			       cf->nr_cpus);
-}
-
-void vpwr_cpufreq_fini(struct vpwr_backend *b)
-{
-	struct vpwr_cpufreq *cf = vpwr_cpufreq_of(b);
-
-	if (!cf)
-		return;
-	for (unsigned i = 0; cf->cpu && i < cf->nr_cpus; i++)
-		close_hot(cf, i);
-	vpwr_state_fini(&cf->saved);
-	free(cf->cpu);
-	free(cf);
-	b->priv = NULL;
-}
-
-/* ------------------------------------------------------------ queries */
-
-int vpwr_cpufreq_nr_cpus(const struct vpwr_backend *b)
-{
-	return (int)vpwr_cpufreq_of(b)->nr_cpus;
-}
-
-int vpwr_cpufreq_cpu_caps(struct vpwr_backend *b, unsigned cpu)
-{
-	struct vpwr_cpufreq *cf = vpwr_cpufreq_of(b);
-	const struct vpwr_cpufreq_cpu *c = &cf->cpu[cpu];
-	unsigned caps = VPWR_BACKEND_CAP_LIMITS;
-	int err = 0;
-
-	/* An offline CPU may have come back: that costs one read. */
-	if (!c->policy && ((err = vpwr_cpufreq_refresh(b, cpu)) || !c->policy))
-		return err ? err : -ENODEV;
-	if (c->setspeed && c->userspace)
-		caps |= VPWR_BACKEND_CAP_SET_FREQ;
-	if (cf->has_turbo)
-		caps |= VPWR_BACKEND_CAP_TURBO;
-	if (c->epp)
-		caps |= VPWR_BACKEND_CAP_EPP;
-	if (cf->desc->flags & VPWR_CPUFREQ_TABLE)
-		caps |= VPWR_BACKEND_CAP_TABLE;
-	return (int)caps;
-}
-
-int vpwr_cpufreq_check(struct vpwr_backend *b, unsigned cpu)
-{
-	return vpwr_cpufreq_cpu_caps(b, cpu) < 0 ? -ENODEV : 0;
-}
-
-int vpwr_cpufreq_get_freq(struct vpwr_backend *b, unsigned cpu, uint32_t *khz)
-{
-	int err = vpwr_cpufreq_check(b, cpu);
-
-	return err ? err
-		   : vpwr_cpufreq_read_u32(b, cpu, VPWR_CPUFREQ_CUR, khz);
-}
-
-int vpwr_cpufreq_get_limits(struct vpwr_backend *b, unsigned cpu,
-			    uint32_t *min_khz, uint32_t *max_khz)
-{
-	int err = vpwr_cpufreq_check(b, cpu);
-
-	if (!err)
-		err = vpwr_cpufreq_read_u32(b, cpu, VPWR_CPUFREQ_MIN, min_khz);
-	return err ? err
-		   : vpwr_cpufreq_read_u32(b, cpu, VPWR_CPUFREQ_MAX, max_khz);
-}

@@ -10,7 +10,8 @@
  *   an order the kernel accepts, the userspace governor and
  *   scaling_setspeed, the machine-wide turbo knob, EPP, and saving the
  *   originals (state.h) before the first write to a CPU.  sysfs.c holds
- *   the I/O and each CPU's view; acpi_cpufreq.c the generic writes;
+ *   the I/O; cpufreq.c each CPU's view and the files kept open;
+ *   acpi_cpufreq.c the generic writes;
  *   intel_pstate.c EPP and the synthesised tables; state.c the restore.
  *
  * A driver describes itself with a struct vpwr_cpufreq_desc and fills its
@@ -50,8 +51,21 @@ struct vpwr_sysfs_io {
 	void (*close)(void *ctx, int h);
 };
 
-/* open(2), pread(2) and pwrite(2) at offset 0; ctx unused. */
+/*
+ * open(2), pread(2) and pwrite(2) at offset 0; ctx unused.  A sysfs
+ * attribute takes its whole value in one write at offset 0, so a write is
+ * one pwrite(2).
+ */
 extern const struct vpwr_sysfs_io vpwr_sysfs_io_default;
+/*
+ * The same for a tree of plain files (a copy of /sys on tmpfs, as the tests
+ * and the benchmark use): a file kept open keeps the tail of a longer old
+ * value, so each write is followed by ftruncate(2).
+ */
+extern const struct vpwr_sysfs_io vpwr_sysfs_io_files;
+/* vpwr_sysfs_io_default if <root>/devices/system/cpu is sysfs (or cannot be
+ * looked at), else vpwr_sysfs_io_files. */
+const struct vpwr_sysfs_io *vpwr_sysfs_io_for(const char *root);
 
 /* Where one backend's files are, and how to reach them. */
 struct vpwr_sysfs {
@@ -112,11 +126,19 @@ struct vpwr_epp_name {
 	unsigned value;
 };
 
+#define VPWR_CPUFREQ_MAX_EPP 8u /* names in a vpwr_cpufreq_desc */
+
 struct vpwr_cpufreq_desc {
 	const char *driver; /* what scaling_driver says */
 	unsigned flags;     /* VPWR_CPUFREQ_* */
 	const struct vpwr_epp_name *epp; /* with VPWR_CPUFREQ_EPP */
-	size_t nr_epp;
+	size_t nr_epp;                   /* <= VPWR_CPUFREQ_MAX_EPP */
+	/*
+	 * The CPU's frequencies as the kernel shows them now, ascending, at
+	 * most VPWR_CPUFREQ_MAX_FREQS into khz: how many, or -errno.  Reads
+	 * only; the CPU has a policy.
+	 */
+	int (*list)(struct vpwr_backend *b, unsigned cpu, uint32_t *khz);
 };
 
 /* The attributes a host reads and writes all the time, kept open. */
@@ -126,6 +148,8 @@ struct vpwr_cpufreq_desc {
 #define VPWR_CPUFREQ_MAX "cpufreq/scaling_max_freq"
 #define VPWR_CPUFREQ_GOVERNOR "cpufreq/scaling_governor"
 #define VPWR_CPUFREQ_EPP_F "cpufreq/energy_performance_preference"
+#define VPWR_CPUFREQ_EPP_AVAIL                                                 \
+	"cpufreq/energy_performance_available_preferences"
 #define VPWR_CPUFREQ_MAX_OPEN 256 /* kept-open descriptors per backend */
 
 enum vpwr_cpufreq_hot {
@@ -136,15 +160,38 @@ enum vpwr_cpufreq_hot {
 	VPWR_CPUFREQ_NR_HOT,
 };
 
-/* The backend's view of one CPU, re-read after any failed access. */
+/*
+ * The backend's view of one CPU: what its files hold, so that a call that
+ * changes nothing costs no system call.  The backend takes itself for the
+ * only writer of these files: what it wrote is not read again.  All of it
+ * is read again after any failed or refused access (refresh), `known` is
+ * cleared when a turbo change moves the limits and lists of every CPU, and
+ * the queries (get_limits, get_epp, get_turbo) take in what they find.
+ */
 struct vpwr_cpufreq_cpu {
 	bool policy;        /* online, with a cpufreq policy */
 	bool userspace;     /* "userspace" is an available governor */
 	bool setspeed;      /* scaling_setspeed exists (and the driver uses it) */
 	bool epp;           /* energy_performance_preference exists */
 	bool epp_names_only; /* the kernel refused a number: write names */
+	bool shared;        /* related_cpus names other CPUs too */
+	unsigned policy_id; /* the lowest of related_cpus */
 	char governor[VPWR_STATE_STR];
 	int hot[VPWR_CPUFREQ_NR_HOT]; /* handles, -1 when closed */
+	unsigned hot_rw;    /* bit i: hot[i] is open for writing too */
+
+	/* ---- loaded together (vpwr_cpufreq_view), valid while `known` */
+	bool known;
+	uint32_t min_khz, max_khz; /* scaling_min/max_freq as sysfs shows them */
+	uint32_t *freqs;           /* the driver's list, ascending */
+	unsigned nr_freqs;         /* 1 .. VPWR_CPUFREQ_MAX_FREQS */
+	unsigned epp_offered;      /* bit i: desc->epp[i] is offered */
+	/* ---- what was last written (or read), valid while `known` */
+	uint32_t min_req, max_req; /* the limits asked for (the kernel may
+				    * show less: turbo off, a global cap) */
+	uint32_t setspeed_khz;     /* 0: not known (not written since the
+				    * governor last changed) */
+	char epp_now[VPWR_STATE_STR]; /* "": not known */
 };
 
 /* A cpufreq driver's b->priv. */
@@ -154,7 +201,10 @@ struct vpwr_cpufreq {
 	unsigned nr_cpus;
 	struct vpwr_cpufreq_cpu *cpu;
 	bool has_turbo;                /* the turbo knob exists */
+	int turbo_raw;                 /* its content, 0 or 1; -1: not known */
 	unsigned nr_open;              /* kept-open handles */
+	unsigned max_open;             /* at most VPWR_CPUFREQ_MAX_OPEN; lower
+					* once the process ran out of fds */
 	struct vpwr_state saved;       /* the originals (state.c) */
 	/* Saved only because turbo, which is machine-wide, changed them: put
 	 * back when turbo is. */
@@ -175,6 +225,9 @@ void vpwr_cpufreq_fini(struct vpwr_backend *b);
 
 /* The parts of struct vpwr_backend_ops every cpufreq driver shares. */
 int vpwr_cpufreq_nr_cpus(const struct vpwr_backend *b);
+/* The view's list (desc->list, read at open and after changes). */
+int vpwr_cpufreq_get_freqs(struct vpwr_backend *b, unsigned cpu,
+			   uint32_t *khz, size_t cap);
 int vpwr_cpufreq_cpu_caps(struct vpwr_backend *b, unsigned cpu);
 int vpwr_cpufreq_get_freq(struct vpwr_backend *b, unsigned cpu, uint32_t *khz);
 int vpwr_cpufreq_get_limits(struct vpwr_backend *b, unsigned cpu,
@@ -197,21 +250,20 @@ int vpwr_cpufreq_restore(struct vpwr_backend *b, unsigned cpu);
 const struct vpwr_state *vpwr_cpufreq_saved(struct vpwr_backend *b);
 int vpwr_cpufreq_adopt(struct vpwr_backend *b, const struct vpwr_state *st);
 
-/* Frequency lists, ascending, for the drivers' get_freqs(). */
+/* Frequency lists for vpwr_cpufreq_desc.list. */
 /* acpi_cpufreq.c: scaling_available_frequencies up to cpuinfo_max_freq. */
-int vpwr_cpufreq_table_freqs(struct vpwr_backend *b, unsigned cpu,
-			     uint32_t *khz, size_t cap);
+int vpwr_cpufreq_table_list(struct vpwr_backend *b, unsigned cpu,
+			    uint32_t *khz);
 /* intel_pstate.c: lo, every multiple of 100 MHz between, then hi. */
 int vpwr_cpufreq_grid(uint32_t lo, uint32_t hi, uint32_t *khz, size_t cap);
 /* intel_pstate.c: the grid across cpuinfo_min/max_freq (continuous CPPC). */
-int vpwr_cpufreq_range_freqs(struct vpwr_backend *b, unsigned cpu,
-			     uint32_t *khz, size_t cap);
-/* acpi_cpufreq.c: the list through b->ops->get_freqs(), <= MAX_FREQS. */
-int vpwr_cpufreq_freqs(struct vpwr_backend *b, unsigned cpu, uint32_t *khz);
+int vpwr_cpufreq_range_list(struct vpwr_backend *b, unsigned cpu,
+			    uint32_t *khz);
 
 /* The entries of an ops table every cpufreq driver shares. */
 #define VPWR_CPUFREQ_COMMON_OPS                                                \
 	.fini = vpwr_cpufreq_fini, .nr_cpus = vpwr_cpufreq_nr_cpus,           \
+	.get_freqs = vpwr_cpufreq_get_freqs,                                   \
 	.get_freq = vpwr_cpufreq_get_freq,                                     \
 	.get_limits = vpwr_cpufreq_get_limits,                                 \
 	.set_limits = vpwr_cpufreq_set_limits,                                 \
@@ -241,19 +293,43 @@ int vpwr_cpufreq_write_u32(struct vpwr_backend *b, unsigned cpu,
 			   const char *rel, uint32_t val);
 /* 0 if cpu has a usable policy, else -ENODEV. */
 int vpwr_cpufreq_check(struct vpwr_backend *b, unsigned cpu);
-/* Re-read the view of `cpu`: 0, or -errno if that failed. */
-int vpwr_cpufreq_refresh(struct vpwr_backend *b, unsigned cpu);
 /*
- * acpi_cpufreq.c: move scaling_min/max_freq from (cmin, cmax) to (lo, hi),
- * lo <= hi, in an order the kernel accepts at every step: raise max before
- * min going up, lower min before max going down.  Unchanged values are not
- * written.
+ * Re-read what the view says of `cpu` itself (online, policy, governor,
+ * which files exist) and forget the rest: 0, or -errno if that failed.
+ */
+int vpwr_cpufreq_refresh(struct vpwr_backend *b, unsigned cpu);
+/* 0 once cpu has a usable policy and its view is loaded, else -errno. */
+int vpwr_cpufreq_view(struct vpwr_backend *b, unsigned cpu);
+/* Forget the loaded part of cpu's view (the next use reads it again). */
+void vpwr_cpufreq_forget(struct vpwr_backend *b, unsigned cpu);
+/* The same for every CPU: the turbo knob moved all of them. */
+void vpwr_cpufreq_forget_all(struct vpwr_backend *b);
+/*
+ * scaling_min/max_freq of cpu as just read, into the view of cpu and of
+ * the CPUs sharing its policy.  taken: a query found them (someone else,
+ * or the kernel, may have moved them), so they also stand for what was
+ * asked; else they were read back after the backend's own write, which
+ * stays what was asked even where the kernel shows less.
+ */
+void vpwr_cpufreq_seen_limits(struct vpwr_backend *b, unsigned cpu,
+			      uint32_t min_khz, uint32_t max_khz, bool taken);
+/*
+ * acpi_cpufreq.c: move scaling_min/max_freq to (lo, hi), lo <= hi, in an
+ * order the kernel accepts at every step: raise max before min going up,
+ * lower min before max going down, judged by what sysfs shows (cur).  A
+ * limit equal to req[] (what was last asked for) is not written.  Then the
+ * limits are read back into the view.
  */
 int vpwr_cpufreq_move_limits(struct vpwr_backend *b, unsigned cpu,
-			     uint32_t cmin, uint32_t cmax, uint32_t lo,
-			     uint32_t hi);
+			     const uint32_t cur[2], const uint32_t req[2],
+			     uint32_t lo, uint32_t hi);
 /* The turbo knob's path, relative to devices/system/cpu; NULL: none. */
 const char *vpwr_cpufreq_turbo_rel(const struct vpwr_cpufreq *cf);
+/*
+ * acpi_cpufreq.c: the knob's content, 0 or 1 (no_turbo not inverted), as
+ * last seen, read if not known yet; or -errno.
+ */
+int vpwr_cpufreq_turbo_raw(struct vpwr_backend *b);
 /*
  * acpi_cpufreq.c: save the originals of `cpu` (and of the CPUs sharing its
  * policy) and write them to the state file, unless saved already.  Called

@@ -28,6 +28,7 @@
 
 struct vpwr_framer {
 	const struct vpwr_codec *codec; /* NULL until detected */
+	size_t start;                   /* where the bytes held begin */
 	size_t len;                     /* bytes held */
 	/* How far detection or frame_len got in the bytes held: more bytes
 	 * resume it, a consume starts it again. */

@@ -313,7 +313,7 @@ static int send_all(struct vpwr_guest *g, const uint8_t *buf, size_t len,
 
 /* The next whole message from the host. */
 static int recv_msg(struct vpwr_guest *g, struct vpwr_msg *m,
-		    uint64_t deadline)
+		    uint64_t deadline, bool sent)
 {
 	struct vpwr_decode_error err;
 	const uint8_t *frame;
@@ -336,6 +336,16 @@ static int recv_msg(struct vpwr_guest *g, struct vpwr_msg *m,
 				err.text);
 			g->broken = len;
 			return len;
+		}
+		/* A request has just gone out: its reply cannot be here yet,
+		 * so wait before reading rather than read only to hear
+		 * EAGAIN. */
+		if (sent) {
+			int rc = wait_fd(g, POLLIN, deadline);
+
+			if (rc < 0)
+				return rc;
+			sent = false;
 		}
 		n = vpwr_channel_read(g->ch, vpwr_framer_tail(&g->rx),
 				      vpwr_framer_space(&g->rx));
@@ -368,6 +378,7 @@ VPWR_API int vpwr_guest_request(struct vpwr_guest *g,
 	uint8_t buf[VPWR_NATIVE_MAX_FRAME];
 	struct vpwr_msg req;
 	uint64_t deadline = 0;
+	bool sent = true;
 	int n, rc;
 
 	if (!g || !request || !reply)
@@ -409,7 +420,8 @@ VPWR_API int vpwr_guest_request(struct vpwr_guest *g,
 			rc = -ETIMEDOUT;
 			break;
 		}
-		rc = recv_msg(g, reply, deadline);
+		rc = recv_msg(g, reply, deadline, sent);
+		sent = false;
 		if (g->broken)
 			break;
 		if (rc == -VPWR_E_PROTO || rc == -EBADMSG ||

@@ -574,8 +574,14 @@ static int flush(struct vpwr_host *h, struct host_source *s)
 	return 0;
 }
 
-static int send_msg(struct vpwr_host *h, struct host_source *s,
-		    const struct vpwr_msg *m)
+/*
+ * Queue `m` for the channel.  Replies are written once per read
+ * (channel_input), so a pipelining guest gets them in one write, not one
+ * each.  A full queue is written first: only what the peer will not take
+ * then counts against it.
+ */
+static int queue_msg(struct vpwr_host *h, struct host_source *s,
+		     const struct vpwr_msg *m)
 {
 	uint8_t buf[VPWR_NATIVE_MAX_FRAME];
 	const struct vpwr_codec *c = vpwr_framer_codec(&s->rx);
@@ -596,6 +602,12 @@ static int send_msg(struct vpwr_host *h, struct host_source *s,
 			return 0;
 	}
 	if (s->tx_len + (size_t)n > HOST_TX_CAP) {
+		int rc = flush(h, s);
+
+		if (rc < 0)
+			return rc;
+	}
+	if (s->tx_len + (size_t)n > HOST_TX_CAP) {
 		log_warn(&h->log, "domain %s: channel %d does not read its "
 			 "replies; resetting it", s->dom->name, s->id);
 		return -ENOBUFS;
@@ -607,7 +619,16 @@ static int send_msg(struct vpwr_host *h, struct host_source *s,
 	}
 	memcpy(s->tx + s->tx_len, buf, (size_t)n);
 	s->tx_len += (size_t)n;
-	return flush(h, s);
+	return 0;
+}
+
+/* Queue `m` and write it now (notifications: nobody flushes for them). */
+static int send_msg(struct vpwr_host *h, struct host_source *s,
+		    const struct vpwr_msg *m)
+{
+	int rc = queue_msg(h, s, m);
+
+	return rc < 0 ? rc : flush(h, s);
 }
 
 /*
@@ -704,7 +725,7 @@ static int handle_frame(struct vpwr_host *h, struct host_source *s,
 		vpwr_msg_reply(&reply, &req, -VPWR_E_RATE_LIMIT, "rate limit: %u "
 			       "requests/s, %u at once", h->opts.rate_per_s,
 			       h->opts.rate_burst);
-		return send_msg(h, s, &reply);
+		return queue_msg(h, s, &reply);
 	}
 	if (rc >= 0)
 		s->over = 0;
@@ -715,7 +736,7 @@ static int handle_frame(struct vpwr_host *h, struct host_source *s,
 		vpwr_msg_reply(&reply, &req, rc, "%s", err.text);
 	} else {
 		h->acting = s->dom;
-		host_handle_request(h, s->dom, &req, &reply);
+		host_handle_request(h, s->dom, &req, &reply, true);
 		h->acting = NULL;
 		if (req.type == VPWR_MSG_HELLO && reply.status == 0)
 			s->notify = true;
@@ -729,7 +750,7 @@ static int handle_frame(struct vpwr_host *h, struct host_source *s,
 			     .status = reply.status,
 			     .request = &req,
 			     .reply = &reply });
-	return send_msg(h, s, &reply);
+	return queue_msg(h, s, &reply);
 }
 
 static int channel_input(struct vpwr_host *h, struct host_source *s)
@@ -739,8 +760,9 @@ static int channel_input(struct vpwr_host *h, struct host_source *s)
 	int len, rc;
 
 	for (int i = 0; i < HOST_READS_PER_EVENT; i++) {
+		size_t space = vpwr_framer_space(&s->rx);
 		ssize_t n = vpwr_channel_read(s->ch, vpwr_framer_tail(&s->rx),
-					      vpwr_framer_space(&s->rx));
+					      space);
 		if (n == -EAGAIN)
 			return 0;
 		if (n == 0)
@@ -751,15 +773,26 @@ static int channel_input(struct vpwr_host *h, struct host_source *s)
 		while ((len = vpwr_framer_next(&s->rx, &frame, &err)) > 0) {
 			rc = handle_frame(h, s, frame, (size_t)len);
 			vpwr_framer_consume(&s->rx, (size_t)len);
-			if (rc < 0)
+			if (rc < 0) {
+				flush(h, s); /* what was answered still goes */
 				return rc;
+			}
 		}
 		if (len < 0) {
 			log_warn(&h->log, "domain %s: channel %d sent an "
 				 "unframeable stream (%s); resetting it",
 				 s->dom->name, s->id, err.text);
+			flush(h, s);
 			return len;
 		}
+		rc = flush(h, s);
+		if (rc < 0)
+			return rc;
+		/* A short read emptied the socket: epoll (level-triggered)
+		 * reports what comes next; another read() would only say
+		 * EAGAIN. */
+		if ((size_t)n < space)
+			return 0;
 	}
 	return 0;
 }
@@ -1317,7 +1350,7 @@ VPWR_API int vpwr_host_handle(struct vpwr_host *h, const char *domain,
 		return rc;
 	}
 	h->acting = d;
-	rc = host_handle_request(h, d, request, reply);
+	rc = host_handle_request(h, d, request, reply, false);
 	h->acting = NULL;
 	host_domain_put(h, d);
 	reap_failed(h);

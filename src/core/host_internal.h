@@ -151,8 +151,11 @@ struct host_domain *host_domain_get(struct vpwr_host *h, const char *name,
 void host_domain_put(struct vpwr_host *h, struct host_domain *d);
 void host_domain_release(struct vpwr_host *h, struct host_domain *d);
 void host_domain_free(struct host_domain *d);
+/* `validated`: req comes from a codec's decoder, which ran
+ * vpwr_msg_validate() on it already. */
 int host_handle_request(struct vpwr_host *h, struct host_domain *d,
-			const struct vpwr_msg *req, struct vpwr_msg *reply);
+			const struct vpwr_msg *req, struct vpwr_msg *reply,
+			bool validated);
 int host_rearbitrate(struct vpwr_host *h, unsigned pcpu);
 int host_rearbitrate_set(struct vpwr_host *h, const struct vpwr_cpuset *cpus);
 void host_restore_all(struct vpwr_host *h);

@@ -13,9 +13,14 @@
  * (b) vpwr_backend_set_freq / set_limits per call: alternating between two
  *     values on every call ("change"), and the same value again ("same").
  * (c) The same calls through the sysfs drivers against a fake tree on
- *     tmpfs (/dev/shm): what a host pays in system calls.  A driver that is
+ *     tmpfs (/dev/shm): what a host pays in system calls.  On a tree of
+ *     plain files a changed value costs a pwrite and an ftruncate (on
+ *     sysfs only the pwrite); the raw cost of those calls on the same
+ *     tmpfs is measured first, for reference.  A driver that is
  *     not in this build, or that will not open the fake tree, is reported
- *     and skipped; add a driver by adding a row to sysfs_drivers[].
+ *     and skipped; add a driver by adding a row to sysfs_drivers[].  A
+ *     driver without scaling_setspeed (intel_pstate and amd-pstate-epp
+ *     choose the frequency themselves) has set_limits rows only.
  *
  * Without -n, each cell is calibrated to run about -t seconds (default
  * 0.2) and measured -r times (default 5); the median is printed.  With -n
@@ -25,12 +30,14 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "libvpwr/libvpwr.h"
 #include "libvpwr/sim.h"
@@ -269,7 +276,14 @@ static int bench_sets(const char *label, struct vpwr_backend *b)
 		vpwr_backend_set_limits(b, cpu, x.lo, x.hi);
 	for (x.limits = 0; x.limits < 2; x.limits++)
 		for (x.change = 1; x.change >= 0; x.change--)
-			set_row(label, &x);
+			if (x.limits ||
+			    (vpwr_backend_caps(b, 0) & VPWR_BACKEND_CAP_SET_FREQ))
+				set_row(label, &x);
+			else
+				printf("%s set_freq, %-*s %12s (the driver picks "
+				       "the frequency)\n", label,
+				       (int)(44 - strlen(label) - 11),
+				       x.change ? "change" : "same", "n/a");
 	return 0;
 }
 
@@ -309,54 +323,101 @@ static void put(const char *root, const char *rel, const char *text)
 }
 
 /*
- * A machine as acpi-cpufreq shows it: a table, boost, and already the
- * userspace governor.  (From another governor the kernel would fill
- * scaling_setspeed in when the driver switches; a static tree cannot.)
+ * What one driver's tree looks like: every CPU alike, online, and already
+ * under the governor the benchmark needs (userspace where the driver has
+ * scaling_setspeed: from another governor the kernel would fill
+ * scaling_setspeed in when the backend switches; a static tree cannot).
  */
-static void tree_acpi_cpufreq(const char *root)
+struct fake_driver {
+	const char *name;        /* backend and scaling_driver */
+	const char *governors;
+	const char *governor;
+	const char *frequencies; /* scaling_available_frequencies, or NULL */
+	const char *min, *max;   /* cpuinfo_min/max_freq */
+	const char *base;        /* base_frequency, or NULL */
+	const char *turbo_rel;   /* the turbo knob, relative to .../cpu */
+	const char *turbo_val;
+	int setspeed;            /* has scaling_setspeed */
+	const char *epp;         /* energy_performance_preference, or NULL */
+	const char *status;      /* intel_pstate/status or amd_pstate/status */
+};
+
+#define GENERIC_GOVS                                                           \
+	"conservative ondemand userspace powersave performance schedutil\n"
+#define EPP_NAMES                                                              \
+	"default performance balance_performance balance_power power\n"
+
+static const struct fake_driver sysfs_drivers[] = {
+	{ "acpi-cpufreq", GENERIC_GOVS, "userspace\n",
+	  "2400000 2200000 2000000 1800000 1600000 1400000 1200000 1000000 "
+	  "800000\n",
+	  "800000\n", "2400000\n", NULL, "cpufreq/boost", "1\n", 1, NULL,
+	  NULL },
+	{ "intel_pstate", "performance powersave\n", "powersave\n", NULL,
+	  "400000\n", "3500000\n", "2800000\n", "intel_pstate/no_turbo", "0\n",
+	  0, "balance_performance\n", "intel_pstate/status" },
+	{ "intel_cpufreq", GENERIC_GOVS, "userspace\n", NULL, "400000\n",
+	  "3500000\n", "2800000\n", "intel_pstate/no_turbo", "0\n", 1,
+	  "balance_performance\n", "intel_pstate/status" },
+	{ "cppc_cpufreq", GENERIC_GOVS, "userspace\n", NULL, "1000000\n",
+	  "3050000\n", NULL, "cpufreq/boost", "1\n", 1, NULL, NULL },
+	{ "amd-pstate", GENERIC_GOVS, "userspace\n", NULL, "400000\n",
+	  "4680000\n", NULL, "cpufreq/boost", "1\n", 1, NULL,
+	  "amd_pstate/status" },
+	{ "amd-pstate-epp", "performance powersave\n", "powersave\n", NULL,
+	  "400000\n", "4680000\n", NULL, "cpufreq/boost", "1\n", 0,
+	  "balance_performance\n", "amd_pstate/status" },
+};
+
+static void put_cpu(const char *root, unsigned cpu, const char *attr,
+		    const char *text)
 {
-	static const char *const files[][2] = {
-		{ "scaling_driver", "acpi-cpufreq\n" },
-		{ "scaling_governor", "userspace\n" },
-		{ "scaling_available_governors",
-		  "conservative ondemand userspace powersave performance "
-		  "schedutil\n" },
-		{ "scaling_available_frequencies",
-		  "2400000 2200000 2000000 1800000 1600000 1400000 1200000 "
-		  "1000000 800000\n" },
-		{ "cpuinfo_min_freq", "800000\n" },
-		{ "cpuinfo_max_freq", "2400000\n" },
-		{ "scaling_min_freq", "800000\n" },
-		{ "scaling_max_freq", "2400000\n" },
-		{ "scaling_cur_freq", "2400000\n" },
-		{ "scaling_setspeed", "2400000\n" },
-	};
 	char rel[256];
 
+	if (!text)
+		return;
+	snprintf(rel, sizeof(rel), "devices/system/cpu/cpu%u/cpufreq/%s", cpu,
+		 attr);
+	put(root, rel, text);
+}
+
+static void build_tree(const char *root, const struct fake_driver *d)
+{
+	char rel[256], drv[64];
+
+	snprintf(drv, sizeof(drv), "%s\n", d->name);
 	put(root, "devices/system/cpu/present", "0-3\n");
 	put(root, "devices/system/cpu/possible", "0-3\n");
 	put(root, "devices/system/cpu/online", "0-3\n");
-	put(root, "devices/system/cpu/cpufreq/boost", "1\n");
+	snprintf(rel, sizeof(rel), "devices/system/cpu/%s", d->turbo_rel);
+	put(root, rel, d->turbo_val);
+	if (d->status) {
+		snprintf(rel, sizeof(rel), "devices/system/cpu/%s", d->status);
+		put(root, rel, strstr(d->name, "epp") || !strcmp(d->name,
+			"intel_pstate") ? "active\n" : "passive\n");
+	}
 	for (unsigned cpu = 0; cpu < FAKE_CPUS; cpu++) {
 		snprintf(rel, sizeof(rel), "devices/system/cpu/cpu%u/online",
 			 cpu);
 		put(root, rel, "1\n");
-		for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-			snprintf(rel, sizeof(rel),
-				 "devices/system/cpu/cpu%u/cpufreq/%s", cpu,
-				 files[i][0]);
-			put(root, rel, files[i][1]);
-		}
+		put_cpu(root, cpu, "scaling_driver", drv);
+		put_cpu(root, cpu, "scaling_governor", d->governor);
+		put_cpu(root, cpu, "scaling_available_governors", d->governors);
+		put_cpu(root, cpu, "scaling_available_frequencies",
+			d->frequencies);
+		put_cpu(root, cpu, "cpuinfo_min_freq", d->min);
+		put_cpu(root, cpu, "cpuinfo_max_freq", d->max);
+		put_cpu(root, cpu, "scaling_min_freq", d->min);
+		put_cpu(root, cpu, "scaling_max_freq", d->max);
+		put_cpu(root, cpu, "scaling_cur_freq", d->max);
+		put_cpu(root, cpu, "base_frequency", d->base);
+		put_cpu(root, cpu, "scaling_setspeed",
+			d->setspeed ? d->max : NULL);
+		put_cpu(root, cpu, "energy_performance_preference", d->epp);
+		put_cpu(root, cpu, "energy_performance_available_preferences",
+			d->epp ? EPP_NAMES : NULL);
 	}
 }
-
-static const struct {
-	const char *name;
-	void (*tree)(const char *root);
-} sysfs_drivers[] = {
-	{ "acpi-cpufreq", tree_acpi_cpufreq },
-	/* intel_pstate, cppc_cpufreq, amd-pstate: add a tree builder here. */
-};
 
 static void keep_last(enum vpwr_log_level level, const char *msg, void *ud)
 {
@@ -374,10 +435,69 @@ static int rm_one(const char *p, const struct stat *st, int flag,
 	return remove(p);
 }
 
+/* The system calls a set costs, alone, on a tmpfs file. */
+struct raw_ctx {
+	int fd;
+	int what; /* 0 pwrite, 1 pwrite + ftruncate, 2 pread */
+};
+
+static int run_raw(void *ctx, unsigned long iters)
+{
+	struct raw_ctx *x = ctx;
+	char buf[32];
+
+	for (unsigned long i = 0; i < iters; i++) {
+		const char *v = i % 2 ? "800000" : "2400000";
+		size_t len = strlen(v);
+
+		if (x->what == 2 ? pread(x->fd, buf, sizeof(buf), 0) < 0
+				 : pwrite(x->fd, v, len, 0) != (ssize_t)len)
+			return -errno;
+		if (x->what == 1 && ftruncate(x->fd, (off_t)len))
+			return -errno;
+	}
+	return 0;
+}
+
+static void bench_raw(const char *root)
+{
+	static const char *const what[] = {
+		"reference: pwrite on tmpfs",
+		"reference: pwrite + ftruncate on tmpfs",
+		"reference: pread on tmpfs",
+	};
+	struct raw_ctx x;
+	struct cell c = { .run = run_raw, .ctx = &x };
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/raw", root);
+	x.fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (x.fd < 0)
+		return;
+	for (x.what = 0; x.what < 3; x.what++) {
+		double ns = measure(&c);
+
+		if (ns < 0)
+			printf("%-44s %12s %s\n", what[x.what], "error",
+			       vpwr_strerror(c.err));
+		else
+			printf("%-44s %12.1f %16.0f\n", what[x.what], ns,
+			       1e9 / ns);
+	}
+	close(x.fd);
+	unlink(path);
+}
+
 static void bench_sysfs(void)
 {
+	char raw[] = "/dev/shm/vpwr-bench-XXXXXX";
+
 	printf("\n%-44s %12s %16s\n", "(c) sysfs drivers, fake tree on tmpfs",
 	       "ns/call", "calls/s");
+	if (mkdtemp(raw)) {
+		bench_raw(raw);
+		rmdir(raw);
+	}
 	for (size_t i = 0; i < sizeof(sysfs_drivers) / sizeof(sysfs_drivers[0]);
 	     i++) {
 		char root[] = "/dev/shm/vpwr-bench-XXXXXX";
@@ -391,7 +511,7 @@ static void bench_sysfs(void)
 			       sysfs_drivers[i].name, strerror(errno));
 			continue;
 		}
-		sysfs_drivers[i].tree(root);
+		build_tree(root, &sysfs_drivers[i]);
 		last_log[0] = '\0';
 		err = vpwr_backend_open(sysfs_drivers[i].name, &o, &b);
 		if (err == -ENOENT && strstr(last_log, "unknown backend"))

@@ -96,7 +96,8 @@ static void feed(const uint8_t *s, size_t len, unsigned pick,
 			const struct vpwr_codec *c = vpwr_framer_codec(&f);
 			const struct fuzz_codec *fc;
 
-			if (!c || frame != f.buf || (size_t)flen > f.len)
+			if (!c || frame != f.buf + f.start ||
+			    (size_t)flen > f.len)
 				fuzz_fail(fixed, NULL, "bad frame %d of %zu "
 					  "held", flen, f.len);
 			fc = fuzz_codec_get(vpwr_codec_name(c));

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import enum
+import json
 import math
 import os
 import threading
@@ -21,6 +22,7 @@ from typing import Callable, FrozenSet, List, Optional, Sequence, Tuple, Union
 from . import _vpwr
 from ._handle import (Handle, Locked, Ref, as_bool, as_float, as_path,
                       as_str, as_timeout, as_uint, fd_of)
+from ._errors import Error
 from .message import Epp, Message
 
 __all__ = ["Backend", "SimBackend", "BackendCaps", "WorkStats", "Resolver",
@@ -39,6 +41,7 @@ class BackendCaps(enum.IntFlag):
     TURBO = _vpwr.VPWR_BACKEND_CAP_TURBO        #: turbo on/off
     EPP = _vpwr.VPWR_BACKEND_CAP_EPP            #: an EPP hint
     TABLE = _vpwr.VPWR_BACKEND_CAP_TABLE        #: a discrete table
+    PER_CPU = _vpwr.VPWR_BACKEND_CAP_PER_CPU    #: no shared cpufreq policy
 
 
 class Arbitration(enum.IntEnum):
@@ -635,6 +638,43 @@ class Host(Handle):
         self._call(_vpwr.vpwr_host_listen, as_str(domain, "domain"),
                    as_str(uri, "uri"))
 
+    def connect(self, domain: str, uri: str) -> None:
+        """Connect to `uri` ("virtio-serial-host:/run/vpwr/vm1.0", a QEMU
+        chardev with server=on) for `domain`, and again with back-off
+        whenever it goes away or is not there yet."""
+        self._call(_vpwr.vpwr_host_connect, as_str(domain, "domain"),
+                   as_str(uri, "uri"))
+
+    def refresh(self) -> bool:
+        """Re-read the resolver and re-decide every CPU (a re-pinned vCPU's
+        wish moves); True if anything changed."""
+        return self._call(_vpwr.vpwr_host_refresh) > 0
+
+    def control(self, request: Union[dict, str]) -> dict:
+        """One request of the operator's control interface
+        (docs/CONTROL.md), e.g. {"cmd": "cpus"}; returns the reply as a
+        dict.  A refused request raises vpwr.Error with the reply's
+        message."""
+        if isinstance(request, dict):
+            request = json.dumps(request)
+        request = as_str(request, "request")
+        with Locked(self) as ptr:
+            self._ref.clear_log()
+            text = _vpwr.vpwr_py_host_control(ptr, request)
+            self._ref.raise_callback_error()
+        if text is None:
+            raise MemoryError("vpwr_host_control")
+        reply = json.loads(text)
+        if not reply.get("ok"):
+            raise Error(-int(reply.get("errno", 0)) or -1,
+                        reason=reply.get("message", ""))
+        return reply
+
+    def control_listen(self, uri: str) -> None:
+        """Serve the control interface on `uri` ("unix-listen:PATH"):
+        mode 0600, root and this process's user only."""
+        self._call(_vpwr.vpwr_host_control_listen, as_str(uri, "uri"))
+
     # ---------------------------------------------------------- serving
     def dispatch(self, timeout_ms: Optional[int] = 0) -> int:
         """Wait up to `timeout_ms` (0: do not wait, None: forever) for
@@ -695,6 +735,14 @@ class Host(Handle):
         outside [min_khz, max_khz].  (0, 0) removes them."""
         self._call(_vpwr.vpwr_host_set_bounds, as_uint(pcpu, "pcpu"),
                    as_uint(min_khz, "min_khz"), as_uint(max_khz, "max_khz"))
+
+    def set_domain_bounds(self, domain: str, min_khz: int,
+                          max_khz: int) -> None:
+        """Operator bounds of `domain`: none of its requests or policies
+        pushes a CPU outside [min_khz, max_khz].  (0, 0) removes them."""
+        self._call(_vpwr.vpwr_host_set_domain_bounds,
+                   as_str(domain, "domain"), as_uint(min_khz, "min_khz"),
+                   as_uint(max_khz, "max_khz"))
 
     def __repr__(self):
         if self.closed:
