@@ -8,6 +8,8 @@
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/random.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "codec_dpdk.h"
@@ -41,6 +43,22 @@ struct vpwr_guest {
 	char reason[VPWR_REASON_MAX];
 	struct vpwr_framer rx;
 };
+
+/*
+ * Where a handle's sequence numbers start.  A virtio-serial port outlives
+ * the processes that open it: a reply to a request that timed out can
+ * wait in QEMU for the next process, which must not take it for the
+ * answer to its own request with the same number.  So every handle starts
+ * somewhere else.
+ */
+static uint32_t first_seq(void)
+{
+	uint32_t seq = 0;
+
+	if (getrandom(&seq, sizeof(seq), GRND_NONBLOCK) != sizeof(seq))
+		seq = (uint32_t)vpwr_now_ns() ^ ((uint32_t)getpid() << 16);
+	return seq ? seq : 1;
+}
 
 VPWR_API int vpwr_guest_open_channel(struct vpwr_channel *ch,
 				     const struct vpwr_guest_opts *opts,
@@ -91,7 +109,7 @@ VPWR_API int vpwr_guest_open_channel(struct vpwr_channel *ch,
 	g->opts.codec = NULL;
 	g->opts.dpdk_vm_name = NULL;
 	g->ch = ch;
-	g->next_seq = 1;
+	g->next_seq = first_seq();
 	vpwr_framer_init(&g->rx, g->codec);
 	*out = g;
 	return 0;
@@ -392,6 +410,8 @@ VPWR_API int vpwr_guest_request(struct vpwr_guest *g,
 		return g->broken;
 	req = *request;
 	req.seq = g->next_seq++;
+	if (!g->next_seq)
+		g->next_seq = 1;
 	req.flags = 0;
 	g->reason[0] = '\0';
 	if (g->codec == vpwr_codec_dpdk_guest())
@@ -433,7 +453,8 @@ VPWR_API int vpwr_guest_request(struct vpwr_guest *g,
 			if (g->opts.notify_fn)
 				g->opts.notify_fn(reply, g->opts.notify_userdata);
 		} else if ((reply->flags & VPWR_MSG_F_REPLY) &&
-			   (reply->seq == req.seq ||
+			   ((reply->seq == req.seq &&
+			     reply->type == req.type) ||
 			    (g->codec->flags & VPWR_CODEC_F_NO_SEQ))) {
 			/* Without sequence numbers (DPDK) the next reply is
 			 * ours: a reply that arrives after its request timed
@@ -443,8 +464,10 @@ VPWR_API int vpwr_guest_request(struct vpwr_guest *g,
 				     sizeof(g->reason));
 			return reply->status;
 		} else {
-			/* The late answer to a request that timed out. */
-			log_debug(&g->log, "dropping reply seq %u", reply->seq);
+			/* The late answer to a request that timed out (maybe
+			 * another process's, on a virtio-serial port). */
+			log_debug(&g->log, "dropping %s reply seq %u",
+				  vpwr_msg_type_name(reply->type), reply->seq);
 		}
 		reply->status = 0;
 	}
