@@ -78,6 +78,11 @@ static void usage(FILE *f)
 	      "      --control PATH        serve vpwr-ctl on a unix socket (mode 0600)\n"
 	      "      --rate N              requests/s one channel may send (default\n"
 	      "                            1000; 0: no limit)\n"
+	      "      --time-zone ZONE      hours of TIME policies: UTC, +05:30,\n"
+	      "                            Europe/Berlin (default: local time)\n"
+	      "      --traffic-period MS   TRAFFIC/BRANCH_RATIO sampling (default 1000)\n"
+	      "      --grace MS            keep a vanished guest's wishes this long\n"
+	      "                            (default 0: restore at once)\n"
 	      "  -q, --quiet               do not print requests and changes\n"
 	      "  -v, --verbose             log library messages to stderr\n"
 	      "  -h, --help                this text\n", f);
@@ -191,6 +196,9 @@ int main(int argc, char **argv)
 		{ "rate", required_argument, NULL, 'R' },
 		{ "control", required_argument, NULL, 'K' },
 		{ "auto-channels", no_argument, NULL, 'a' },
+		{ "time-zone", required_argument, NULL, 'Z' },
+		{ "traffic-period", required_argument, NULL, 'P' },
+		{ "grace", required_argument, NULL, 'G' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -245,6 +253,9 @@ int main(int argc, char **argv)
 		case 'R': hopts.rate_per_s = (unsigned)atoi(optarg); break;
 		case 'K': control = optarg; break;
 		case 'a': hopts.auto_channels = 1; break;
+		case 'Z': hopts.time_zone = optarg; break;
+		case 'P': hopts.traffic_period_ms = (unsigned)atoi(optarg); break;
+		case 'G': hopts.grace_ms = (unsigned)atoi(optarg); break;
 		case 'q': hopts.event_fn = NULL; break;
 		case 'v':
 			bopts.log_fn = ropts.log_fn = hopts.log_fn = log_stderr;

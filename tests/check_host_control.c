@@ -136,6 +136,27 @@ START_TEST(test_domains_show_requests)
 }
 END_TEST
 
+START_TEST(test_domains_show_policy_evaluation)
+{
+	struct vpwr_msg req, reply;
+	json_t *j, *d;
+
+	vpwr_msg_init(&req, VPWR_MSG_POLICY_SET, 1, VPWR_VCPU_NONE);
+	req.u.policy.kind = VPWR_POLICY_TIME;
+	req.u.policy.quiet_hours = 0xffffff; /* whatever the hour */
+	ck_assert_int_eq(vpwr_host_handle(th.h, "vm2", &req, &reply), 0);
+	j = ctl_ok("{\"cmd\":\"domains\"}");
+	d = json_array_get(json_object_get(j, "domains"), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(d, "name")), "vm2");
+	ck_assert_str_eq(json_string_value(json_array_get(
+				 json_object_get(d, "policies"), 0)), "TIME");
+	ck_assert_str_eq(json_string_value(json_object_get(d, "hour")), "quiet");
+	ck_assert_ptr_null(json_object_get(d, "traffic"));
+	ck_assert_ptr_null(json_object_get(d, "grace_ms_left"));
+	json_decref(j);
+}
+END_TEST
+
 START_TEST(test_bad_requests)
 {
 	int rc;
@@ -323,6 +344,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_cpus_and_bounds);
 	tcase_add_test(tc, test_domains_show_requests);
+	tcase_add_test(tc, test_domains_show_policy_evaluation);
 	tcase_add_test(tc, test_bad_requests);
 	tcase_add_test(tc, test_channels);
 	tcase_add_test(tc, test_control_socket);

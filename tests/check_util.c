@@ -48,6 +48,29 @@ START_TEST(version_matches_header)
 }
 END_TEST
 
+START_TEST(cpuset_next_walks_every_set_cpu)
+{
+	static const unsigned cpus[] = { 0, 1, 62, 63, 64, 127, 128, 700, 1023 };
+	struct vpwr_cpuset s;
+	unsigned i = 0;
+
+	vpwr_cpuset_zero(&s);
+	ck_assert_int_eq(vpwr_cpuset_next(&s, 0), -1);
+	for (size_t k = 0; k < sizeof(cpus) / sizeof(cpus[0]); k++)
+		vpwr_cpuset_set(&s, cpus[k]);
+	vpwr_cpuset_foreach(c, &s)
+		ck_assert_int_eq(c, (int)cpus[i++]);
+	ck_assert_uint_eq(i, sizeof(cpus) / sizeof(cpus[0]));
+	/* From inside a word, at a set bit, past the end. */
+	ck_assert_int_eq(vpwr_cpuset_next(&s, 2), 62);
+	ck_assert_int_eq(vpwr_cpuset_next(&s, 64), 64);
+	ck_assert_int_eq(vpwr_cpuset_next(&s, 65), 127);
+	ck_assert_int_eq(vpwr_cpuset_next(&s, 701), 1023);
+	ck_assert_int_eq(vpwr_cpuset_next(&s, 1024), -1);
+	ck_assert_int_eq(vpwr_cpuset_next(&s, 5000), -1);
+}
+END_TEST
+
 START_TEST(cpuset_parse_and_format)
 {
 	struct vpwr_cpuset s;
@@ -195,6 +218,7 @@ static Suite *util_suite(void)
 
 	tcase_add_test(tc, strerror_covers_library_codes_and_errno);
 	tcase_add_test(tc, version_matches_header);
+	tcase_add_test(tc, cpuset_next_walks_every_set_cpu);
 	tcase_add_test(tc, cpuset_parse_and_format);
 	tcase_add_test(tc, cpuset_next_every_start);
 	tcase_add_test(tc, opts_load_old_new_and_unknown);

@@ -2,13 +2,18 @@
 /*
  * The embeddable host engine.  It owns channels to guests, each bound by the
  * host (never by the guest) to one domain; decodes their requests; checks
- * them against the domain's vCPUs and pinning; arbitrates every physical
- * CPU between all requesters and the operator's bounds; applies the result
- * through the backend; and answers every request.
+ * them against the domain's vCPUs and pinning; evaluates the policies
+ * guests hand it (TIME, TRAFFIC, WORKLOAD, BRANCH_RATIO: docs/POLICIES.md);
+ * arbitrates every physical CPU between all requesters and the operator's
+ * bounds; applies the result through the backend; and answers every
+ * request.
  *
- * Single-threaded around one epoll set.  Embed it by polling
- * vpwr_host_fd() for readability and calling vpwr_host_dispatch(h, 0), or
- * let vpwr_host_run() do the loop.  A handle is used by one thread at a
+ * Single-threaded around one epoll set, whose timers are armed only while
+ * something needs them (a TIME policy: the next hour boundary; a TRAFFIC or
+ * BRANCH_RATIO policy: the sampling period; a grace period; a reconnecting
+ * connector): a host with nothing to wait for never wakes up by itself.
+ * Embed it by polling vpwr_host_fd() for readability and calling
+ * vpwr_host_dispatch(h, 0), or let vpwr_host_run() do the loop.  A handle is used by one thread at a
  * time, except vpwr_host_stop(), which any thread or a signal handler may
  * call.
  */
@@ -63,12 +68,37 @@ struct vpwr_host_event {
 
 /*
  * Called from vpwr_host_dispatch() (and from vpwr_host_handle(),
- * vpwr_host_set_bounds() and vpwr_host_free() for the changes they make);
+ * vpwr_host_evaluate(), vpwr_host_set_bounds() and vpwr_host_free() for
+ * the changes they make);
  * pointers are valid during the call only.  The callback must not call
  * back into the host.
  */
 typedef void (*vpwr_host_event_fn)(const struct vpwr_host_event *ev,
 				   void *userdata);
+
+/*
+ * Policy sources (docs/POLICIES.md).  Each is called from the thread that
+ * is using the host (in vpwr_host_dispatch(), vpwr_host_evaluate() and
+ * vpwr_host_handle()), must not call back into the host, and returns 0 or
+ * -errno; a failed read skips that sample.
+ */
+
+/* The wall clock, as Unix time in milliseconds. */
+typedef int64_t (*vpwr_clock_fn)(void *userdata);
+
+/*
+ * A cumulative count of the packets of `domain`'s interfaces that `policy`
+ * (a TRAFFIC policy, or a TIME policy with its own thresholds) names, in
+ * *packets.  The host derives rates from differences; a count that goes
+ * down starts the count afresh.
+ */
+typedef int (*vpwr_traffic_fn)(const char *domain,
+			       const struct vpwr_policy *policy,
+			       uint64_t *packets, void *userdata);
+
+/* Cumulative branch instructions and branch misses of physical CPU pcpu. */
+typedef int (*vpwr_branch_fn)(unsigned pcpu, uint64_t *branches,
+			      uint64_t *misses, void *userdata);
 
 struct vpwr_host_opts {
 	size_t sz;
@@ -98,9 +128,42 @@ struct vpwr_host_opts {
 	 * QEMU listens on while their domain runs, listen on those QEMU
 	 * connects to, and drop them when they go from the XML. */
 	unsigned auto_channels;
+
+	/* ---- policies (docs/POLICIES.md); zero is the default ---------- */
+	/*
+	 * The zone of TIME policies' hours: NULL or "local" (the process's
+	 * local time, localtime_r), "UTC", a fixed ISO 8601 offset east of
+	 * UTC ("+05:30", "-08:00", "+0545", "-03"), or an IANA zone
+	 * ("Europe/Berlin") read from /usr/share/zoneinfo.  Read during
+	 * vpwr_host_new() only.
+	 */
+	const char *time_zone;
+	/* The wall clock of TIME policies, and the clock of rates; NULL:
+	 * CLOCK_REALTIME (rates: CLOCK_MONOTONIC). */
+	vpwr_clock_fn now_fn;
+	void *now_userdata;
+	/* How often TRAFFIC and BRANCH_RATIO counters are sampled, while
+	 * such a policy is held; 0: 1000 ms. */
+	unsigned traffic_period_ms;
+	/* Packet counts; NULL: the statistics of host interfaces found by
+	 * the policy's MACs under <sysfs_root>/class/net. */
+	vpwr_traffic_fn traffic_fn;
+	void *traffic_userdata;
+	/* Root of sysfs for netdev statistics; NULL: "/sys".  Copied. */
+	const char *sysfs_root;
+	/* Branch counters; NULL: perf_event_open per physical CPU. */
+	vpwr_branch_fn branch_fn;
+	void *branch_userdata;
+	/*
+	 * When a domain's last channel goes away (not by
+	 * vpwr_host_remove_channel()), keep its requests and policies this
+	 * long for a channel of the domain to come back; 0: restore at once.
+	 */
+	unsigned grace_ms;
 };
 
-/* Errors: -EINVAL (missing backend/resolver, bad mode), -ENOMEM, -errno. */
+/* Errors: -EINVAL (missing backend/resolver, bad mode, unknown time
+ * zone), -ENOMEM, -errno. */
 VPWR_API int vpwr_host_new(const struct vpwr_host_opts *opts,
 			   struct vpwr_host **out);
 
@@ -147,8 +210,8 @@ VPWR_API int vpwr_host_connect(struct vpwr_host *h, const char *domain,
 			       const char *uri);
 
 /*
- * Close channel `id` and drop its requests (as a RELEASE would).
- * -ENOENT if there is no such channel.
+ * Close channel `id` and drop its requests (as a RELEASE would, at once:
+ * no grace period).  -ENOENT if there is no such channel.
  */
 VPWR_API int vpwr_host_remove_channel(struct vpwr_host *h, int id);
 
@@ -234,6 +297,16 @@ VPWR_API int vpwr_host_control_listen(struct vpwr_host *h, const char *uri);
  * on its own timer).
  */
 VPWR_API int vpwr_host_refresh(struct vpwr_host *h);
+
+/*
+ * Evaluate every policy now: the hour of TIME policies by now_fn, and one
+ * sample of TRAFFIC and BRANCH_RATIO counters (which counts towards their
+ * hysteresis like a sample on the period).  For embedders and simulations
+ * that drive their own clock; a host run by vpwr_host_dispatch() does this
+ * on its timers.  Returns 0, or the first error the backend gave while
+ * applying a change (-errno), or -EINVAL.
+ */
+VPWR_API int vpwr_host_evaluate(struct vpwr_host *h);
 
 /* Number of open channels. */
 VPWR_API int vpwr_host_nr_channels(const struct vpwr_host *h);

@@ -35,8 +35,9 @@ struct host_domain *host_domain_get(struct vpwr_host *h, const char *name,
 	if (d && n > 0) {
 		d->req = calloc((size_t)n, sizeof(*d->req));
 		d->pol = calloc((size_t)n, sizeof(*d->pol));
+		d->branch = calloc((size_t)n, sizeof(*d->branch));
 	}
-	if (!d || (n > 0 && (!d->req || !d->pol))) {
+	if (!d || (n > 0 && (!d->req || !d->pol || !d->branch))) {
 		host_domain_free(d);
 		*err = -ENOMEM;
 		return NULL;
@@ -55,7 +56,7 @@ static bool request_active(const struct vcpu_request *r)
 	return r->hi_khz || r->turbo >= 0 || r->epp >= 0;
 }
 
-static bool domain_has_requests(const struct host_domain *d)
+bool host_domain_has_requests(const struct host_domain *d)
 {
 	if (d->policy_mask)
 		return true;
@@ -69,6 +70,7 @@ void host_domain_free(struct host_domain *d)
 {
 	if (!d)
 		return;
+	host_policy_domain_free(d);
 	free(d->req);
 	free(d->pol);
 	free(d);
@@ -79,7 +81,7 @@ void host_domain_put(struct vpwr_host *h, struct host_domain *d)
 {
 	struct host_domain **pp;
 
-	if (d->nr_channels || d->nr_listeners || domain_has_requests(d) ||
+	if (d->nr_channels || d->nr_listeners || host_domain_has_requests(d) ||
 	    d->bound_min || d->bound_max)
 		return;
 	for (unsigned p = 0; p < h->nr_pcpus; p++)
@@ -102,7 +104,7 @@ void host_emit(struct vpwr_host *h, const struct vpwr_host_event *ev)
 
 /* ---------------------------------------------------------- arbitration */
 
-struct wish {
+struct host_wish {
 	uint32_t lo, hi;
 	int turbo;
 	int epp;
@@ -129,7 +131,7 @@ static struct vcpu_request domain_bounded(const struct host_domain *d,
 	return r;
 }
 
-static void combine(const struct vpwr_host *h, struct wish *w,
+static void combine(const struct vpwr_host *h, struct host_wish *w,
 		    const struct host_domain *d, const struct vcpu_request *in)
 {
 	bool lowest = h->opts.mode == VPWR_ARB_POWERSAVE;
@@ -165,13 +167,20 @@ static void combine(const struct vpwr_host *h, struct wish *w,
 	}
 }
 
-static void collect(struct vpwr_host *h, unsigned pcpu, struct wish *w)
+/*
+ * Every live wish on the CPUs of `cpus`, into w[pcpu], in one pass over
+ * the domains: each vCPU is looked up once however many CPUs are decided.
+ */
+static void collect(struct vpwr_host *h, const struct vpwr_cpuset *cpus,
+		    struct host_wish *w)
 {
 	struct vpwr_cpuset set;
 
-	memset(w, 0, sizeof(*w));
-	w->turbo = -1;
-	w->epp = -1;
+	vpwr_cpuset_foreach(c, cpus) {
+		memset(&w[c], 0, sizeof(w[c]));
+		w[c].turbo = -1;
+		w[c].epp = -1;
+	}
 	/* A domain's policy counts as one more requester next to its own
 	 * direct requests, and both next to every other domain's. */
 	for (struct host_domain *d = h->domains; d; d = d->next) {
@@ -181,18 +190,27 @@ static void collect(struct vpwr_host *h, unsigned pcpu, struct wish *w)
 
 			if (!req && !pol)
 				continue;
-			if (vpwr_resolver_lookup(h->resolver, d->name, v, &set) < 0 ||
-			    !vpwr_cpuset_isset(&set, pcpu))
+			if (vpwr_resolver_lookup(h->resolver, d->name, v, &set) < 0)
 				continue;
-			if (req)
-				combine(h, w, d, &d->req[v]);
-			if (pol)
-				combine(h, w, d, &d->pol[v]);
+			/* Word by word: a lookup per vCPU is the cost here,
+			 * not 1024 bit tests. */
+			for (size_t i = 0; i < VPWR_ARRAY_SIZE(set.bits); i++) {
+				for (uint64_t m = set.bits[i] & cpus->bits[i]; m;
+				     m &= m - 1) {
+					unsigned c = (unsigned)(i * 64) +
+						     (unsigned)__builtin_ctzll(m);
+
+					if (req)
+						combine(h, &w[c], d, &d->req[v]);
+					if (pol)
+						combine(h, &w[c], d, &d->pol[v]);
+				}
+			}
 		}
 	}
 }
 
-static void clamp_to_bounds(const struct host_pcpu *pc, struct wish *w)
+static void clamp_to_bounds(const struct host_pcpu *pc, struct host_wish *w)
 {
 	if (!w->hi)
 		return;
@@ -222,7 +240,7 @@ static uint32_t reachable(struct vpwr_host *h, unsigned pcpu, uint32_t khz)
 	return best ? best : tbl[0];
 }
 
-static int apply(struct vpwr_host *h, unsigned pcpu, const struct wish *w)
+static int apply(struct vpwr_host *h, unsigned pcpu, const struct host_wish *w)
 {
 	struct host_pcpu *pc = &h->pcpu[pcpu];
 	int caps = vpwr_backend_caps(h->backend, pcpu);
@@ -305,18 +323,14 @@ static void unmanage(struct vpwr_host *h, unsigned pcpu)
 	emit_cpu(h, pcpu, old);
 }
 
-/*
- * Recompute what physical CPU `pcpu` should do from every live request and
- * apply it if it differs from what is applied.
- */
-int host_rearbitrate(struct vpwr_host *h, unsigned pcpu)
+/* Apply what the wishes `w` on `pcpu` come to, if it differs from what is
+ * applied. */
+static int decide(struct vpwr_host *h, unsigned pcpu, struct host_wish w)
 {
 	struct host_pcpu *pc = &h->pcpu[pcpu];
-	struct wish w;
 	uint32_t old = 0;
 	int rc;
 
-	collect(h, pcpu, &w);
 	pc->nr_requests = w.nr;
 	if (!w.nr) {
 		unmanage(h, pcpu);
@@ -361,6 +375,44 @@ int host_rearbitrate(struct vpwr_host *h, unsigned pcpu)
 	if (w.hi)
 		host_notify_limits(h, pcpu);
 	return 0;
+}
+
+/*
+ * Recompute what physical CPU `pcpu` should do from every live request and
+ * apply it if it differs from what is applied.
+ */
+int host_rearbitrate(struct vpwr_host *h, unsigned pcpu)
+{
+	struct vpwr_cpuset one;
+
+	vpwr_cpuset_zero(&one);
+	vpwr_cpuset_set(&one, pcpu);
+	return host_rearbitrate_set(h, &one);
+}
+
+/* The same for every CPU of `cpus`; 0 or the first error. */
+int host_rearbitrate_set(struct vpwr_host *h, const struct vpwr_cpuset *cpus)
+{
+	struct vpwr_cpuset mine;
+	int rc = 0;
+
+	if (!h->wishes) {
+		h->wishes = calloc(h->nr_pcpus, sizeof(*h->wishes));
+		if (!h->wishes)
+			return -ENOMEM;
+	}
+	vpwr_cpuset_zero(&mine);
+	vpwr_cpuset_foreach(c, cpus)
+		if ((unsigned)c < h->nr_pcpus)
+			vpwr_cpuset_set(&mine, (unsigned)c);
+	collect(h, &mine, h->wishes);
+	vpwr_cpuset_foreach(c, &mine) {
+		int r = decide(h, (unsigned)c, h->wishes[c]);
+
+		if (r < 0 && !rc)
+			rc = r;
+	}
+	return rc;
 }
 
 void host_restore_all(struct vpwr_host *h)

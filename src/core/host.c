@@ -102,7 +102,7 @@ VPWR_API int vpwr_host_new(const struct vpwr_host_opts *opts,
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return -ENOMEM;
-	h->epfd = h->stopfd = h->retryfd = h->resolver_fd = -1;
+	h->epfd = h->stopfd = h->retryfd = h->timefd = h->resolver_fd = -1;
 	rc = VPWR_OPTS_LOAD(&h->opts, opts);
 	if (rc < 0 || !h->opts.backend || !h->opts.resolver ||
 	    h->opts.mode > VPWR_ARB_EXCLUSIVE) {
@@ -127,6 +127,10 @@ VPWR_API int vpwr_host_new(const struct vpwr_host_opts *opts,
 	}
 	h->nr_pcpus = (unsigned)VPWR_MIN(n, VPWR_MAX_CPUS);
 	h->pcpu = calloc(h->nr_pcpus, sizeof(*h->pcpu));
+	for (unsigned p = 0; h->pcpu && p < h->nr_pcpus; p++) {
+		h->pcpu[p].turbo = h->pcpu[p].epp = -1;
+		h->pcpu[p].perf_fds[0] = h->pcpu[p].perf_fds[1] = -1;
+	}
 	h->epfd = epoll_create1(EPOLL_CLOEXEC);
 	h->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	h->retryfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
@@ -134,8 +138,6 @@ VPWR_API int vpwr_host_new(const struct vpwr_host_opts *opts,
 		rc = h->pcpu ? -errno : -ENOMEM;
 		goto fail;
 	}
-	for (unsigned p = 0; p < h->nr_pcpus; p++)
-		h->pcpu[p].turbo = h->pcpu[p].epp = -1;
 	rc = watch(h, EPOLL_CTL_ADD, h->stopfd, EPOLLIN, NULL);
 	if (rc == 0) /* the host itself tags the retry timer */
 		rc = watch(h, EPOLL_CTL_ADD, h->retryfd, EPOLLIN, h);
@@ -145,6 +147,8 @@ VPWR_API int vpwr_host_new(const struct vpwr_host_opts *opts,
 		rc = watch(h, EPOLL_CTL_ADD, h->resolver_fd, EPOLLIN,
 			   &h->resolver);
 	}
+	if (rc == 0)
+		rc = host_policy_init(h);
 	if (rc < 0)
 		goto fail;
 	if (h->opts.auto_channels)
@@ -157,12 +161,13 @@ fail:
 }
 
 /*
- * One timerfd serves every source that waits: it is armed for the earliest
- * due_ns, or disarmed when nobody waits (an idle host never wakes up).
+ * One monotonic timerfd serves everything that waits (sources, policy
+ * samples, domains in their grace period): it is armed for the earliest
+ * due time, or disarmed when nothing waits (an idle host never wakes up).
  */
-static void timer_arm(struct vpwr_host *h)
+void host_timer_arm(struct vpwr_host *h)
 {
-	uint64_t due = 0;
+	uint64_t due = h->sample_due_ns;
 	struct itimerspec its = { 0 };
 
 	for (struct host_source *s = h->sources; s; s = s->next)
@@ -170,6 +175,9 @@ static void timer_arm(struct vpwr_host *h)
 			due = s->due_ns;
 	if (h->resolver_due_ns && (!due || h->resolver_due_ns < due))
 		due = h->resolver_due_ns;
+	for (struct host_domain *d = h->domains; d; d = d->next)
+		if (d->grace_due_ns && (!due || d->grace_due_ns < due))
+			due = d->grace_due_ns;
 	if (due) {
 		its.it_value.tv_sec = (time_t)(due / 1000000000u);
 		its.it_value.tv_nsec = (long)(due % 1000000000u);
@@ -185,7 +193,42 @@ static void connector_schedule(struct vpwr_host *h, struct host_source *c)
 	log_debug(&h->log, "domain %s: connecting to %s again in %u ms",
 		  c->dom->name, c->uri, c->backoff_ms);
 	c->backoff_ms = VPWR_MIN(c->backoff_ms * 2, HOST_CONNECT_MAX_MS);
-	timer_arm(h);
+	host_timer_arm(h);
+}
+
+/*
+ * The domain's last channel is gone: its wishes go with it, at once when
+ * the operator removed the channel (why 0), else after the grace period,
+ * unless a channel of the domain comes back before.
+ */
+static void domain_orphaned(struct vpwr_host *h, struct host_domain *d,
+			    int why)
+{
+	if (!why || !h->opts.grace_ms || !host_domain_has_requests(d)) {
+		host_domain_release(h, d);
+		return;
+	}
+	d->grace_due_ns = vpwr_now_ns() + h->opts.grace_ms * 1000000ull;
+	log_info(&h->log, "domain %s: no channel left; keeping its wishes "
+		 "for %u ms", d->name, h->opts.grace_ms);
+	host_timer_arm(h);
+}
+
+/* Domains whose grace period is over go back to the original settings. */
+static void grace_expired(struct vpwr_host *h, uint64_t now)
+{
+	struct host_domain *d, *next;
+
+	for (d = h->domains; d; d = next) {
+		next = d->next;
+		if (!d->grace_due_ns || d->grace_due_ns > now)
+			continue;
+		d->grace_due_ns = 0;
+		log_info(&h->log, "domain %s: no channel came back within %u "
+			 "ms; restoring", d->name, h->opts.grace_ms);
+		host_domain_release(h, d);
+		host_domain_put(h, d);
+	}
 }
 
 static void source_close(struct vpwr_host *h, struct host_source *s, int why)
@@ -215,9 +258,8 @@ static void source_close(struct vpwr_host *h, struct host_source *s, int why)
 		log_info(&h->log, "domain %s: channel %d closed (%s)",
 			 s->dom->name, s->id, vpwr_strerror(why));
 		host_emit(h, &ev);
-		/* The domain's last channel gone: its wishes go with it. */
 		if (--s->dom->nr_channels == 0)
-			host_domain_release(h, s->dom);
+			domain_orphaned(h, s->dom, why);
 		if (c) {
 			/* Its connector tries again (QEMU restarting, the VM
 			 * rebooting). */
@@ -251,7 +293,7 @@ static void source_close(struct vpwr_host *h, struct host_source *s, int why)
 	free(s->tx);
 	free(s);
 	if (s_was_due)
-		timer_arm(h);
+		host_timer_arm(h);
 }
 
 VPWR_API void vpwr_host_free(struct vpwr_host *h)
@@ -269,12 +311,14 @@ VPWR_API void vpwr_host_free(struct vpwr_host *h)
 	}
 	if (h->resolver_fd >= 0 && h->epfd >= 0)
 		epoll_ctl(h->epfd, EPOLL_CTL_DEL, h->resolver_fd, NULL);
+	host_policy_fini(h);
 	if (h->epfd >= 0)
 		close(h->epfd);
 	if (h->stopfd >= 0)
 		close(h->stopfd);
 	if (h->retryfd >= 0)
 		close(h->retryfd);
+	free(h->wishes);
 	free(h->pcpu);
 	free(h);
 }
@@ -297,9 +341,15 @@ static struct host_source *source_new(struct vpwr_host *h, const char *domain,
 		return NULL;
 	}
 	/* Counted before anything can fail, so source_close() balances. */
-	if (kind == SRC_CHANNEL)
+	if (kind == SRC_CHANNEL) {
 		s->dom->nr_channels++;
-	else
+		if (s->dom->grace_due_ns) {
+			s->dom->grace_due_ns = 0;
+			log_info(&h->log, "domain %s: back within its grace "
+				 "period; its wishes stay", domain);
+			host_timer_arm(h);
+		}
+	} else
 		s->dom->nr_listeners++;
 	return s;
 }
@@ -764,10 +814,11 @@ static void pause_listener(struct vpwr_host *h, struct host_source *s, int rc)
 	epoll_ctl(h->epfd, EPOLL_CTL_DEL, vpwr_listener_fd(s->l), NULL);
 	s->paused = true;
 	s->due_ns = vpwr_now_ns() + HOST_ACCEPT_RETRY_MS * 1000000ull;
-	timer_arm(h);
+	host_timer_arm(h);
 }
 
-/* The timer fired: resume paused listeners, run connectors that are due. */
+/* The timer fired: resume paused listeners, run connectors that are due,
+ * sample policies' counters, end grace periods. */
 static void timer_expired(struct vpwr_host *h)
 {
 	uint64_t ticks, now = vpwr_now_ns();
@@ -798,7 +849,9 @@ static void timer_expired(struct vpwr_host *h)
 			connector_try(h, s);
 		}
 	}
-	timer_arm(h);
+	host_policy_sample_event(h, now);
+	grace_expired(h, now);
+	host_timer_arm(h);
 }
 
 /*
@@ -976,19 +1029,25 @@ VPWR_API int vpwr_host_refresh(struct vpwr_host *h)
 			 vpwr_strerror(rc), HOST_RESOLVER_RETRY_MS);
 		h->resolver_due_ns = vpwr_now_ns() +
 				     HOST_RESOLVER_RETRY_MS * 1000000ull;
-		timer_arm(h);
+		host_timer_arm(h);
 		return rc;
 	}
 	if (rc > 0) {
+		struct vpwr_cpuset all;
+
 		/* A domain that stopped loses its channels, and with them its
 		 * wishes, first: read shut off it has its defined pinning, and
 		 * its wishes must not land there on the way out. */
 		if (h->opts.auto_channels)
 			sync_channels(h);
-		/* Pinning may have moved: every CPU decides again, so a
+		/* Pinning may have moved: policies decide for the vCPUs'
+		 * new CPUs, and every CPU decides again (in one pass), so a
 		 * vCPU's old CPU is restored and its new one gets the wish. */
+		host_policy_repin(h);
+		vpwr_cpuset_zero(&all);
 		for (unsigned p = 0; p < h->nr_pcpus; p++)
-			host_rearbitrate(h, p);
+			vpwr_cpuset_set(&all, p);
+		host_rearbitrate_set(h, &all);
 		reap_failed(h);
 	}
 	return rc;
@@ -1197,6 +1256,10 @@ static void handle_event(struct vpwr_host *h, struct epoll_event *ev)
 		vpwr_host_refresh(h);
 		return;
 	}
+	if ((void *)s == (void *)&h->timefd) {
+		host_policy_time_event(h);
+		return;
+	}
 	if (s->kind == SRC_LISTENER) {
 		listener_input(h, s);
 		return;
@@ -1230,6 +1293,7 @@ VPWR_API int vpwr_host_dispatch(struct vpwr_host *h, int timeout_ms)
 		/* A source closed earlier in this batch is skipped. */
 		struct host_source *s = evs[i].data.ptr;
 		bool live = !s || (void *)s == (void *)h ||
+			    (void *)s == (void *)&h->timefd ||
 			    (void *)s == (void *)&h->resolver;
 
 		for (struct host_source *t = h->sources; t && !live; t = t->next)

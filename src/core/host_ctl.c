@@ -23,6 +23,9 @@
 
 static const char *const kind_names[] = { "", "TIME", "TRAFFIC", "WORKLOAD",
 					  "BRANCH_RATIO" };
+static const char *const hour_names[] = { "other", "busy", "quiet",
+					  "traffic" };
+static const char *const level_names[] = { "none", "min", "medium", "max" };
 
 static json_t *error_reply(int err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -56,6 +59,33 @@ static json_t *request_json(const struct vcpu_request *r)
 	return o;
 }
 
+/* Where the policies' evaluation stands (docs/POLICIES.md). */
+static void evaluation_json(const struct host_domain *d, json_t *o)
+{
+	static const char *const keys[2] = { "traffic", "time_traffic" };
+
+	if (d->policy_mask & (1u << VPWR_POLICY_TIME))
+		json_object_set_new(o, "hour", json_string(hour_names[d->hour_class]));
+	for (int k = 0; k < 2; k++) {
+		const struct traffic_state *ts = &d->traffic[k];
+
+		if (ts->sampling)
+			json_object_set_new(
+				o, keys[k],
+				json_pack("{s:I, s:s}", "pps", (json_int_t)ts->pps,
+					  "level", level_names[ts->level]));
+	}
+	if (d->grace_due_ns) {
+		uint64_t now = vpwr_now_ns();
+
+		json_object_set_new(
+			o, "grace_ms_left",
+			json_integer(d->grace_due_ns > now
+					     ? (json_int_t)((d->grace_due_ns - now) / 1000000u)
+					     : 0));
+	}
+}
+
 static json_t *cmd_domains(struct vpwr_host *h)
 {
 	json_t *arr = json_array();
@@ -78,6 +108,7 @@ static json_t *cmd_domains(struct vpwr_host *h)
 			if (d->policy_mask & (1u << k))
 				json_array_append_new(pols,
 						      json_string(kind_names[k]));
+		evaluation_json(d, o);
 		for (unsigned v = 0; v < d->nr_vcpus; v++) {
 			struct vpwr_cpuset set;
 			char list[256] = "";
@@ -91,6 +122,10 @@ static json_t *cmd_domains(struct vpwr_host *h)
 						 request_json(&d->req[v]),
 						 "policy",
 						 request_json(&d->pol[v])));
+			if (d->policy_mask & (1u << VPWR_POLICY_BRANCH_RATIO))
+				json_object_set_new(
+					json_array_get(vcpus, v), "branch_level",
+					json_string(level_names[d->branch[v].level]));
 		}
 		json_array_append_new(arr, o);
 	}

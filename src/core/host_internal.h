@@ -29,6 +29,44 @@ struct vcpu_request {
 
 #define VCPU_REQUEST_NONE ((struct vcpu_request){ .turbo = -1, .epp = -1 })
 
+/* What a policy wants for a vCPU: nothing, or a step of its table. */
+enum policy_level {
+	LEVEL_NONE = 0,
+	LEVEL_MIN = 1,
+	LEVEL_MEDIUM = 2,
+	LEVEL_MAX = 3,
+};
+
+/* The current local hour, as a domain's TIME policy sees it. */
+enum hour_class {
+	HOUR_OTHER = 0,
+	HOUR_BUSY = 1,
+	HOUR_QUIET = 2,
+	HOUR_TRAFFIC = 3,
+};
+
+/* The packet rate of one policy's interfaces, sampled on the period. */
+struct traffic_state {
+	bool sampling;             /* counted on every sampling round */
+	bool based;                /* `packets` holds an earlier count */
+	uint8_t level;             /* enum policy_level, with hysteresis */
+	uint8_t below;             /* samples in a row that argue for less */
+	uint64_t packets;          /* the cumulative count at at_ms */
+	int64_t at_ms;
+	uint64_t pps;              /* the last rate */
+	struct netdev_set *nd;     /* the default source's interfaces */
+};
+
+/* Which traffic_state of a domain. */
+#define TRAFFIC_OF_TRAFFIC 0   /* its TRAFFIC policy */
+#define TRAFFIC_OF_TIME 1      /* its TIME policy's own thresholds (DPDK) */
+
+/* A BRANCH_RATIO decision for one vCPU. */
+struct branch_state {
+	uint8_t level;             /* enum policy_level */
+	uint8_t below;             /* samples in a row at or below the ratio */
+};
+
 struct host_domain {
 	char name[HOST_DOMAIN_NAME_MAX];
 	unsigned nr_vcpus;
@@ -38,6 +76,10 @@ struct host_domain {
 	struct vcpu_request *pol;  /* nr_vcpus entries: what policies want */
 	struct vpwr_policy policy[VPWR_POLICY_BRANCH_RATIO + 1]; /* by kind */
 	unsigned policy_mask;      /* bit k: a policy of kind k is held */
+	uint8_t hour_class;        /* enum hour_class, for its TIME policy */
+	struct traffic_state traffic[2]; /* TRAFFIC_OF_* */
+	struct branch_state *branch; /* nr_vcpus entries */
+	uint64_t grace_due_ns;     /* no channel left: restore then; 0: no */
 	uint32_t bound_min, bound_max; /* operator bounds for the domain,
 					  0: none */
 	struct host_domain *next;
@@ -52,6 +94,12 @@ struct host_pcpu {
 	uint32_t bound_min, bound_max; /* operator bounds, 0: none */
 	uint32_t nr_requests;
 	const struct host_domain *winner;
+	/* BRANCH_RATIO counters of this CPU. */
+	int perf_fds[2];           /* perf group (branches, misses); -1 */
+	bool br_based;             /* br_* hold an earlier reading */
+	bool br_fresh;             /* br_d_* hold this round's deltas */
+	uint64_t br_branches, br_misses;
+	uint64_t br_d_branches, br_d_misses;
 };
 
 struct host_stats {
@@ -73,7 +121,11 @@ struct vpwr_host {
 
 	int epfd;
 	int stopfd;                /* eventfd written by vpwr_host_stop */
-	int retryfd;               /* timerfd: paused listeners, connectors */
+	int retryfd;               /* timerfd (monotonic): paused listeners,
+				      connectors, policy samples, grace */
+	int timefd;                /* timerfd (realtime): TIME policies'
+				      hour boundaries; armed only while one
+				      is held */
 	bool stop_requested;
 	const struct host_domain *acting; /* whose request is being handled */
 	unsigned nr_ctl;           /* operator connections */
@@ -81,12 +133,19 @@ struct vpwr_host {
 	uint64_t resolver_due_ns;  /* retry a refresh that could not reach
 				      the resolver; 0: none */
 	struct host_stats stats;
+	uint64_t sample_due_ns;    /* next TRAFFIC/BRANCH_RATIO sample; 0:
+				      nothing to sample */
+	int64_t last_sample_ms;    /* policy clock at the last sample */
+	struct vpwr_tz *tz;        /* the zone of TIME policies' hours */
+	struct host_wish *wishes;  /* arbiter's scratch, nr_pcpus entries */
+	char *sysfs_root;          /* where netdev statistics are read */
 	struct host_source *sources; /* channels and listeners */
 	unsigned nr_channels;
 	int next_channel_id;
 };
 
 /* arbiter.c */
+bool host_domain_has_requests(const struct host_domain *d);
 struct host_domain *host_domain_get(struct vpwr_host *h, const char *name,
 				    int *err);
 void host_domain_put(struct vpwr_host *h, struct host_domain *d);
@@ -98,9 +157,21 @@ int host_handle_request(struct vpwr_host *h, struct host_domain *d,
 			const struct vpwr_msg *req, struct vpwr_msg *reply,
 			bool validated);
 int host_rearbitrate(struct vpwr_host *h, unsigned pcpu);
-int host_rearbitrate_domain(struct vpwr_host *h, struct host_domain *d);
+int host_rearbitrate_set(struct vpwr_host *h, const struct vpwr_cpuset *cpus);
 void host_restore_all(struct vpwr_host *h);
 void host_emit(struct vpwr_host *h, const struct vpwr_host_event *ev);
+
+/* host.c */
+void host_timer_arm(struct vpwr_host *h);
+
+/* host_request.c */
+int host_resolve_vcpu(struct vpwr_host *h, struct host_domain *d,
+		      unsigned vcpu, const struct vpwr_msg *req,
+		      struct vpwr_cpuset *set, struct vpwr_msg *reply);
+int host_freq_table(struct vpwr_host *h, unsigned pcpu, uint32_t *tbl);
+int host_rearbitrate_domain(struct vpwr_host *h, struct host_domain *d);
+void host_domain_cpus(struct vpwr_host *h, const struct host_domain *d,
+		      struct vpwr_cpuset *cpus);
 
 /* host_request.c: the state of `vcpu` (running on `pcpu`) as `d` sees it. */
 void host_fill_state(struct vpwr_host *h, struct host_domain *d,
@@ -130,5 +201,24 @@ void host_foreach_channel(struct vpwr_host *h,
  * JSON.  Returns 0, or the request's error. */
 int host_control_text(struct vpwr_host *h, const char *text, size_t len,
 		      char **reply);
+
+/* host_policy.c: policies, their evaluators and their timers */
+int host_policy_init(struct vpwr_host *h);
+void host_policy_fini(struct vpwr_host *h);
+int host_policy_set(struct vpwr_host *h, struct host_domain *d,
+		    const struct vpwr_msg *req, struct vpwr_msg *reply);
+int host_policy_remove(struct vpwr_host *h, struct host_domain *d,
+		       const struct vpwr_msg *req, struct vpwr_msg *reply);
+/* Drop every policy of the domain (its wishes stay for the caller to
+ * rearbitrate). */
+void host_policy_drop(struct vpwr_host *h, struct host_domain *d);
+void host_policy_domain_free(struct host_domain *d);
+/* The realtime timer is readable; the monotonic one reached
+ * sample_due_ns. */
+void host_policy_time_event(struct vpwr_host *h);
+void host_policy_sample_event(struct vpwr_host *h, uint64_t now_ns);
+/* Pinning changed: policies' wishes for the vCPUs' new CPUs (the caller
+ * re-decides the CPUs), and counters for the CPUs now watched. */
+void host_policy_repin(struct vpwr_host *h);
 
 #endif

@@ -50,9 +50,9 @@ static void probe_domain(const char *name, void *userdata)
  * to itself (or the operator allowed sharing); exclusive mode refuses any
  * CPU another domain may run on.
  */
-static int resolve_vcpu(struct vpwr_host *h, struct host_domain *d,
-			unsigned vcpu, const struct vpwr_msg *req,
-			struct vpwr_cpuset *set, struct vpwr_msg *reply)
+int host_resolve_vcpu(struct vpwr_host *h, struct host_domain *d,
+		      unsigned vcpu, const struct vpwr_msg *req,
+		      struct vpwr_cpuset *set, struct vpwr_msg *reply)
 {
 	unsigned n;
 	int rc;
@@ -90,7 +90,7 @@ static int resolve_vcpu(struct vpwr_host *h, struct host_domain *d,
 	return 0;
 }
 
-static int freq_table(struct vpwr_host *h, unsigned pcpu, uint32_t *tbl)
+int host_freq_table(struct vpwr_host *h, unsigned pcpu, uint32_t *tbl)
 {
 	int n = vpwr_backend_get_freqs(h->backend, pcpu, tbl, HOST_MAX_FREQS);
 
@@ -153,7 +153,7 @@ static int make_wish(struct vpwr_host *h, const struct vpwr_msg *req,
 			w->epp = (int)req->u.epp.hint;
 		return 0;
 	}
-	n = freq_table(h, pcpu, tbl);
+	n = host_freq_table(h, pcpu, tbl);
 	if (n < 0)
 		return NACK(reply, req, n, "pCPU %u: no frequency table: %s",
 			    pcpu, vpwr_strerror(n));
@@ -214,7 +214,7 @@ static int change(struct vpwr_host *h, struct host_domain *d,
 	struct vcpu_request *own, saved;
 	int first, rc;
 
-	rc = resolve_vcpu(h, d, req->vcpu, req, &set, reply);
+	rc = host_resolve_vcpu(h, d, req->vcpu, req, &set, reply);
 	if (rc < 0)
 		return rc;
 	first = vpwr_cpuset_next(&set, 0);
@@ -248,7 +248,7 @@ static int query(struct vpwr_host *h, struct host_domain *d,
 	struct vpwr_cpuset set;
 	int first, n, rc;
 
-	rc = resolve_vcpu(h, d, req->vcpu, req, &set, reply);
+	rc = host_resolve_vcpu(h, d, req->vcpu, req, &set, reply);
 	if (rc < 0)
 		return rc;
 	first = vpwr_cpuset_next(&set, 0);
@@ -257,7 +257,7 @@ static int query(struct vpwr_host *h, struct host_domain *d,
 		host_fill_state(h, d, req->vcpu, (unsigned)first, &reply->u.state);
 		return 0;
 	}
-	n = freq_table(h, (unsigned)first, tbl);
+	n = host_freq_table(h, (unsigned)first, tbl);
 	if (n < 0)
 		return NACK(reply, req, n, "pCPU %d: %s", first,
 			    vpwr_strerror(n));
@@ -302,24 +302,25 @@ static int hello(struct vpwr_host *h, struct host_domain *d,
 /* Re-decide every physical CPU any vCPU of the domain may run on. */
 int host_rearbitrate_domain(struct vpwr_host *h, struct host_domain *d)
 {
-	struct vpwr_cpuset set, touched;
-	int rc = 0;
+	struct vpwr_cpuset touched;
 
 	vpwr_cpuset_zero(&touched);
+	host_domain_cpus(h, d, &touched);
+	return host_rearbitrate_set(h, &touched);
+}
+
+/* Add every physical CPU any vCPU of the domain may run on to *cpus. */
+void host_domain_cpus(struct vpwr_host *h, const struct host_domain *d,
+		      struct vpwr_cpuset *cpus)
+{
+	struct vpwr_cpuset set;
+
 	for (unsigned v = 0; v < d->nr_vcpus; v++) {
 		if (vpwr_resolver_lookup(h->resolver, d->name, v, &set) < 0)
 			continue;
 		for (size_t i = 0; i < VPWR_ARRAY_SIZE(set.bits); i++)
-			touched.bits[i] |= set.bits[i];
+			cpus->bits[i] |= set.bits[i];
 	}
-	vpwr_cpuset_foreach(c, &touched) {
-		if ((unsigned)c < h->nr_pcpus) {
-			int r = host_rearbitrate(h, (unsigned)c);
-			if (r < 0 && !rc)
-				rc = r;
-		}
-	}
-	return rc;
 }
 
 /* Drop every wish and policy of the domain and let its CPUs go back. */
@@ -328,115 +329,8 @@ void host_domain_release(struct vpwr_host *h, struct host_domain *d)
 	for (unsigned v = 0; v < d->nr_vcpus; v++) {
 		d->req[v] = d->pol[v] = VCPU_REQUEST_NONE;
 	}
-	d->policy_mask = 0;
+	host_policy_drop(h, d);
 	host_rearbitrate_domain(h, d);
-}
-
-/* --------------------------------------------------------------- policies */
-
-static uint32_t workload_target(const uint32_t *tbl, int n, uint32_t level)
-{
-	switch (level) {
-	case VPWR_WORKLOAD_HIGH:
-		return tbl[n - 1];
-	case VPWR_WORKLOAD_MEDIUM:
-		return tbl[(n - 1) / 2];
-	default:
-		return tbl[0];
-	}
-}
-
-static bool policy_covers(const struct vpwr_policy *p, unsigned vcpu)
-{
-	/* An empty vCPU set means every vCPU of the domain. */
-	return !vpwr_cpuset_count(&p->vcpus) || vpwr_cpuset_isset(&p->vcpus, vcpu);
-}
-
-/*
- * What the domain's policies want for each vCPU now.  WORKLOAD needs no
- * input beyond itself; TIME, TRAFFIC and BRANCH_RATIO are held until their
- * evaluators (clock, traffic and perf counters) decide.
- */
-static void policy_wishes(struct vpwr_host *h, struct host_domain *d)
-{
-	const struct vpwr_policy *wl = &d->policy[VPWR_POLICY_WORKLOAD];
-	uint32_t tbl[HOST_MAX_FREQS];
-	struct vpwr_cpuset set;
-
-	for (unsigned v = 0; v < d->nr_vcpus; v++) {
-		int n, pcpu;
-
-		d->pol[v] = VCPU_REQUEST_NONE;
-		if (!(d->policy_mask & (1u << VPWR_POLICY_WORKLOAD)) ||
-		    !policy_covers(wl, v) ||
-		    vpwr_resolver_lookup(h->resolver, d->name, v, &set) < 0)
-			continue;
-		/* Pinning may have changed since the policy was checked. */
-		pcpu = vpwr_cpuset_next(&set, 0);
-		if (pcpu < 0 || (unsigned)pcpu >= h->nr_pcpus)
-			continue;
-		n = freq_table(h, (unsigned)pcpu, tbl);
-		if (n > 0)
-			d->pol[v].lo_khz = d->pol[v].hi_khz =
-				workload_target(tbl, n, wl->workload);
-	}
-}
-
-static const char *const policy_names[] = { "", "TIME ", "TRAFFIC ",
-					    "WORKLOAD ", "BRANCH_RATIO " };
-
-static int policy_set(struct vpwr_host *h, struct host_domain *d,
-		      const struct vpwr_msg *req, struct vpwr_msg *reply)
-{
-	const struct vpwr_policy *p = &req->u.policy;
-	struct vpwr_policy saved = d->policy[p->kind];
-	unsigned saved_mask = d->policy_mask;
-	struct vpwr_cpuset set;
-	int rc;
-
-	/* Every vCPU it names must be one the domain may steer. */
-	for (unsigned v = 0; v < VPWR_MAX_CPUS; v++) {
-		if (!vpwr_cpuset_isset(&p->vcpus, v) &&
-		    (vpwr_cpuset_count(&p->vcpus) || v >= d->nr_vcpus))
-			continue;
-		rc = resolve_vcpu(h, d, v, req, &set, reply);
-		if (rc < 0)
-			return rc;
-	}
-	d->policy[p->kind] = *p;
-	d->policy_mask |= 1u << p->kind;
-	policy_wishes(h, d);
-	rc = host_rearbitrate_domain(h, d);
-	if (rc < 0) {
-		d->policy[p->kind] = saved;
-		d->policy_mask = saved_mask;
-		policy_wishes(h, d);
-		host_rearbitrate_domain(h, d);
-		return NACK(reply, req, rc, "backend refused the change: %s",
-			    vpwr_strerror(rc));
-	}
-	if (p->kind == VPWR_POLICY_WORKLOAD)
-		vpwr_msg_reply(reply, req, 0, NULL);
-	else
-		vpwr_msg_reply(reply, req, 0, "%spolicy held; this host does "
-			       "not evaluate it yet", policy_names[p->kind]);
-	return 0;
-}
-
-static int policy_remove(struct vpwr_host *h, struct host_domain *d,
-			 const struct vpwr_msg *req, struct vpwr_msg *reply)
-{
-	unsigned kind = req->u.policy.kind;
-	unsigned mask = kind ? 1u << kind : d->policy_mask;
-
-	if (!(d->policy_mask & mask))
-		return NACK(reply, req, -ENOENT, "no %spolicy to remove",
-			    policy_names[kind]);
-	d->policy_mask &= ~mask;
-	policy_wishes(h, d);
-	host_rearbitrate_domain(h, d);
-	vpwr_msg_reply(reply, req, 0, NULL);
-	return 0;
 }
 
 /* Frequencies and capabilities of every vCPU (or one), for DPDK's lists. */
@@ -510,9 +404,9 @@ int host_handle_request(struct vpwr_host *h, struct host_domain *d,
 		vpwr_msg_reply(reply, req, 0, NULL);
 		return 0;
 	case VPWR_MSG_POLICY_SET:
-		return policy_set(h, d, req, reply);
+		return host_policy_set(h, d, req, reply);
 	case VPWR_MSG_POLICY_REMOVE:
-		return policy_remove(h, d, req, reply);
+		return host_policy_remove(h, d, req, reply);
 	case VPWR_MSG_QUERY_VCPUS:
 		return query_vcpus(h, d, req, reply);
 	default:

@@ -33,20 +33,36 @@ def test_workload_policy_is_applied(host, guest):
     assert ei.value.errno == errno.ENOENT
 
 
-@pytest.mark.parametrize("policy", [
-    Policy.time(busy=[9, 10], quiet=[0, 1], traffic=[17], min_pps=1,
-                avg_pps=2, max_pps=3),
-    Policy.traffic(1000, 2000, 3000, macs=["02:00:00:00:00:01"]),
-    Policy.branch_ratio(100000, vcpus=[0]),
-], ids=lambda p: p.kind.name)
-def test_held_policies(host, guest, policy):
+def test_time_policy_is_evaluated(host, guest):
+    policy = Policy.time(busy=[9, 10], quiet=[0, 1], traffic=[17], min_pps=1,
+                         avg_pps=2, max_pps=3)
     reply = guest.request(Message.policy_set(policy))
     assert reply.ok and reply.type is vpwr.MsgType.POLICY_SET
-    assert "held" in reply.reason       # the host does not evaluate it yet
+    assert "not evaluate" not in reply.reason
+    # Its own thresholds name no MAC: its traffic hours wait for a
+    # TRAFFIC policy, and the reply says so.
+    assert "traffic hours" in reply.reason
     guest.send_policy(policy)
     guest.remove_policy(policy.kind)
     guest.send_policy(policy)
     guest.remove_policy()                # every kind
+
+
+@pytest.mark.parametrize("policy", [
+    Policy.traffic(1000, 2000, 3000, macs=["02:00:00:00:00:01"]),
+    Policy.branch_ratio(100000, vcpus=[0]),
+], ids=lambda p: p.kind.name)
+def test_policies_without_counters_are_refused(host, guest, policy):
+    # No host interface has the MAC; these machines have no branch
+    # counters (docs/POLICIES.md).  A host that has them accepts.
+    reply = guest.request(Message.policy_set(policy))
+    assert reply.type is vpwr.MsgType.POLICY_SET
+    if reply.ok:
+        guest.remove_policy()
+        return
+    assert reply.error.errno in (errno.ENODEV,
+                                 vpwr.ErrorCode.UNSUPPORTED)
+    assert "refused" in reply.reason
 
 
 def test_policy_for_a_foreign_vcpu_is_refused(guest):

@@ -53,11 +53,12 @@ Policies (-p, repeatable; default: max min workload:medium time traffic)
 Every policy takes ``vcpus=CPULIST`` to govern only some vCPUs (the others
 stay as the simulator starts them: at the highest nominal frequency).
 
-Who decides what.  The C host engine evaluates WORKLOAD itself; TIME and
-TRAFFIC are held by the host but not evaluated by it yet, so they are
-decided here by the Python evaluators of vpwr.decide (kept apart so that
-they can be swapped for the C ones when the host gains them), and their
-decisions reach the host as SCALE min/medium/max requests.  Fixed levels
+Who decides what.  The C host engine evaluates WORKLOAD itself.  It also
+evaluates TIME and TRAFFIC (docs/POLICIES.md), but on its own clock and
+packet counters, which these bindings do not yet feed from a trace; so
+here TIME and TRAFFIC are decided by the Python evaluators of vpwr.decide
+on the trace's time, and their decisions reach the host as SCALE
+min/medium/max requests.  Fixed levels
 and user functions also go through the host.  Every frequency change is
 made by the host through the simulator backend; the "decided by" column
 says whose decision it was.
@@ -479,11 +480,9 @@ class _LevelPolicy(ExperimentPolicy):
         raise NotImplementedError
 
     def begin(self, run: _Run) -> None:
-        """Sends the policy to the host (which holds it) and makes one
-        Python decider per governed vCPU."""
-        # The host holds the policy too (and says it does not evaluate
-        # it yet): what a guest would send.
-        run.request(Message.policy_set(self.policy), self.label)
+        """Makes one Python decider per governed vCPU.  The policy itself
+        is not sent: the host would evaluate it on the real clock and its
+        own counters, not on the trace's."""
         self._deciders = {v: self._decider() for v in
                           self._governed(run.trace.nr_vcpus,
                                          self.policy.vcpus)}

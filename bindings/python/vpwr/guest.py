@@ -205,8 +205,9 @@ class Guest(Handle):
     def send_policy(self, policy: Policy) -> None:
         """Hand the host a Policy to apply on this guest's behalf; it
         replaces an earlier policy of the same kind.  The host's reply
-        reason (in last_reason) may say it holds the policy without
-        evaluating it yet."""
+        reason (in last_reason) may say what it counts (TRAFFIC's
+        interfaces); a policy it cannot evaluate is refused with the
+        reason."""
         if not isinstance(policy, Policy):
             raise TypeError("policy must be a vpwr.Policy, not "
                             f"{type(policy).__name__}")
