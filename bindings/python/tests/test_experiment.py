@@ -109,11 +109,15 @@ def test_cli_reports_trace_errors(tmp_path, capsys):
 # ---------------------------------------------------------------- policies
 
 def test_traffic_decider_hysteresis():
+    # The host's rule: up at once, down after 3 samples below the
+    # threshold minus 10 % (540 to leave MEDIUM, 900 to leave MAX), to MIN
+    # at once below min_pps.
     d = TrafficDecider(vpwr.Policy.traffic(300, 600, 1000))
     seq = [(100, Level.MIN), (700, Level.MEDIUM), (500, Level.MEDIUM),
-           (200, Level.MIN), (500, Level.MIN), (1200, Level.MAX),
-           (800, Level.MAX), (500, Level.MEDIUM), (650, Level.MEDIUM),
-           (1000, Level.MAX), (299, Level.MIN)]
+           (550, Level.MEDIUM), (500, Level.MEDIUM), (500, Level.MEDIUM),
+           (500, Level.MIN), (1200, Level.MAX), (950, Level.MAX),
+           (800, Level.MAX), (800, Level.MAX), (800, Level.MEDIUM),
+           (299, Level.MIN)]
     assert [d.decide(p) for p, _ in seq] == [lv for _, lv in seq]
     # First decisions with no history follow the rate alone.
     assert TrafficDecider(vpwr.Policy.traffic(3, 6, 10)).decide(7) == \
@@ -131,7 +135,8 @@ def test_time_decider():
     # In traffic hours the TRAFFIC rule carries on from the level set.
     t.decide(9, 0)
     assert t.decide(12, 7) == Level.MAX
-    assert t.decide(12, 5) == Level.MEDIUM
+    assert t.decide(12, 5) == Level.MAX       # down only after 3 samples
+    assert t.decide(12, 5) == Level.MIN
 
 
 def test_traffic_follows_thresholds_with_hysteresis():
@@ -140,10 +145,10 @@ def test_traffic_follows_thresholds_with_hysteresis():
     tr = trace_of([(i, r) for i, r in enumerate(rates)])
     res = ex.run(tr, "traffic:min=300k:avg=600k:max=1M")
     # Step i decides on what step i-1 measured (step 0 on the first rate).
-    want = [MIN, MIN, MED, MED, MIN, MIN, MAX, MAX, MED, MAX, MIN]
+    want = [MIN, MIN, MED, MED, MIN, MIN, MAX, MAX, MAX, MAX, MIN]
     assert freqs_of(res) == want
     assert res.policy.decided_by == "python"
-    assert res.changes == 1 + 6   # start (2.4 GHz) -> min, then 6 moves
+    assert res.changes == 1 + 4   # start (2.4 GHz) -> min, then 4 moves
 
 
 def test_time_policy_hours():

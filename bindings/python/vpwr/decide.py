@@ -1,12 +1,13 @@
 # SPDX-License-Identifier: MIT
 """Python evaluators of the TIME and TRAFFIC policies.
 
-The C host (libvpwr's host engine) holds every policy a guest sends, but
-evaluates only WORKLOAD itself so far: TIME needs a clock and TRAFFIC a
-packet counter, and their evaluators are not in the host yet.  Until they
-are, vpwr.experiment decides TIME and TRAFFIC here, in Python, and hands
-each decision to the host as an ordinary SCALE request (min, medium or
-max), so that arbitration and the backend are still the library's.
+The C host evaluates every policy kind itself, on its own timers and the
+real clock (docs/POLICIES.md).  A replay runs on virtual time, and the
+Python bindings do not yet hand the host an injected clock and packet
+counter, so vpwr.experiment decides TIME and TRAFFIC here, with the same
+rules ported from the host, and hands each decision to the host as an
+ordinary SCALE request (min, medium or max), so that arbitration and the
+backend are still the library's.
 
 Each evaluator is a small object with one method, fed the same
 vpwr.Policy the host would hold, so that it can be swapped for the C one
@@ -18,20 +19,17 @@ when the host gains it:
     t = TimeDecider(vpwr.Policy.time(busy=..., quiet=..., traffic=...))
     level = t.decide(hour, pps)         # None: no rule for this hour
 
-TRAFFIC, with the thresholds min_pps <= avg_pps <= max_pps, is a
-three-level trigger with hysteresis that follows message.h's words:
+TRAFFIC is the host's rule (docs/POLICIES.md), ported sample for sample:
+the levels are DPDK's (>= max_pps: MAX, >= avg_pps: MEDIUM, else MIN), with
+hysteresis:
 
-  * at or above max_pps          -> MAX
-  * below avg_pps                -> at most MEDIUM (MAX steps down)
-  * below min_pps                -> MIN
-  * at or above avg_pps from MIN -> MEDIUM
+  * up at once when a sample reaches a higher level's threshold;
+  * down only after DOWN_SAMPLES samples in a row below the current level's
+    threshold minus MARGIN (10 %), to the level the last of them asks for
+    with that margin;
+  * to MIN at once when a sample falls below min_pps.
 
-so between min_pps and avg_pps the level stays what it was (MIN or
-MEDIUM), and between avg_pps and max_pps it stays MEDIUM or MAX.  With
-min_pps == avg_pps this is DPDK's vm_power_manager rule without
-hysteresis (>= max: max, >= avg: medium, else min).  The first decision,
-with no history, takes the level the rate itself calls for: MAX at or
-above max_pps, MEDIUM at or above avg_pps, else MIN.
+The first sample decides without history.
 
 TIME follows DPDK's vm_power_manager: in a busy hour MAX, in a quiet hour
 MIN, in a traffic hour the TRAFFIC rule above with the policy's
@@ -73,7 +71,12 @@ def check_thresholds(min_pps: int, avg_pps: int, max_pps: int) -> None:
 class TrafficDecider:
     """The TRAFFIC rule with hysteresis for one vCPU (see the module)."""
 
-    __slots__ = ("min_pps", "avg_pps", "max_pps", "level")
+    __slots__ = ("min_pps", "avg_pps", "max_pps", "level", "below")
+
+    #: Samples in a row below the margin before a step down (the host's).
+    DOWN_SAMPLES = 3
+    #: The step-down margin, in percent of the threshold (the host's).
+    MARGIN_PCT = 10
 
     def __init__(self, policy: Policy):
         if policy.kind not in (PolicyKind.TRAFFIC, PolicyKind.TIME):
@@ -85,26 +88,35 @@ class TrafficDecider:
         self.max_pps = policy.max_pps
         #: The last decision, or None before the first.
         self.level: Optional[Level] = None
+        self.below = 0
+
+    def _classify(self, pps: float, pct: int) -> Level:
+        if pps * 100 >= self.max_pps * pct:
+            return Level.MAX
+        if pps * 100 >= self.avg_pps * pct:
+            return Level.MEDIUM
+        return Level.MIN
 
     def decide(self, pps: float) -> Level:
         """The level for a measured rate of `pps` packets/s."""
-        prev = self.level
-        if pps >= self.max_pps:
-            level = Level.MAX
-        elif prev is None:
-            level = Level.MEDIUM if pps >= self.avg_pps else Level.MIN
+        up = self._classify(pps, 100)
+        down = self._classify(pps, 100 - self.MARGIN_PCT)
+        if self.level is None or up > self.level:
+            self.level, self.below = up, 0
         elif pps < self.min_pps:
-            level = Level.MIN
-        elif pps < self.avg_pps:
-            level = min(prev, Level.MEDIUM)
-        else:  # avg_pps <= pps < max_pps
-            level = max(prev, Level.MEDIUM)
-        self.level = level
-        return level
+            self.level, self.below = Level.MIN, 0
+        elif down >= self.level:
+            self.below = 0
+        else:
+            self.below += 1
+            if self.below >= self.DOWN_SAMPLES:
+                self.level, self.below = down, 0
+        return self.level
 
     def follow(self, level: Level) -> None:
         """Another rule set the level: carry on from there."""
         self.level = level
+        self.below = 0
 
 
 class TimeDecider:
