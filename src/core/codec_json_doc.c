@@ -732,13 +732,3 @@ void vpwr_json_doc_free(struct vpwr_json_doc *d)
 		d->heap[i] = NULL;
 	}
 }
-
-const struct vpwr_jv *vpwr_jv_get(const struct vpwr_jv *obj, const char *key)
-{
-	const struct vpwr_jv *k;
-
-	vpwr_jv_foreach_key(obj, k)
-		if (k->s[0] == key[0] && !strcmp(k->s, key))
-			return k + 1;
-	return NULL;
-}

@@ -26,6 +26,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "codec_internal.h"
 
@@ -95,8 +96,19 @@ static inline const struct vpwr_jv *vpwr_jv_next(const struct vpwr_jv *v)
 #define vpwr_jv_foreach_key(obj, k) \
 	for ((k) = vpwr_jv_first(obj); (k); (k) = vpwr_jv_next(k))
 
-/* The value of member `key` of object `obj`, or NULL. */
-const struct vpwr_jv *vpwr_jv_get(const struct vpwr_jv *obj, const char *key);
+/* The value of member `key` of object `obj`, or NULL.  Inline: with a
+ * literal key, its length and the comparison fold into a few loads. */
+static inline const struct vpwr_jv *vpwr_jv_get(const struct vpwr_jv *obj,
+						const char *key)
+{
+	size_t n = strlen(key);
+	const struct vpwr_jv *k;
+
+	vpwr_jv_foreach_key(obj, k)
+		if (k->n == n && !memcmp(k->s, key, n))
+			return k + 1;
+	return NULL;
+}
 
 /* Storage for the values and strings of most lines, in the decode call. */
 #define VPWR_JSON_STACK_VALUES 128
