@@ -78,10 +78,16 @@ static size_t block_size(const void *p)
 	return size;
 }
 
+/* The arena bytes a block of `size` takes. */
+static size_t block_need(size_t size)
+{
+	return ARENA_HDR + ((size + ARENA_HDR - 1) & ~(ARENA_HDR - 1));
+}
+
 static void *arena_malloc(void *ctx, size_t size)
 {
 	struct vpwr_json_doc *d = ctx;
-	size_t need = ARENA_HDR + ((size + ARENA_HDR - 1) & ~(ARENA_HDR - 1));
+	size_t need = block_need(size);
 	unsigned char *p;
 
 	if (size > sizeof(d->arena) || need > sizeof(d->arena) - d->arena_used)
@@ -111,6 +117,17 @@ static void *arena_realloc(void *ctx, void *p, size_t size)
 	old = block_size(p);
 	if (size <= old)
 		return p;
+	/* The last block (yajl's state stack, as the nesting deepens)
+	 * grows where it is. */
+	if ((unsigned char *)p - ARENA_HDR + block_need(old) ==
+		    d->arena + d->arena_used &&
+	    size <= sizeof(d->arena) &&
+	    block_need(size) - block_need(old) <=
+		    sizeof(d->arena) - d->arena_used) {
+		d->arena_used += block_need(size) - block_need(old);
+		memcpy((unsigned char *)p - ARENA_HDR, &size, sizeof(size));
+		return p;
+	}
 	q = arena_malloc(ctx, size);
 	if (q)
 		memcpy(q, p, old);
