@@ -40,6 +40,11 @@
  * The refusals are not worded here: codec_json.c asks jansson about the
  * refused line, for the texts and places the documentation and the tests
  * pin.  doc->why says what this code saw, for a line jansson takes.
+ *
+ * Where a token ends: yajl_get_bytes_consumed(), read in a callback, is
+ * the offset just past the token being reported (yajl 2's parser keeps it
+ * current as it lexes).  It places the root's end, a string with escapes
+ * and a refusal; the comparison with jansson's positions checks it.
  */
 #include <stdlib.h>
 #include <string.h>
