@@ -4,6 +4,7 @@
  * the daemon's own user (or root) may use.
  */
 #include <errno.h>
+#include <signal.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -295,8 +296,10 @@ START_TEST(test_control_other_user)
 				.sz = sizeof(struct vpwr_channel_opts),
 				.flags = VPWR_CHANNEL_BLOCKING }, &c))
 			_exit(2);
+		/* The host may close us before the request is even out. */
+		signal(SIGPIPE, SIG_IGN);
 		if (write(vpwr_channel_fd(c), "{\"cmd\":\"cpus\"}\n", 15) != 15)
-			_exit(3);
+			_exit(errno == EPIPE || errno == ECONNRESET ? 0 : 3);
 		/* the host closes us without an answer */
 		while (n > 0)
 			n = read(vpwr_channel_fd(c), b, sizeof(b));
