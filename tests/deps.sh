@@ -19,7 +19,8 @@ VPWR_E2E_DEPS=(qemu-system-x86 busybox-static cpio
 VPWR_DEPS=(
 	cmake gcc make pkg-config       # build
 	check                           # unit tests
-	libjansson-dev                  # the library's one hard dependency
+	libjansson-dev                  # the library's hard dependencies: jansson
+	libyajl-dev                     # and yajl (JSON codec's decoder)
 	libvirt-dev libxml2-dev         # libvirt resolver (domain XML: libxml2)
 	libpci-dev                      # SR-IOV traffic source
 	swig python3-dev python3-pytest # Python bindings and their tests

@@ -6,10 +6,17 @@
  * (codec_json_native.c) or to DPDK's forms (codec_json_dpdk.c).
  *
  * Lines that hold only white space are not messages: the framer folds them
- * into the frame of the next line, whose leading white space jansson skips,
- * so a person who presses Enter twice gets no error back (NDJSON lets
- * readers ignore empty lines).
+ * into the frame of the next line, whose leading white space the parser
+ * skips, so a person who presses Enter twice gets no error back (NDJSON
+ * lets readers ignore empty lines).
+ *
+ * A line is parsed by codec_json_doc.c (yajl).  A line it refuses is
+ * handed to jansson, which refuses it too, only to have it worded: the
+ * texts and places of syntax errors are jansson's, as docs/JSON.md says
+ * and the tests check.
  */
+#include <jansson.h>
+
 #include "codec_json_internal.h"
 #include "internal.h"
 
@@ -114,24 +121,39 @@ static int check_rest(const struct vpwr_json_in *in, size_t start, size_t end)
 	return 0;
 }
 
-static int syntax_error(const struct vpwr_json_in *in, const json_error_t *je)
+/* The line `doc` refused, in jansson's words. */
+static int syntax_error(const struct vpwr_json_in *in,
+			const struct vpwr_json_doc *doc)
 {
-	size_t off = je->position > 0 ? (size_t)je->position - 1 : 0;
+	json_error_t je;
+	json_t *root;
+	size_t off;
 
-	if (json_error_code(je) == json_error_out_of_memory)
+	root = json_loadb((const char *)in->text, in->len,
+			  JSON_REJECT_DUPLICATES | JSON_DISABLE_EOF_CHECK, &je);
+	if (root) {
+		/* Only a NUL byte after a number or literal, which jansson
+		 * drops (codec_json_doc.c); fuzz_json checks that jansson
+		 * refuses every other line that codec_json_doc.c refuses. */
+		json_decref(root);
+		return vpwr_json_fail(in, -VPWR_E_PROTO, doc->at,
+				      "invalid JSON: %s", doc->why);
+	}
+	off = je.position > 0 ? (size_t)je.position - 1 : 0;
+	if (json_error_code(&je) == json_error_out_of_memory)
 		return vpwr_json_fail(in, -ENOMEM, off, "out of memory");
 	return vpwr_json_fail(in, -VPWR_E_PROTO, off, "invalid JSON: %s",
-			      je->text);
+			      je.text);
 }
 
-static int decode_object(const struct vpwr_json_in *in, const json_t *root,
+static int decode_object(const struct vpwr_json_in *in,
+			 const struct vpwr_jv *root,
 			 size_t obj, struct vpwr_msg *m)
 {
 	const char *why;
 	int rc;
 
-	if (json_object_get(root, "instruction") ||
-	    json_object_get(root, "policy"))
+	if (vpwr_jv_get(root, "instruction") || vpwr_jv_get(root, "policy"))
 		rc = vpwr_json_decode_dpdk(in, root, obj, m);
 	else
 		rc = vpwr_json_decode_native(in, root, obj, m);
@@ -147,8 +169,7 @@ static int json_decode(const uint8_t *p, size_t len, struct vpwr_msg *m,
 		       struct vpwr_decode_error *err)
 {
 	struct vpwr_json_in in = { p, len, err };
-	json_error_t je;
-	json_t *root;
+	struct vpwr_json_doc doc;
 	size_t start;
 	int rc;
 
@@ -160,18 +181,20 @@ static int json_decode(const uint8_t *p, size_t len, struct vpwr_msg *m,
 	start = skip_ws(p, len, 0);
 	if (start == len)
 		return vpwr_json_fail(&in, -VPWR_E_PROTO, 0, "empty line");
-	root = json_loadb((const char *)p, len,
-			  JSON_REJECT_DUPLICATES | JSON_DISABLE_EOF_CHECK, &je);
-	if (!root)
-		return syntax_error(&in, &je);
-	/* With JSON_DISABLE_EOF_CHECK, position is where the object ended. */
-	rc = check_rest(&in, start, (size_t)je.position);
-	if (!rc && !json_is_object(root))
+	rc = vpwr_json_parse(&doc, p, len);
+	if (rc == -VPWR_E_PROTO)
+		rc = syntax_error(&in, &doc);
+	else if (rc)
+		rc = vpwr_json_fail(&in, rc, doc.at, "out of memory");
+	/* The parse stopped where the object ended. */
+	if (!rc)
+		rc = check_rest(&in, start, doc.end);
+	if (!rc && doc.root->type != VJ_OBJECT)
 		rc = vpwr_json_fail(&in, -VPWR_E_PROTO, start,
 				    "a line must hold a JSON object");
 	if (!rc)
-		rc = decode_object(&in, root, start, m);
-	json_decref(root);
+		rc = decode_object(&in, doc.root, start, m);
+	vpwr_json_doc_free(&doc);
 	return rc;
 }
 

@@ -83,9 +83,9 @@ static const char *const commands[][2] = {
 
 struct ddec {
 	const struct vpwr_json_in *in;
-	const json_t *obj;    /* the inner object */
-	size_t off;           /* its offset */
-	const char *wrapper;  /* "instruction" or "policy" */
+	const struct vpwr_jv *obj; /* the inner object */
+	size_t off;                /* its offset */
+	const char *wrapper;       /* "instruction" or "policy" */
 	struct vpwr_msg *m;
 };
 
@@ -94,9 +94,9 @@ static size_t at(const struct ddec *d, const char *key)
 	return vpwr_json_member(d->in, d->off, key);
 }
 
-static const json_t *get(const struct ddec *d, const char *key)
+static const struct vpwr_jv *get(const struct ddec *d, const char *key)
 {
-	return json_object_get(d->obj, key);
+	return vpwr_jv_get(d->obj, key);
 }
 
 static int fail(const struct ddec *d, size_t off, const char *fmt, ...)
@@ -116,18 +116,17 @@ static int fail(const struct ddec *d, size_t off, const char *fmt, ...)
 static int check_keys(const struct ddec *d, const char *const *allowed,
 		      const char *what)
 {
-	const char *key;
-	json_t *v;
+	const struct vpwr_jv *k;
 
-	json_object_foreach((json_t *)d->obj, key, v) {
+	vpwr_jv_foreach_key(d->obj, k) {
 		size_t i;
 
-		for (i = 0; allowed[i] && strcmp(allowed[i], key); i++)
+		for (i = 0; allowed[i] && strcmp(allowed[i], k->s); i++)
 			;
 		if (!allowed[i])
-			return fail(d, at(d, key),
+			return fail(d, at(d, k->s),
 				    "\"%.32s\" has no place in a DPDK %s",
-				    key, what);
+				    k->s, what);
 	}
 	if (get(d, "core_list") && get(d, "vcpu_list"))
 		return fail(d, at(d, "vcpu_list"),
@@ -144,7 +143,7 @@ static int need(const struct ddec *d, const char *key, const char *what)
 
 static int read_command(const struct ddec *d, enum command *cmd)
 {
-	const json_t *v = get(d, "command");
+	const struct vpwr_jv *v = get(d, "command");
 	const char *s;
 	int rc;
 
@@ -170,7 +169,7 @@ static int read_command(const struct ddec *d, enum command *cmd)
 /* "name" names the VM; the channel already says which VM this is. */
 static int skip_name(const struct ddec *d)
 {
-	const json_t *v = get(d, "name");
+	const struct vpwr_jv *v = get(d, "name");
 	const char *s;
 
 	return v ? vpwr_json_get_string(d->in, v, d->off, "name", &s) : 0;
@@ -179,7 +178,7 @@ static int skip_name(const struct ddec *d)
 static int decode_instruction(const struct ddec *d)
 {
 	struct vpwr_msg *m = d->m;
-	const json_t *unit;
+	const struct vpwr_jv *unit;
 	const char *s;
 	size_t i;
 	int rc;
@@ -227,7 +226,7 @@ static int read_policy_type(const struct ddec *d, uint32_t *kind)
 static int read_vcpus(const struct ddec *d, struct vpwr_cpuset *set)
 {
 	const char *key = get(d, "core_list") ? "core_list" : "vcpu_list";
-	const json_t *v = get(d, key);
+	const struct vpwr_jv *v = get(d, key);
 
 	return v ? vpwr_json_get_vcpus(d->in, v, d->off, key, set, false)
 		 : 0;
@@ -235,8 +234,8 @@ static int read_vcpus(const struct ddec *d, struct vpwr_cpuset *set)
 
 static int read_traffic(const struct ddec *d, struct vpwr_policy *p)
 {
-	const json_t *avg = get(d, "avg_packet_thresh");
-	const json_t *max = get(d, "max_packet_thresh");
+	const struct vpwr_jv *avg = get(d, "avg_packet_thresh");
+	const struct vpwr_jv *max = get(d, "max_packet_thresh");
 	int rc = 0;
 
 	if (avg)
@@ -275,7 +274,7 @@ static int check_required(const struct ddec *d, uint32_t kind)
 
 static int read_hours(const struct ddec *d, const char *key, uint32_t *mask)
 {
-	const json_t *v = get(d, key);
+	const struct vpwr_jv *v = get(d, key);
 
 	return v ? vpwr_json_get_hours(d->in, v, d->off, key, mask) : 0;
 }
@@ -283,7 +282,7 @@ static int read_hours(const struct ddec *d, const char *key, uint32_t *mask)
 static int decode_create(const struct ddec *d)
 {
 	struct vpwr_policy *p = &d->m->u.policy;
-	const json_t *v;
+	const struct vpwr_jv *v;
 	unsigned w = 0;
 	int rc;
 
@@ -334,27 +333,27 @@ static int decode_destroy(const struct ddec *d)
 	return rc;
 }
 
-int vpwr_json_decode_dpdk(const struct vpwr_json_in *in, const json_t *root,
+int vpwr_json_decode_dpdk(const struct vpwr_json_in *in,
+			  const struct vpwr_jv *root,
 			  size_t obj, struct vpwr_msg *m)
 {
 	struct ddec d = { .in = in, .m = m };
 	enum command cmd = CMD_POWER;
-	const char *key;
-	json_t *v;
+	const struct vpwr_jv *k;
 	int rc;
 
 	/* Exactly one wrapper: DPDK's parser would merge a second one. */
-	d.wrapper = json_object_get(root, "instruction") ? "instruction"
-							 : "policy";
-	d.obj = json_object_get(root, d.wrapper);
-	json_object_foreach((json_t *)root, key, v)
-		if (strcmp(key, d.wrapper))
+	d.wrapper = vpwr_jv_get(root, "instruction") ? "instruction"
+						     : "policy";
+	d.obj = vpwr_jv_get(root, d.wrapper);
+	vpwr_jv_foreach_key(root, k)
+		if (strcmp(k->s, d.wrapper))
 			return vpwr_json_fail(in, -VPWR_E_PROTO,
-					      vpwr_json_member(in, obj, key),
+					      vpwr_json_member(in, obj, k->s),
 					      "\"%.32s\" cannot stand beside DPDK's \"%s\"",
-					      key, d.wrapper);
+					      k->s, d.wrapper);
 	d.off = vpwr_json_member(in, obj, d.wrapper);
-	if (!json_is_object(d.obj))
+	if (!vpwr_jv_is(d.obj, VJ_OBJECT))
 		return fail(&d, d.off, "\"%s\" must be an object", d.wrapper);
 	rc = read_command(&d, &cmd);
 	if (!rc)

@@ -8,6 +8,7 @@
  * jansson builds and prints the object (JSON_COMPACT, keys in insertion
  * order); the line is then checked against the buffer and VPWR_JSON_MAX_LINE.
  */
+#include <jansson.h>
 #include <stdio.h>
 
 #include "codec_json_internal.h"

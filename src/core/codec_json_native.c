@@ -23,7 +23,7 @@ enum { VL_KHZ, VL_TURBO, VL_PRIO, VL_COUNT };
 
 struct ndec {
 	const struct vpwr_json_in *in;
-	const json_t *root;
+	const struct vpwr_jv *root;
 	size_t obj;           /* offset of the object in the frame */
 	struct vpwr_msg *m;
 	bool vl;              /* a QUERY_VCPUS list was read */
@@ -42,9 +42,9 @@ static size_t at(const struct ndec *d, const char *key)
 	return vpwr_json_member(d->in, d->obj, key);
 }
 
-static const json_t *get(const struct ndec *d, const char *key)
+static const struct vpwr_jv *get(const struct ndec *d, const char *key)
 {
-	return json_object_get(d->root, key);
+	return vpwr_jv_get(d->root, key);
 }
 
 static void put_u32(struct vpwr_msg *m, uint16_t off, uint32_t v)
@@ -59,38 +59,39 @@ static void put_u32(struct vpwr_msg *m, uint16_t off, uint32_t v)
  */
 static void peek_header(struct ndec *d)
 {
-	const json_t *seq = get(d, "seq"), *type = get(d, "type");
-	json_int_t n;
+	const struct vpwr_jv *seq = get(d, "seq"), *type = get(d, "type");
+	int64_t n;
 
-	n = json_is_integer(seq) ? json_integer_value(seq) : -1;
+	n = vpwr_jv_is(seq, VJ_INTEGER) ? seq->i : -1;
 	if (n >= 0 && n <= UINT32_MAX)
 		d->m->seq = (uint32_t)n;
-	for (unsigned t = 0; json_is_string(type) && t < vpwr_json_types.nr; t++)
+	for (unsigned t = 0;
+	     vpwr_jv_is(type, VJ_STRING) && t < vpwr_json_types.nr; t++)
 		if (vpwr_json_types.names[t] &&
-		    same_key(vpwr_json_types.names[t], json_string_value(type)))
+		    same_key(vpwr_json_types.names[t], type->s))
 			d->m->type = (uint16_t)t;
-	n = json_is_integer(type) ? json_integer_value(type) : -1;
+	n = vpwr_jv_is(type, VJ_INTEGER) ? type->i : -1;
 	if (n >= 0 && n <= UINT8_MAX)
 		d->m->type = (uint16_t)n;
 }
 
 static int read_type(struct ndec *d)
 {
-	const json_t *v = get(d, "type");
+	const struct vpwr_jv *v = get(d, "type");
 	uint32_t n;
 
 	if (!v)
 		return vpwr_json_fail(d->in, -VPWR_E_PROTO, d->obj,
 				      "the object has no \"type\"");
-	if (json_is_string(v)) {
+	if (vpwr_jv_is(v, VJ_STRING)) {
 		if (!d->m->type)
 			return vpwr_json_fail(d->in, -EBADMSG, at(d, "type"),
 					      "unknown message type \"%.32s\"",
-					      json_string_value(v));
+					      v->s);
 		return 0;
 	}
 	/* Numbers are for NACKs of types that have no name. */
-	if (!json_is_integer(v))
+	if (!vpwr_jv_is(v, VJ_INTEGER))
 		return vpwr_json_fail(d->in, -VPWR_E_PROTO, at(d, "type"),
 				      "\"type\" must be a message type name");
 	if (vpwr_json_get_u32(d->in, v, d->obj, "type", UINT8_MAX, &n))
@@ -105,7 +106,7 @@ static int check_type_number(struct ndec *d)
 {
 	const char *name = vpwr_json_name(&vpwr_json_types, d->m->type);
 
-	if (!json_is_integer(get(d, "type")))
+	if (!vpwr_jv_is(get(d, "type"), VJ_INTEGER))
 		return 0;
 	if (name)
 		return vpwr_json_fail(d->in, -VPWR_E_PROTO, at(d, "type"),
@@ -119,7 +120,7 @@ static int check_type_number(struct ndec *d)
 
 static int read_version(struct ndec *d)
 {
-	const json_t *v = get(d, "v");
+	const struct vpwr_jv *v = get(d, "v");
 	uint32_t n;
 	int rc;
 
@@ -135,7 +136,7 @@ static int read_version(struct ndec *d)
 
 static int read_flag(struct ndec *d, const char *key, uint16_t flag)
 {
-	const json_t *v = get(d, key);
+	const struct vpwr_jv *v = get(d, key);
 	uint32_t b = 0;
 	int rc = v ? vpwr_json_get_bool(d->in, v, d->obj, key, &b) : 0;
 
@@ -155,18 +156,18 @@ static int refuse(struct ndec *d, const char *key, const char *why)
 
 static int read_status(struct ndec *d)
 {
-	const json_t *v = get(d, "status");
-	json_int_t n;
+	const struct vpwr_jv *v = get(d, "status");
+	int64_t n;
 
 	if (!(d->m->flags & VPWR_MSG_F_REPLY))
 		return v ? refuse(d, "status", "belongs only in replies") : 0;
 	if (!v)
 		return vpwr_json_fail(d->in, -VPWR_E_PROTO, d->obj,
 				      "a reply needs \"status\"");
-	if (!json_is_integer(v))
+	if (!vpwr_jv_is(v, VJ_INTEGER))
 		return vpwr_json_fail(d->in, -VPWR_E_PROTO, at(d, "status"),
 				      "\"status\" must be an integer");
-	n = json_integer_value(v);
+	n = v->i;
 	if (n > 0 || n < INT32_MIN)
 		return vpwr_json_fail(d->in, -VPWR_E_PROTO, at(d, "status"),
 				      "\"status\" must be 0 or a negative error code, not %lld",
@@ -178,7 +179,7 @@ static int read_status(struct ndec *d)
 /* "error" names the status for people; receivers go by "status" alone. */
 static int read_error_reason(struct ndec *d)
 {
-	const json_t *e = get(d, "error"), *r = get(d, "reason");
+	const struct vpwr_jv *e = get(d, "error"), *r = get(d, "reason");
 	const char *s;
 	int rc;
 
@@ -203,7 +204,7 @@ static int read_error_reason(struct ndec *d)
 
 static int read_vcpu(struct ndec *d)
 {
-	const json_t *v = get(d, "vcpu");
+	const struct vpwr_jv *v = get(d, "vcpu");
 
 	/* Absent is VPWR_VCPU_NONE, which therefore cannot be written. */
 	return v ? vpwr_json_get_u32(d->in, v, d->obj, "vcpu",
@@ -231,7 +232,7 @@ static int no_body(struct ndec *d)
 
 /* The kinds whose values are lists and fill more than one u32. */
 static int read_list_field(struct ndec *d, const struct vpwr_json_field *f,
-			   const json_t *v)
+			   const struct vpwr_jv *v)
 {
 	const struct vpwr_json_in *in = d->in;
 	struct vpwr_msg *m = d->m;
@@ -269,7 +270,7 @@ static int read_list_field(struct ndec *d, const struct vpwr_json_field *f,
 }
 
 static int read_field(struct ndec *d, const struct vpwr_json_field *f,
-		      const json_t *v)
+		      const struct vpwr_jv *v)
 {
 	const struct vpwr_json_in *in = d->in;
 	size_t where = d->obj; /* the readers find the value for an error */
@@ -344,12 +345,12 @@ static int stray_key(struct ndec *d, const char *key)
 static int read_body(struct ndec *d, const struct vpwr_json_body *b)
 {
 	uint64_t seen = 0;
-	const char *key;
-	json_t *v;
+	const struct vpwr_jv *k;
 	char what[48];
 	int rc;
 
-	json_object_foreach((json_t *)d->root, key, v) {
+	vpwr_jv_foreach_key(d->root, k) {
+		const char *key = k->s;
 		unsigned i;
 
 		if (is_common(key))
@@ -358,7 +359,7 @@ static int read_body(struct ndec *d, const struct vpwr_json_body *b)
 			;
 		if (i == b->nr)
 			return stray_key(d, key);
-		rc = read_field(d, &b->fields[i], v);
+		rc = read_field(d, &b->fields[i], k + 1);
 		if (rc)
 			return rc;
 		seen |= (uint64_t)1 << i;
@@ -383,7 +384,8 @@ static int read_body(struct ndec *d, const struct vpwr_json_body *b)
 	return 0;
 }
 
-int vpwr_json_decode_native(const struct vpwr_json_in *in, const json_t *root,
+int vpwr_json_decode_native(const struct vpwr_json_in *in,
+			    const struct vpwr_jv *root,
 			    size_t obj, struct vpwr_msg *m)
 {
 	struct ndec d = { .in = in, .root = root, .obj = obj, .m = m };

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Typed readers for the JSON codec, and error reports that point into the
- * line.  jansson tells where a syntax error is but not where a value sits,
+ * line.  The parsed values (codec_json_doc.c) do not say where they sit,
  * so the locator below walks the (already accepted) text to find the byte
  * offset of a key's value or of an array element; a person debugging a
  * refused line, or a host logging it, then sees the exact column.
@@ -154,21 +154,21 @@ size_t vpwr_json_element(const struct vpwr_json_in *in, size_t arr,
 
 /* ------------------------------------------------------------ readers */
 
-static const char *type_of(const json_t *v)
+static const char *type_of(const struct vpwr_jv *v)
 {
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:
+	switch (v->type) {
+	case VJ_OBJECT:
 		return "an object";
-	case JSON_ARRAY:
+	case VJ_ARRAY:
 		return "an array";
-	case JSON_STRING:
+	case VJ_STRING:
 		return "a string";
-	case JSON_INTEGER:
+	case VJ_INTEGER:
 		return "an integer";
-	case JSON_REAL:
+	case VJ_REAL:
 		return "a real number";
-	case JSON_TRUE:
-	case JSON_FALSE:
+	case VJ_TRUE:
+	case VJ_FALSE:
 		return "a boolean";
 	default:
 		return "null";
@@ -214,7 +214,7 @@ static const char *label(char *buf, const struct place *p)
 	return buf;
 }
 
-static int wrong_type(const struct vpwr_json_in *in, const json_t *v,
+static int wrong_type(const struct vpwr_json_in *in, const struct vpwr_jv *v,
 		      const struct place *p, const char *want)
 {
 	char lbl[LABEL_MAX];
@@ -224,15 +224,15 @@ static int wrong_type(const struct vpwr_json_in *in, const json_t *v,
 			      type_of(v));
 }
 
-static int get_uint(const struct vpwr_json_in *in, const json_t *v,
+static int get_uint(const struct vpwr_json_in *in, const struct vpwr_jv *v,
 		    const struct place *p, uint64_t max, uint64_t *out)
 {
 	char lbl[LABEL_MAX];
-	json_int_t n;
+	int64_t n;
 
-	if (!json_is_integer(v))
+	if (!vpwr_jv_is(v, VJ_INTEGER))
 		return wrong_type(in, v, p, "an integer");
-	n = json_integer_value(v);
+	n = v->i;
 	if (n < 0)
 		return vpwr_json_fail(in, -VPWR_E_PROTO, where(in, p),
 				      "%s must not be negative (%lld)",
@@ -246,15 +246,16 @@ static int get_uint(const struct vpwr_json_in *in, const json_t *v,
 	return 0;
 }
 
-int vpwr_json_get_uint(const struct vpwr_json_in *in, const json_t *v,
-		       size_t obj, const char *key, uint64_t max, uint64_t *out)
+int vpwr_json_get_uint(const struct vpwr_json_in *in, const struct vpwr_jv *v,
+		       size_t obj, const char *key, uint64_t max,
+		       uint64_t *out)
 {
 	struct place p = member(obj, key);
 
 	return get_uint(in, v, &p, max, out);
 }
 
-int vpwr_json_get_u32(const struct vpwr_json_in *in, const json_t *v,
+int vpwr_json_get_u32(const struct vpwr_json_in *in, const struct vpwr_jv *v,
 		      size_t obj, const char *key, uint32_t max, uint32_t *out)
 {
 	uint64_t n;
@@ -265,25 +266,25 @@ int vpwr_json_get_u32(const struct vpwr_json_in *in, const json_t *v,
 	return rc;
 }
 
-int vpwr_json_get_bool(const struct vpwr_json_in *in, const json_t *v,
+int vpwr_json_get_bool(const struct vpwr_json_in *in, const struct vpwr_jv *v,
 		       size_t obj, const char *key, uint32_t *out)
 {
 	struct place p = member(obj, key);
 
-	if (!json_is_boolean(v))
+	if (!vpwr_jv_is_bool(v))
 		return wrong_type(in, v, &p, "true or false");
-	*out = json_is_true(v);
+	*out = v->type == VJ_TRUE;
 	return 0;
 }
 
-int vpwr_json_get_string(const struct vpwr_json_in *in, const json_t *v,
+int vpwr_json_get_string(const struct vpwr_json_in *in, const struct vpwr_jv *v,
 			 size_t obj, const char *key, const char **out)
 {
 	struct place p = member(obj, key);
 
-	if (!json_is_string(v))
+	if (!vpwr_jv_is(v, VJ_STRING))
 		return wrong_type(in, v, &p, "a string");
-	*out = json_string_value(v);
+	*out = v->s;
 	return 0;
 }
 
@@ -305,16 +306,16 @@ static void list_names(const struct vpwr_json_names *t, char *buf, size_t len)
 	}
 }
 
-static int get_name(const struct vpwr_json_in *in, const json_t *v,
+static int get_name(const struct vpwr_json_in *in, const struct vpwr_jv *v,
 		    const struct place *p, const struct vpwr_json_names *t,
 		    unsigned *out)
 {
 	char lbl[LABEL_MAX], names[96];
 	const char *s;
 
-	if (!json_is_string(v))
+	if (!vpwr_jv_is(v, VJ_STRING))
 		return wrong_type(in, v, p, "a string");
-	s = json_string_value(v);
+	s = v->s;
 	for (unsigned i = 0; i < t->nr; i++)
 		if (t->names[i] && !strcmp(t->names[i], s)) {
 			*out = i;
@@ -326,7 +327,7 @@ static int get_name(const struct vpwr_json_in *in, const json_t *v,
 			      s, names);
 }
 
-int vpwr_json_get_name(const struct vpwr_json_in *in, const json_t *v,
+int vpwr_json_get_name(const struct vpwr_json_in *in, const struct vpwr_jv *v,
 		       size_t obj, const char *key,
 		       const struct vpwr_json_names *t, unsigned *out)
 {
@@ -336,35 +337,34 @@ int vpwr_json_get_name(const struct vpwr_json_in *in, const json_t *v,
 }
 
 /* The array `v` with at most `max` elements. */
-static int get_array(const struct vpwr_json_in *in, const json_t *v,
+static int get_array(const struct vpwr_json_in *in, const struct vpwr_jv *v,
 		     const struct place *p, size_t max, const char *what)
 {
 	char lbl[LABEL_MAX];
 	struct place past = element(p, max);
 
-	if (!json_is_array(v))
+	if (!vpwr_jv_is(v, VJ_ARRAY))
 		return wrong_type(in, v, p, "an array");
-	if (json_array_size(v) > max)
+	if (v->n > max)
 		return vpwr_json_fail(in, -VPWR_E_PROTO, where(in, &past),
 				      "%s holds %zu %s, at most %zu",
-				      label(lbl, p), json_array_size(v), what,
-				      max);
+				      label(lbl, p), (size_t)v->n, what, max);
 	return 0;
 }
 
-int vpwr_json_get_hours(const struct vpwr_json_in *in, const json_t *v,
+int vpwr_json_get_hours(const struct vpwr_json_in *in, const struct vpwr_jv *v,
 			size_t obj, const char *key, uint32_t *mask)
 {
 	struct place p = member(obj, key);
 	int rc = get_array(in, v, &p, HOURS_PER_DAY, "hours");
+	const struct vpwr_jv *e = rc ? NULL : vpwr_jv_first(v);
 
 	*mask = 0;
-	for (size_t i = 0; !rc && i < json_array_size(v); i++) {
+	for (size_t i = 0; e; i++, e = vpwr_jv_next(e)) {
 		struct place el = element(&p, i);
 		uint64_t h;
 
-		rc = get_uint(in, json_array_get(v, i), &el, HOURS_PER_DAY - 1,
-			      &h);
+		rc = get_uint(in, e, &el, HOURS_PER_DAY - 1, &h);
 		if (rc)
 			break;
 		if (*mask & (1u << h))
@@ -376,10 +376,10 @@ int vpwr_json_get_hours(const struct vpwr_json_in *in, const json_t *v,
 	return rc;
 }
 
-static int get_cpulist(const struct vpwr_json_in *in, const json_t *v,
+static int get_cpulist(const struct vpwr_json_in *in, const struct vpwr_jv *v,
 		       const struct place *p, struct vpwr_cpuset *set)
 {
-	const char *s = json_string_value(v);
+	const char *s = v->s;
 
 	/* vpwr_cpuset_parse() forgives spaces; a wire format need not. */
 	if (strspn(s, "0123456789,-") != strlen(s) || vpwr_cpuset_parse(set, s))
@@ -389,25 +389,26 @@ static int get_cpulist(const struct vpwr_json_in *in, const json_t *v,
 	return 0;
 }
 
-int vpwr_json_get_vcpus(const struct vpwr_json_in *in, const json_t *v,
+int vpwr_json_get_vcpus(const struct vpwr_json_in *in, const struct vpwr_jv *v,
 			size_t obj, const char *key, struct vpwr_cpuset *set,
 			bool allow_cpulist)
 {
 	struct place p = member(obj, key);
+	const struct vpwr_jv *e;
 	int rc;
 
 	vpwr_cpuset_zero(set);
-	if (allow_cpulist && json_is_string(v))
+	if (allow_cpulist && vpwr_jv_is(v, VJ_STRING))
 		return get_cpulist(in, v, &p, set);
-	if (allow_cpulist && !json_is_array(v))
+	if (allow_cpulist && !vpwr_jv_is(v, VJ_ARRAY))
 		return wrong_type(in, v, &p, "an array or a cpulist string");
 	rc = get_array(in, v, &p, VPWR_MAX_CPUS, "vCPUs");
-	for (size_t i = 0; !rc && i < json_array_size(v); i++) {
+	e = rc ? NULL : vpwr_jv_first(v);
+	for (size_t i = 0; !rc && e; i++, e = vpwr_jv_next(e)) {
 		struct place el = element(&p, i);
 		uint64_t c;
 
-		rc = get_uint(in, json_array_get(v, i), &el, VPWR_MAX_CPUS - 1,
-			      &c);
+		rc = get_uint(in, e, &el, VPWR_MAX_CPUS - 1, &c);
 		if (!rc && vpwr_cpuset_isset(set, (unsigned)c))
 			rc = vpwr_json_fail(in, -VPWR_E_PROTO, where(in, &el),
 					    "vCPU %u appears twice in \"%s\"",
@@ -444,24 +445,23 @@ static bool parse_mac(const char *s, uint8_t mac[6])
 	return true;
 }
 
-int vpwr_json_get_macs(const struct vpwr_json_in *in, const json_t *v,
+int vpwr_json_get_macs(const struct vpwr_json_in *in, const struct vpwr_jv *v,
 		       size_t obj, const char *key, struct vpwr_policy *pol)
 {
 	char lbl[LABEL_MAX];
 	struct place p = member(obj, key);
 	int rc = get_array(in, v, &p, VPWR_MSG_MAX_MACS, "MAC addresses");
+	const struct vpwr_jv *e = rc ? NULL : vpwr_jv_first(v);
 
-	for (size_t i = 0; !rc && i < json_array_size(v); i++) {
-		const json_t *e = json_array_get(v, i);
+	for (size_t i = 0; e; i++, e = vpwr_jv_next(e)) {
 		struct place el = element(&p, i);
 
-		if (!json_is_string(e))
+		if (!vpwr_jv_is(e, VJ_STRING))
 			return wrong_type(in, e, &el, "a MAC address string");
-		if (!parse_mac(json_string_value(e), pol->macs[i]))
+		if (!parse_mac(e->s, pol->macs[i]))
 			return vpwr_json_fail(in, -VPWR_E_PROTO, where(in, &el),
 					      "%s: \"%.24s\" is not a MAC address like \"aa:bb:cc:dd:ee:ff\"",
-					      label(lbl, &el),
-					      json_string_value(e));
+					      label(lbl, &el), e->s);
 		pol->nr_macs = (uint32_t)i + 1;
 	}
 	return rc;
@@ -469,7 +469,7 @@ int vpwr_json_get_macs(const struct vpwr_json_in *in, const json_t *v,
 
 /* One element of a flag list: a name of `t`, or the number of a bit that
  * has no name (so that a newer peer's flags survive). */
-static int get_flag(const struct vpwr_json_in *in, const json_t *e,
+static int get_flag(const struct vpwr_json_in *in, const struct vpwr_jv *e,
 		    const struct place *el, const struct vpwr_json_names *t,
 		    unsigned *bit)
 {
@@ -477,14 +477,14 @@ static int get_flag(const struct vpwr_json_in *in, const json_t *e,
 	uint64_t n;
 	int rc;
 
-	if (json_is_string(e)) {
+	if (vpwr_jv_is(e, VJ_STRING)) {
 		struct place named = *el;
 
 		/* "\"caps\": \"x\" is not one of ...", at the element */
 		named.bare_label = true;
 		return get_name(in, e, &named, t, bit);
 	}
-	if (!json_is_integer(e))
+	if (!vpwr_jv_is(e, VJ_INTEGER))
 		return wrong_type(in, e, el, "a name");
 	rc = get_uint(in, e, el, UINT32_MAX, &n);
 	if (rc)
@@ -498,20 +498,21 @@ static int get_flag(const struct vpwr_json_in *in, const json_t *e,
 	return 0;
 }
 
-int vpwr_json_get_flags(const struct vpwr_json_in *in, const json_t *v,
+int vpwr_json_get_flags(const struct vpwr_json_in *in, const struct vpwr_jv *v,
 			size_t obj, const char *key,
 			const struct vpwr_json_names *t, uint32_t *mask)
 {
 	char lbl[LABEL_MAX];
 	struct place p = member(obj, key);
 	int rc = get_array(in, v, &p, 32, "flags");
+	const struct vpwr_jv *e = rc ? NULL : vpwr_jv_first(v);
 
 	*mask = 0;
-	for (size_t i = 0; !rc && i < json_array_size(v); i++) {
+	for (size_t i = 0; e; i++, e = vpwr_jv_next(e)) {
 		struct place el = element(&p, i);
 		unsigned bit;
 
-		rc = get_flag(in, json_array_get(v, i), &el, t, &bit);
+		rc = get_flag(in, e, &el, t, &bit);
 		if (rc)
 			break;
 		if (*mask & (1u << bit))
@@ -523,46 +524,49 @@ int vpwr_json_get_flags(const struct vpwr_json_in *in, const json_t *v,
 	return rc;
 }
 
-int vpwr_json_get_u32_list(const struct vpwr_json_in *in, const json_t *v,
+int vpwr_json_get_u32_list(const struct vpwr_json_in *in,
+			   const struct vpwr_jv *v,
 			   size_t obj, const char *key, uint32_t *out,
 			   uint32_t max, uint32_t *nr)
 {
 	struct place p = member(obj, key);
 	int rc = get_array(in, v, &p, max, "entries");
+	const struct vpwr_jv *e = rc ? NULL : vpwr_jv_first(v);
 
 	*nr = 0;
-	for (size_t i = 0; !rc && i < json_array_size(v); i++) {
+	for (size_t i = 0; !rc && e; i++, e = vpwr_jv_next(e)) {
 		struct place el = element(&p, i);
 		uint64_t n;
 
-		rc = get_uint(in, json_array_get(v, i), &el, UINT32_MAX, &n);
+		rc = get_uint(in, e, &el, UINT32_MAX, &n);
 		if (!rc)
 			out[i] = (uint32_t)n;
 	}
 	if (!rc)
-		*nr = (uint32_t)json_array_size(v);
+		*nr = v->n;
 	return rc;
 }
 
-int vpwr_json_get_bool_list(const struct vpwr_json_in *in, const json_t *v,
+int vpwr_json_get_bool_list(const struct vpwr_json_in *in,
+			    const struct vpwr_jv *v,
 			    size_t obj, const char *key, uint64_t *mask,
 			    uint32_t *nr)
 {
 	struct place p = member(obj, key);
 	int rc = get_array(in, v, &p, 64, "entries");
+	const struct vpwr_jv *e = rc ? NULL : vpwr_jv_first(v);
 
 	*mask = 0;
 	*nr = 0;
-	for (size_t i = 0; !rc && i < json_array_size(v); i++) {
-		const json_t *e = json_array_get(v, i);
+	for (size_t i = 0; e; i++, e = vpwr_jv_next(e)) {
 		struct place el = element(&p, i);
 
-		if (!json_is_boolean(e))
+		if (!vpwr_jv_is_bool(e))
 			return wrong_type(in, e, &el, "true or false");
-		if (json_is_true(e))
+		if (e->type == VJ_TRUE)
 			*mask |= (uint64_t)1 << i;
 	}
 	if (!rc)
-		*nr = (uint32_t)json_array_size(v);
+		*nr = v->n;
 	return rc;
 }

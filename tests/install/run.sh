@@ -3,7 +3,8 @@
 # then use the result the way a user would:
 #   - the installed headers are exactly the public ones (+ version.h) and
 #     each compiles on its own with -std=c11 -pedantic -Werror;
-#   - libvpwr.pc has jansson in Requires.private;
+#   - libvpwr.pc has jansson and yajl in Requires.private, and
+#     `pkg-config --static --libs libvpwr` resolves them;
 #   - consumer.c builds with `pkg-config --cflags --libs libvpwr` and with
 #     find_package(libvpwr) + libvpwr::vpwr, and both binaries run against
 #     the installed library (LD_LIBRARY_PATH) and print its version;
@@ -88,8 +89,18 @@ fi
 # -- pkg-config
 export PKG_CONFIG_PATH=$libdir/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}
 export PKG_CONFIG_SYSROOT_DIR=$dest
-grep -Eq '^Requires\.private:.*(^|[ ,:])jansson([ ,<>=]|$)' "$pcfile" ||
-	fail "libvpwr.pc does not list jansson in Requires.private: $(grep -i '^Requires' "$pcfile" || echo none)"
+for dep in jansson yajl; do
+	grep -Eq "^Requires\.private:.*(^|[ ,:])$dep([ ,<>=]|\$)" "$pcfile" ||
+		fail "libvpwr.pc does not list $dep in Requires.private: $(grep -i '^Requires' "$pcfile" || echo none)"
+done
+# What a static link of libvpwr needs, through Requires.private.
+static_libs=$(pkg-config --static --libs libvpwr) || fail "pkg-config --static cannot resolve libvpwr's dependencies"
+for lib in -ljansson -lyajl; do
+	case " $static_libs " in
+	*" $lib "*) ;;
+	*) fail "pkg-config --static --libs libvpwr lacks $lib: $static_libs" ;;
+	esac
+done
 version=$(pkg-config --modversion libvpwr) || fail "pkg-config cannot read $pcfile"
 cflags=$(pkg-config --cflags libvpwr)
 libs=$(pkg-config --libs libvpwr)
