@@ -76,6 +76,8 @@ static void usage(FILE *f)
 	      "  -m, --mode MODE           performance (default), powersave, exclusive\n"
 	      "      --allow-shared        steer vCPUs that float over shared pCPUs\n"
 	      "      --control PATH        serve vpwr-ctl on a unix socket (mode 0600)\n"
+	      "  -w, --watch-dir DIR       connect to the QEMU sockets DOMAIN.N or\n"
+	      "                            DOMAIN.sock that appear in DIR (no libvirt)\n"
 	      "      --rate N              requests/s one channel may send (default\n"
 	      "                            1000; 0: no limit)\n"
 	      "      --time-zone ZONE      hours of TIME policies: UTC, +05:30,\n"
@@ -196,6 +198,7 @@ int main(int argc, char **argv)
 		{ "rate", required_argument, NULL, 'R' },
 		{ "control", required_argument, NULL, 'K' },
 		{ "auto-channels", no_argument, NULL, 'a' },
+		{ "watch-dir", required_argument, NULL, 'w' },
 		{ "time-zone", required_argument, NULL, 'Z' },
 		{ "traffic-period", required_argument, NULL, 'P' },
 		{ "grace", required_argument, NULL, 'G' },
@@ -210,7 +213,7 @@ int main(int argc, char **argv)
 	VPWR_OPTS(vpwr_host_opts, hopts, .event_fn = on_event,
 		  .rate_per_s = 1000);
 	const char *backend_name = "sim", *resolver_uri = NULL;
-	const char *control = NULL;
+	const char *control = NULL, *watch_dir = NULL;
 	char *channels[MAX_CHANNELS];
 	bool connects[MAX_CHANNELS];
 	int nr_channels = 0, c, rc;
@@ -218,7 +221,7 @@ int main(int argc, char **argv)
 	struct vpwr_resolver *r = NULL;
 	uint32_t *start_khz = NULL;
 
-	while ((c = getopt_long(argc, argv, "r:c:C:b:m:aqvh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:c:C:b:m:aw:qvh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'r': resolver_uri = optarg; break;
 		case 'c':
@@ -253,6 +256,7 @@ int main(int argc, char **argv)
 		case 'R': hopts.rate_per_s = (unsigned)atoi(optarg); break;
 		case 'K': control = optarg; break;
 		case 'a': hopts.auto_channels = 1; break;
+		case 'w': watch_dir = optarg; break;
 		case 'Z': hopts.time_zone = optarg; break;
 		case 'P': hopts.traffic_period_ms = (unsigned)atoi(optarg); break;
 		case 'G': hopts.grace_ms = (unsigned)atoi(optarg); break;
@@ -266,7 +270,8 @@ int main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (!resolver_uri || (!nr_channels && !hopts.auto_channels) ||
+	if (!resolver_uri ||
+	    (!nr_channels && !hopts.auto_channels && !watch_dir) ||
 	    optind != argc) {
 		usage(stderr);
 		return 2;
@@ -315,6 +320,15 @@ int main(int argc, char **argv)
 		}
 		printf("[%s] %s %s\n", *dom ? dom : "*",
 		       connects[i] ? "connecting to" : "listening on", eq + 1);
+	}
+	if (watch_dir) {
+		rc = vpwr_host_watch_dir(host, watch_dir);
+		if (rc < 0) {
+			fprintf(stderr, "vpwr-hostd: watching %s: %s\n",
+				watch_dir, vpwr_strerror(rc));
+			goto out;
+		}
+		printf("watching %s for QEMU sockets\n", watch_dir);
 	}
 	if (control) {
 		char curi[4200];

@@ -214,6 +214,54 @@ START_TEST(test_listener_by_cid)
 }
 END_TEST
 
+static bool two_channels(void)
+{
+	return vpwr_host_nr_channels(th.h) == 2;
+}
+
+/* Hosts without libvirt: a directory of QEMU sockets, DOMAIN.N or
+ * DOMAIN.sock, attached as they appear and detached as they go. */
+START_TEST(test_watch_dir)
+{
+	char wdir[4200], uri[4300], file[4300];
+	struct vpwr_listener *q1, *q2, *q3;
+	struct vpwr_channel *c;
+
+	snprintf(wdir, sizeof(wdir), "%s/power", th.dir);
+	vpwr_test_write_file(th.dir, "power/vm1.txt", "not a socket");
+	snprintf(uri, sizeof(uri), "unix-listen:%s/vm1.0", wdir);
+	ck_assert_int_eq(vpwr_listener_open(uri, NULL, &q1), 0);
+	/* there before the watch: attached at once */
+	ck_assert_int_eq(vpwr_host_watch_dir(th.h, wdir), 0);
+	ck_assert_int_eq(vpwr_host_nr_channels(th.h), 1);
+	ck_assert_int_eq(vpwr_listener_accept(q1, &c), 0);
+	ck_assert_int_eq(request(c, 5), 0);
+
+	/* appears later */
+	snprintf(uri, sizeof(uri), "unix-listen:%s/vm2.sock", wdir);
+	ck_assert_int_eq(vpwr_listener_open(uri, NULL, &q2), 0);
+	ck_assert(pump_until(two_channels, 3000));
+	/* a domain nobody knows is left alone */
+	snprintf(uri, sizeof(uri), "unix-listen:%s/nosuch.0", wdir);
+	ck_assert_int_eq(vpwr_listener_open(uri, NULL, &q3), 0);
+	pump_until(no_channel, 200);
+	ck_assert_int_eq(vpwr_host_nr_channels(th.h), 2);
+
+	/* vm2's socket goes: detached, and not connected to again */
+	vpwr_listener_free(q2);
+	ck_assert(pump_until(one_channel, 3000));
+	ck_assert_int_eq(downs, 1);
+
+	ck_assert_int_eq(vpwr_host_watch_dir(th.h, "/nonexistent/dir"), -ENOENT);
+	snprintf(file, sizeof(file), "%s/vm1.txt", wdir);
+	ck_assert_int_eq(vpwr_host_watch_dir(th.h, file), -ENOTDIR);
+	ck_assert_int_eq(vpwr_host_watch_dir(th.h, NULL), -EINVAL);
+	vpwr_channel_free(c);
+	vpwr_listener_free(q1);
+	vpwr_listener_free(q3);
+}
+END_TEST
+
 /* ---- a guest whose host daemon restarts ---- */
 
 static struct vpwr_host *h2;
@@ -314,6 +362,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_connect_before_qemu);
 	tcase_add_test(tc, test_connect_errors);
 	tcase_add_test(tc, test_listener_by_cid);
+	tcase_add_test(tc, test_watch_dir);
 	tcase_add_test(tc, test_guest_reconnects);
 	tcase_add_test(tc, test_guest_without_uri);
 	suite_add_tcase(s, tc);

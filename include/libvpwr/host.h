@@ -210,6 +210,16 @@ VPWR_API int vpwr_host_connect(struct vpwr_host *h, const char *domain,
 			       const char *uri);
 
 /*
+ * For hosts without libvirt: watch directory `dir` for the unix sockets of
+ * QEMU chardevs that listen (server=on), named DOMAIN.N (DPDK's
+ * /var/lib/power/<vm>.<channel>) or DOMAIN.sock.  Each socket there now or
+ * later is served as vpwr_host_connect(h, DOMAIN, "virtio-serial-host:...")
+ * would; one that is removed is detached.  Names of domains the resolver
+ * does not know are logged and left alone.  0 or -errno (-ENOENT, -ENOTDIR).
+ */
+VPWR_API int vpwr_host_watch_dir(struct vpwr_host *h, const char *dir);
+
+/*
  * Close channel `id` and drop its requests (as a RELEASE would, at once:
  * no grace period).  -ENOENT if there is no such channel.
  */

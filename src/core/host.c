@@ -11,7 +11,9 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <dirent.h>
 #include <sys/epoll.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
@@ -58,6 +60,8 @@ struct host_source {
 	bool notify;               /* said HELLO: gets LIMITS_CHANGED */
 	bool discovered;           /* listener/connector from the resolver's
 				      channel list (auto_channels) */
+	bool watched;              /* connector for a socket found in a
+				      watched directory */
 	bool seen;                 /* ... and still on it */
 	char *line;                /* control: the request being read */
 	size_t line_len;
@@ -103,6 +107,7 @@ VPWR_API int vpwr_host_new(const struct vpwr_host_opts *opts,
 	if (!h)
 		return -ENOMEM;
 	h->epfd = h->stopfd = h->retryfd = h->timefd = h->resolver_fd = -1;
+	h->watchfd = -1;
 	rc = VPWR_OPTS_LOAD(&h->opts, opts);
 	if (rc < 0 || !h->opts.backend || !h->opts.resolver ||
 	    h->opts.mode > VPWR_ARB_EXCLUSIVE) {
@@ -311,6 +316,15 @@ VPWR_API void vpwr_host_free(struct vpwr_host *h)
 	}
 	if (h->resolver_fd >= 0 && h->epfd >= 0)
 		epoll_ctl(h->epfd, EPOLL_CTL_DEL, h->resolver_fd, NULL);
+	while (h->watches) {
+		struct host_watch *w = h->watches;
+
+		h->watches = w->next;
+		free(w->dir);
+		free(w);
+	}
+	if (h->watchfd >= 0)
+		close(h->watchfd);
 	host_policy_fini(h);
 	if (h->epfd >= 0)
 		close(h->epfd);
@@ -1237,6 +1251,163 @@ void host_foreach_channel(struct vpwr_host *h,
 	}
 }
 
+/* ------------------------------------------------------ watched dirs */
+
+/*
+ * DOMAIN.N (N decimal: DPDK's /var/lib/power/<vm>.<channel> convention)
+ * or DOMAIN.sock: the domain the socket at `name` serves, in dom[len].
+ */
+static bool watch_name_domain(const char *name, char *dom, size_t len)
+{
+	const char *dot = strrchr(name, '.');
+	size_t n;
+
+	if (!dot || dot == name)
+		return false;
+	if (strcmp(dot, ".sock")) {
+		const char *p = dot + 1;
+
+		if (!*p)
+			return false;
+		for (; *p; p++)
+			if (*p < '0' || *p > '9')
+				return false;
+	}
+	n = (size_t)(dot - name);
+	if (n >= len)
+		return false;
+	memcpy(dom, name, n);
+	dom[n] = '\0';
+	return true;
+}
+
+static struct host_source *watched_connector(struct vpwr_host *h,
+					     const char *uri)
+{
+	for (struct host_source *s = h->sources; s; s = s->next)
+		if (s->kind == SRC_CONNECTOR && s->watched && s->uri &&
+		    !strcmp(s->uri, uri))
+			return s;
+	return NULL;
+}
+
+/* A socket appeared (or was there at the start): connect to it. */
+static void watch_add(struct vpwr_host *h, const char *dir, const char *name)
+{
+	char dom[HOST_DOMAIN_NAME_MAX], uri[4200];
+	const struct host_source *old_head = h->sources;
+	struct host_source *s;
+	struct stat st;
+	int rc;
+
+	if (!watch_name_domain(name, dom, sizeof(dom)))
+		return;
+	snprintf(uri, sizeof(uri), "virtio-serial-host:%s/%s", dir, name);
+	if (stat(uri + 19, &st) < 0 || !S_ISSOCK(st.st_mode) ||
+	    watched_connector(h, uri))
+		return;
+	rc = vpwr_host_connect(h, dom, uri);
+	if (rc < 0) {
+		log_warn(&h->log, "%s/%s: %s", dir, name, vpwr_strerror(rc));
+		return;
+	}
+	s = newest_endpoint(h, old_head);
+	if (s)
+		s->watched = true;
+	log_info(&h->log, "domain %s: socket %s/%s appeared", dom, dir, name);
+}
+
+/* A socket went away: so does its connector (and channel). */
+static void watch_remove(struct vpwr_host *h, const char *dir, const char *name)
+{
+	char uri[4200];
+	struct host_source *c;
+
+	snprintf(uri, sizeof(uri), "virtio-serial-host:%s/%s", dir, name);
+	c = watched_connector(h, uri);
+	if (!c)
+		return;
+	log_info(&h->log, "domain %s: socket %s/%s is gone; detaching",
+		 c->dom->name, dir, name);
+	if (c->link)
+		source_close(h, c->link, 0);
+	source_close(h, c, 0);
+}
+
+static void watch_event(struct vpwr_host *h)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+	for (;;) {
+		ssize_t n = read(h->watchfd, buf, sizeof(buf));
+
+		if (n <= 0)
+			break;
+		for (char *p = buf; p < buf + n;) {
+			const struct inotify_event *ev = (const void *)p;
+			struct host_watch *w;
+
+			p += sizeof(*ev) + ev->len;
+			for (w = h->watches; w && w->wd != ev->wd; w = w->next)
+				;
+			if (!w || !ev->len)
+				continue;
+			if (ev->mask & (IN_CREATE | IN_MOVED_TO))
+				watch_add(h, w->dir, ev->name);
+			else if (ev->mask & (IN_DELETE | IN_MOVED_FROM))
+				watch_remove(h, w->dir, ev->name);
+		}
+	}
+	reap_failed(h);
+}
+
+VPWR_API int vpwr_host_watch_dir(struct vpwr_host *h, const char *dir)
+{
+	struct host_watch *w;
+	struct dirent *de;
+	DIR *d;
+	int rc;
+
+	if (!h || !dir || !*dir)
+		return -EINVAL;
+	if (h->watchfd < 0) {
+		h->watchfd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+		if (h->watchfd < 0)
+			return -errno;
+		rc = watch(h, EPOLL_CTL_ADD, h->watchfd, EPOLLIN, &h->watchfd);
+		if (rc < 0) {
+			close(h->watchfd);
+			h->watchfd = -1;
+			return rc;
+		}
+	}
+	w = calloc(1, sizeof(*w));
+	if (!w || !(w->dir = strdup(dir))) {
+		free(w);
+		return -ENOMEM;
+	}
+	w->wd = inotify_add_watch(h->watchfd, dir, IN_CREATE | IN_DELETE |
+				  IN_MOVED_TO | IN_MOVED_FROM | IN_ONLYDIR);
+	if (w->wd < 0) {
+		rc = -errno;
+		log_err(&h->log, "watching %s: %s", dir, vpwr_strerror(rc));
+		free(w->dir);
+		free(w);
+		return rc;
+	}
+	w->next = h->watches;
+	h->watches = w;
+	/* What is there already. */
+	d = opendir(dir);
+	if (d) {
+		while ((de = readdir(d)))
+			if (de->d_name[0] != '.')
+				watch_add(h, dir, de->d_name);
+		closedir(d);
+	}
+	return 0;
+}
+
 static void handle_event(struct vpwr_host *h, struct epoll_event *ev)
 {
 	struct host_source *s = ev->data.ptr;
@@ -1258,6 +1429,10 @@ static void handle_event(struct vpwr_host *h, struct epoll_event *ev)
 	}
 	if ((void *)s == (void *)&h->timefd) {
 		host_policy_time_event(h);
+		return;
+	}
+	if ((void *)s == (void *)&h->watchfd) {
+		watch_event(h);
 		return;
 	}
 	if (s->kind == SRC_LISTENER) {
@@ -1294,6 +1469,7 @@ VPWR_API int vpwr_host_dispatch(struct vpwr_host *h, int timeout_ms)
 		struct host_source *s = evs[i].data.ptr;
 		bool live = !s || (void *)s == (void *)h ||
 			    (void *)s == (void *)&h->timefd ||
+			    (void *)s == (void *)&h->watchfd ||
 			    (void *)s == (void *)&h->resolver;
 
 		for (struct host_source *t = h->sources; t && !live; t = t->next)

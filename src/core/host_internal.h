@@ -110,6 +110,13 @@ struct host_stats {
 	uint64_t notifications;
 };
 
+/* A directory of QEMU chardev sockets the host watches (watch_dir). */
+struct host_watch {
+	int wd;                    /* inotify watch descriptor */
+	char *dir;
+	struct host_watch *next;
+};
+
 struct vpwr_host {
 	struct vpwr_host_opts opts;
 	struct vpwr_logger log;
@@ -130,6 +137,9 @@ struct vpwr_host {
 	const struct host_domain *acting; /* whose request is being handled */
 	unsigned nr_ctl;           /* operator connections */
 	int resolver_fd;           /* the resolver's change fd, or -1 */
+	int watchfd;               /* inotify on watched socket directories,
+				      or -1 until vpwr_host_watch_dir() */
+	struct host_watch *watches; /* the directories */
 	uint64_t resolver_due_ns;  /* retry a refresh that could not reach
 				      the resolver; 0: none */
 	struct host_stats stats;
