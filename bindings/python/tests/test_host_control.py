@@ -70,3 +70,14 @@ def test_control_listen(host, tmp_path):
     path = tmp_path / "ctl.sock"
     host.control_listen(f"unix-listen:{path}")
     assert oct(os.stat(path).st_mode & 0o777) == "0o600"
+
+
+def test_watch_dir(host, tmp_path):
+    qemu = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    qemu.bind(str(tmp_path / "vm2.0"))
+    qemu.listen(1)
+    host.watch_dir(tmp_path)
+    assert host.nr_channels == 1
+    with pytest.raises(vpwr.Error):
+        host.watch_dir(tmp_path / "missing")
+    qemu.close()

@@ -670,6 +670,11 @@ class Host(Handle):
                         reason=reply.get("message", ""))
         return reply
 
+    def watch_dir(self, path: str) -> None:
+        """Connect to the QEMU sockets named DOMAIN.N or DOMAIN.sock in
+        directory `path`, as they appear; detach those that go."""
+        self._call(_vpwr.vpwr_host_watch_dir, as_str(os.fspath(path), "path"))
+
     def control_listen(self, uri: str) -> None:
         """Serve the control interface on `uri` ("unix-listen:PATH"):
         mode 0600, root and this process's user only."""
