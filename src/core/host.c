@@ -62,6 +62,7 @@ struct host_source {
 				      channel list (auto_channels) */
 	bool watched;              /* connector for a socket found in a
 				      watched directory */
+	bool closed;               /* closed during a dispatch, freed after */
 	bool seen;                 /* ... and still on it */
 	char *line;                /* control: the request being read */
 	size_t line_len;
@@ -296,7 +297,16 @@ static void source_close(struct vpwr_host *h, struct host_source *s, int why)
 	if (s->dom)
 		host_domain_put(h, s->dom);
 	free(s->tx);
-	free(s);
+	s->tx = NULL;
+	if (h->dispatching) {
+		/* Events of this batch may still name it: keep the memory
+		 * until the batch is over, marked closed. */
+		s->closed = true;
+		s->next = h->graveyard;
+		h->graveyard = s;
+	} else {
+		free(s);
+	}
 	if (s_was_due)
 		host_timer_arm(h);
 }
@@ -1464,20 +1474,27 @@ VPWR_API int vpwr_host_dispatch(struct vpwr_host *h, int timeout_ms)
 	} while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -errno;
+	h->dispatching = true;
 	for (int i = 0; i < n; i++) {
-		/* A source closed earlier in this batch is skipped. */
+		/* A source closed earlier in this batch is skipped: its
+		 * memory is kept, marked, until the batch is over. */
 		struct host_source *s = evs[i].data.ptr;
-		bool live = !s || (void *)s == (void *)h ||
-			    (void *)s == (void *)&h->timefd ||
-			    (void *)s == (void *)&h->watchfd ||
-			    (void *)s == (void *)&h->resolver;
+		bool special = !s || (void *)s == (void *)h ||
+			       (void *)s == (void *)&h->timefd ||
+			       (void *)s == (void *)&h->watchfd ||
+			       (void *)s == (void *)&h->resolver;
 
-		for (struct host_source *t = h->sources; t && !live; t = t->next)
-			live = t == s;
-		if (live)
+		if (special || !s->closed)
 			handle_event(h, &evs[i]);
 	}
 	reap_failed(h);
+	h->dispatching = false;
+	while (h->graveyard) {
+		struct host_source *s = h->graveyard;
+
+		h->graveyard = s->next;
+		free(s);
+	}
 	return n;
 }
 

@@ -137,6 +137,8 @@ struct vpwr_host {
 	const struct host_domain *acting; /* whose request is being handled */
 	unsigned nr_ctl;           /* operator connections */
 	int resolver_fd;           /* the resolver's change fd, or -1 */
+	bool dispatching;          /* inside vpwr_host_dispatch()'s batch */
+	struct host_source *graveyard; /* closed in this batch, freed after */
 	int watchfd;               /* inotify on watched socket directories,
 				      or -1 until vpwr_host_watch_dir() */
 	struct host_watch *watches; /* the directories */
