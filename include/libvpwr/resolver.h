@@ -77,11 +77,24 @@ struct vpwr_resolver_opts {
 	vpwr_log_fn log_fn;
 	void *log_userdata;
 	int log_level;
+	/*
+	 * libvirt: the directory holding libvpwr-resolver-libvirt.so, the
+	 * module libvpwr loads the libvirt: resolver from when such a URI is
+	 * opened.  NULL (the default): libvpwr-N/ beside the libvpwr.so in
+	 * use (N is the SONAME's major), where the build tree and an install
+	 * put it.  Set it for tests and relocated installs.  Borrowed during
+	 * vpwr_resolver_open() only.  Ignored by the other schemes.
+	 */
+	const char *module_dir;
 };
 
 /*
- * Open a resolver.  Errors: -EPROTONOSUPPORT (unknown scheme, or a libvirt
- * URI no libvirt driver handles, or a library built without libvirt),
+ * Open a resolver.  libvirt: URIs load the libvirt resolver module first
+ * (see module_dir above); libvirt and libxml2 are loaded with it, so only
+ * programs that open such a URI load them.  Errors: -EPROTONOSUPPORT
+ * (unknown scheme, or a libvirt URI no libvirt driver handles, or a library
+ * built without libvirt, or the libvirt resolver module missing, not
+ * loadable or from another libvpwr build: the log says which and where),
  * -ENOENT, -VPWR_E_CONFIG (the file is not valid; the log says where and
  * why), -EINVAL (a libvirt URI that does not parse), -ENOTCONN (libvirt
  * cannot be reached), -EACCES (libvirt refused us), -ENOMEM.

@@ -2,17 +2,19 @@
 /*
  * The resolver registry and the public vpwr_resolver_* wrappers: split the
  * URI into "scheme:rest", pick the scheme's ops, and check arguments once
- * so the schemes do not have to.
+ * so the schemes do not have to.  The libvirt: scheme is not in the
+ * registry: libvpwr.so loads it from a module when a libvirt: URI is
+ * opened (resolver_libvirt_load.c); the static archives have it built in.
  */
 #include <stdlib.h>
+#ifdef VPWR_WITH_LIBVIRT
+#include <dlfcn.h>
+#endif
 
 #include "resolver_internal.h"
 
 static const struct vpwr_resolver_ops *const registry[] = {
 	&vpwr_resolver_static_ops,
-#ifdef VPWR_WITH_LIBVIRT
-	&vpwr_resolver_libvirt_ops,
-#endif
 };
 
 static const struct vpwr_resolver_ops *find_scheme(const char *uri,
@@ -36,6 +38,7 @@ VPWR_API int vpwr_resolver_open(const char *uri,
 	const struct vpwr_resolver_ops *ops;
 	struct vpwr_resolver *r;
 	const char *colon;
+	void *module = NULL;
 	int err;
 
 	if (out)
@@ -52,6 +55,19 @@ VPWR_API int vpwr_resolver_open(const char *uri,
 		return -EINVAL;
 	}
 	ops = find_scheme(uri, (size_t)(colon - uri));
+#ifdef VPWR_WITH_LIBVIRT
+	if (!ops && colon - uri == 7 && !memcmp(uri, "libvirt", 7)) {
+		/* An explicit module directory wins over a built-in copy,
+		 * so that tests of a static archive can load the module. */
+		ops = o.module_dir ? NULL : vpwr_resolver_libvirt_builtin();
+		if (!ops) {
+			err = vpwr_resolver_libvirt_load(&log, o.module_dir,
+							 &module, &ops);
+			if (err)
+				return err;
+		}
+	}
+#endif
 	if (!ops) {
 		log_err(&log, "unknown resolver scheme \"%.*s\"%s",
 			(int)(colon - uri), uri,
@@ -61,10 +77,16 @@ VPWR_API int vpwr_resolver_open(const char *uri,
 		return -EPROTONOSUPPORT;
 	}
 	r = calloc(1, sizeof(*r));
-	if (!r)
+	if (!r) {
+#ifdef VPWR_WITH_LIBVIRT
+		if (module)
+			dlclose(module);
+#endif
 		return -ENOMEM;
+	}
 	r->ops = ops;
 	r->log = log;
+	r->module = module;
 	err = ops->open(r, colon + 1);
 	if (err) {
 		vpwr_resolver_free(r);
@@ -80,6 +102,11 @@ VPWR_API void vpwr_resolver_free(struct vpwr_resolver *r)
 		return;
 	if (r->ops)
 		r->ops->free(r);
+#ifdef VPWR_WITH_LIBVIRT
+	/* After free(): the ops live in the module. */
+	if (r->module)
+		dlclose(r->module);
+#endif
 	free(r);
 }
 

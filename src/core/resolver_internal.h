@@ -59,6 +59,8 @@ struct vpwr_resolver {
 	const struct vpwr_resolver_ops *ops;
 	struct vpwr_logger log;
 	void *priv;                /* the scheme's */
+	void *module;              /* dlopen() handle of the module `ops`
+				    * lives in (libvirt:), or NULL */
 };
 
 /* The registered schemes. */
@@ -69,7 +71,29 @@ extern const struct vpwr_resolver_ops vpwr_resolver_static_ops;
 int vpwr_resolver_domain_by_cid(struct vpwr_resolver *r, uint32_t cid,
 				char *name, size_t len);
 #ifdef VPWR_WITH_LIBVIRT
+/* In the libvirt objects: the module, or a static archive that has them
+ * built in (resolver_libvirt_builtin.c). */
 extern const struct vpwr_resolver_ops vpwr_resolver_libvirt_ops;
+
+/*
+ * The libvirt: ops this copy of the library has built in: the static
+ * archives (unit tests, fuzzers) link the libvirt objects directly; the
+ * shared library returns NULL and loads them from a module
+ * (resolver_libvirt_load.c).
+ */
+const struct vpwr_resolver_ops *vpwr_resolver_libvirt_builtin(void);
+
+/*
+ * Load the libvirt resolver module from `dir` (NULL: the libvpwr-N
+ * directory beside the loaded libvpwr.so) and check that it comes from
+ * this very build.  On success *handle is its dlopen() handle (dlclose()
+ * it after the resolver's free()) and *ops its table.  Errors:
+ * -EPROTONOSUPPORT (missing, unloadable, or from another build; logged),
+ * -ENAMETOOLONG.
+ */
+int vpwr_resolver_libvirt_load(const struct vpwr_logger *log, const char *dir,
+			       void **handle,
+			       const struct vpwr_resolver_ops **ops);
 #endif
 
 #endif

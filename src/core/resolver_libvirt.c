@@ -513,7 +513,10 @@ int vpwr_resolver_libvirt_adopt(virConnectPtr conn,
 	if (!err)
 		err = start(r, conn);
 	if (err) {
-		vpwr_resolver_free(r);
+		/* What vpwr_resolver_free() does, without needing resolver.c
+		 * in the module. */
+		lv_free(r);
+		free(r);
 		return err;
 	}
 	*out = r;
