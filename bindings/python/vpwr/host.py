@@ -406,7 +406,8 @@ class Resolver(Handle):
     """Maps a domain's vCPUs to the physical CPUs they run on.
 
     Resolver(uri) opens any resolver URI ("static:/etc/vpwr/pins.json",
-    later "libvirt:qemu:///system"); StaticResolver(path) is the usual way
+    "libvirt:qemu:///system", which loads the libvirt resolver module and
+    libvirt with it); StaticResolver(path) is the usual way
     to the static one.  Closing it closes a Host using it first.
     """
 
