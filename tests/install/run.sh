@@ -9,7 +9,14 @@
 #     find_package(libvpwr) + libvpwr::vpwr, and both binaries run against
 #     the installed library (LD_LIBRARY_PATH) and print its version;
 #   - with the Python bindings built: every module of bindings/python/vpwr
-#     is installed, and `import vpwr, vpwr.experiment` works from there.
+#     is installed, and `import vpwr, vpwr.experiment` works from there;
+#   - with libvirt (VPWR_WITH_LIBVIRT): the installed libvpwr.so needs
+#     neither libvirt nor libxml2 (readelf -d) and libvpwr.pc does not list
+#     them; the libvirt resolver module is installed in LIBDIR/libvpwr-0/,
+#     and a libvirt:test:///default resolver opens through it (consumer.c,
+#     and Python when built); with the module gone, an empty module_dir or
+#     a module of another build (tests/resolver_module_bogus.c), opening one
+#     fails with -EPROTONOSUPPORT and a log line that says why and where.
 #
 # usage: tests/install/run.sh BUILD_DIR      (CTest test "install-consumer")
 set -euo pipefail
@@ -150,5 +157,90 @@ if [ -n "$pyinit" ]; then
 	*) fail "import vpwr printed '$out', expected '$version $pkgdir/__init__.py'" ;;
 	esac
 	step "python: vpwr $version and vpwr.experiment import from ${pkgdir#"$dest"}"
+fi
+# -- the libvirt resolver, a module loaded on demand (docs/RESOLVERS.md)
+with_libvirt=$(sed -n 's/^VPWR_WITH_LIBVIRT:[A-Z]*=//p' "$build/CMakeCache.txt")
+case "$with_libvirt" in
+ON | on | 1 | TRUE | true | YES | yes) with_libvirt=1 ;;
+*) with_libvirt= ;;
+esac
+if [ -n "$with_libvirt" ]; then
+	module_dir=$libdir/libvpwr-0
+	module=$module_dir/libvpwr-resolver-libvirt.so
+	[ -f "$module" ] || fail "the libvirt resolver module is not installed: $module"
+	needed=$(readelf -d "$libdir/libvpwr.so.0" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')
+	case " $needed" in
+	*" libvirt"* | *" libxml2"*) fail "the installed libvpwr.so.0 needs libvirt or libxml2: $needed" ;;
+	esac
+	step "libvpwr.so.0 needs: $needed"
+	grep -Eq '^Requires.*(libvirt|libxml)' "$pcfile" &&
+		fail "libvpwr.pc lists libvirt or libxml2: $(grep '^Requires' "$pcfile")"
+	case " $static_libs " in
+	*" -lvirt "* | *" -lxml2 "*) fail "pkg-config --static --libs libvpwr lists libvirt/libxml2: $static_libs" ;;
+	esac
+	readelf -d "$module" | grep -q 'NEEDED.*\[libvirt\.so' ||
+		fail "$module does not link libvirt"
+
+	consumer=$work/consumer-pkgconfig
+	uri=libvirt:test:///default
+	# expect_open WHAT [MODULE_DIR]: the consumer opens $uri, logging.
+	expect_open() {
+		local what=$1
+		shift
+		if ! out=$(LD_LIBRARY_PATH=$libdir "$consumer" "$uri" "$@" 2>&1); then
+			echo "$out"
+			fail "$what: $uri does not open"
+		fi
+	}
+	# expect_refused WHAT PATTERN [MODULE_DIR]
+	expect_refused() {
+		local what=$1 pattern=$2
+		shift 2
+		if out=$(LD_LIBRARY_PATH=$libdir "$consumer" "$uri" "$@" 2>&1); then
+			echo "$out"
+			fail "$what: $uri opened"
+		fi
+		case "$out" in
+		*"$uri: error -93 "*) ;;
+		*) echo "$out"; fail "$what: not -EPROTONOSUPPORT (93)" ;;
+		esac
+		grep -qF -- "$pattern" <<<"$out" || { echo "$out"; fail "$what: no log line with \"$pattern\""; }
+		step "$what: -EPROTONOSUPPORT, logged: $(grep -F -- "$pattern" <<<"$out" | head -n 1)"
+	}
+
+	expect_open "the installed module"
+	grep -qF "resolver module $module (" <<<"$out" ||
+		{ echo "$out"; fail "the resolver was not loaded from $module"; }
+	grep -q "^$uri: 1 domains\$" <<<"$out" || { echo "$out"; fail "$uri: not 1 domain"; }
+	step "consumer-pkgconfig $uri: 1 domain, through ${module#"$dest"}"
+
+	mkdir "$work/empty-modules"
+	expect_refused "module_dir without the module" \
+		"no libvirt resolver module at $work/empty-modules/libvpwr-resolver-libvirt.so" \
+		"$work/empty-modules"
+	bogus=$build/tests/bogus-module
+	if [ -f "$bogus/libvpwr-resolver-libvirt.so" ]; then
+		expect_refused "a module of another build" \
+			"refusing the libvirt resolver module $bogus/libvpwr-resolver-libvirt.so: it is from another libvpwr build" \
+			"$bogus"
+	fi
+	# The package not installed: the module removed from the prefix.
+	mv "$module" "$work/module.away"
+	expect_refused "the module not installed" \
+		"no libvirt resolver module at $module (No such file or directory): the libvirt resolver package is not installed"
+	mv "$work/module.away" "$module"
+
+	if [ -n "$pyinit" ]; then
+		out=$(cd "$work" && PYTHONPATH=$(dirname "$pkgdir") LD_LIBRARY_PATH=$libdir PYTHONDONTWRITEBYTECODE=1 \
+			"${py:-python3}" -c '
+import sys, vpwr
+with vpwr.Resolver(sys.argv[1]) as r:
+    print(r.domains)
+    print(sorted({l.split()[-1] for l in open("/proc/self/maps") if "libvpwr" in l}))
+' "$uri" 2>&1) || { echo "$out"; fail "the installed vpwr package cannot open $uri"; }
+		grep -qxF "['test']" <<<"$out" || { echo "$out"; fail "python: $uri did not list domain test"; }
+		grep -qF "'$module'" <<<"$out" || { echo "$out"; fail "python: the module was not loaded from $module"; }
+		step "python: vpwr.Resolver($uri) through ${module#"$dest"}"
+	fi
 fi
 step "OK"
