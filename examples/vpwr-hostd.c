@@ -760,6 +760,15 @@ int main(int argc, char **argv)
 		print_events = false; /* stdout goes to /dev/null */
 	}
 	logs_setup(&cfg, !foreground);
+	/* Signals arrive as reads on a descriptor polled beside the host's:
+	 * no handler runs inside the library.  Blocked before any thread
+	 * starts (libvirt's event loop), so that every thread has them
+	 * blocked and none dies of them. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
 
 	{
 		VPWR_OPTS(vpwr_sim_opts, sim, .nr_cpus = (unsigned)cfg.sim_cpus,
@@ -848,13 +857,6 @@ int main(int argc, char **argv)
 	for (int i = 0; start_khz && i < vpwr_backend_nr_cpus(b); i++)
 		vpwr_backend_get_freq(b, (unsigned)i, &start_khz[i]);
 
-	/* Signals arrive as reads on a descriptor polled beside the host's:
-	 * no handler runs inside the library. */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGHUP);
-	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sfd < 0) {
 		rc = -errno;
