@@ -33,7 +33,7 @@ hostd=$build/examples/vpwr-hostd
 guest=$build/examples/vpwr-guest
 
 echo "== host: vpwr-hostd on the sim backend (4 CPUs, 800-2400 MHz, turbo 3000 MHz)"
-"$hostd" --backend sim --sim-cpus 4 --sim-wallclock \
+"$hostd" --foreground --backend sim --sim-cpus 4 --sim-wallclock \
 	--resolver "static:$root/examples/demo-pins.json" \
 	--channel "vm1=unix-listen:$tmp/vm1.sock" \
 	--channel "vm2=unix-listen:$tmp/vm2.sock" &

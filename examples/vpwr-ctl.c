@@ -28,7 +28,7 @@ static void usage(FILE *f)
 	      "  domain-bounds DOM MIN MAX    operator bounds of a domain\n"
 	      "  add-channel DOM URI          listen for DOM's guest on URI\n"
 	      "  connect DOM URI              connect to URI for DOM (QEMU server=on)\n"
-	      "  remove-channel ID\n"
+	      "  remove-channel ID|URI\n"
 	      "\n"
 	      "options:\n"
 	      "  -s, --socket PATH   control socket (default /run/vpwr/control.sock)\n"
@@ -75,6 +75,10 @@ static json_t *build(int argc, char **argv)
 		return json_pack("{s:s, s:s, s:s, s:b}", "cmd", "add-channel",
 				 "domain", argv[1], "uri", argv[2], "connect",
 				 !strcmp(cmd, "connect"));
+	if (!strcmp(cmd, "remove-channel") && argc == 2 &&
+	    strchr(argv[1], ':'))
+		return json_pack("{s:s, s:s}", "cmd", "remove-channel", "uri",
+				 argv[1]);
 	if (!strcmp(cmd, "remove-channel") && argc == 2)
 		return json_pack("{s:s, s:I}", "cmd", "remove-channel", "id",
 				 (json_int_t)num(argv[1]));

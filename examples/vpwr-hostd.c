@@ -1,20 +1,40 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * vpwr-hostd: the host daemon.  Serves each domain's guest channel, prints
- * what guests ask for and what every physical CPU is set to, and on exit
- * (SIGINT/SIGTERM) restores every CPU it changed.  On the simulator it also
- * reports the energy used against an untouched, all-max host.  Argument
- * parsing and library calls only.
+ * vpwr-hostd: the host daemon (docs/HOSTD.md).  Serves each domain's guest
+ * channel, prints what guests ask for and what every physical CPU is set
+ * to, and on SIGTERM/SIGINT restores every CPU it changed.  Configuration
+ * from a JSON file (--config) with command-line overrides; SIGHUP re-reads
+ * it.  Detaches unless --foreground; speaks systemd's readiness protocol
+ * (NOTIFY_SOCKET) and logs to stderr, the journal or syslog.  On the
+ * simulator it also reports the energy used against an all-max host.
+ *
+ * It is also an example of embedding the host engine in a program's own
+ * event loop: vpwr_host_fd() and a signalfd in one poll().
  */
+#define _GNU_SOURCE /* pipe2 */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <libvpwr/libvpwr.h>
+
+#include "hostd_config.h"
 
 #ifdef VPWR_WITH_LIBVIRT
 #include <pthread.h>
@@ -33,33 +53,35 @@ static void *libvirt_loop(void *arg)
 			return NULL;
 }
 
-static void libvirt_events_start(void)
+static int libvirt_events_start(void)
 {
 	static pthread_t tid;
 
 	if (virEventRegisterDefaultImpl() < 0 ||
 	    pthread_create(&tid, NULL, libvirt_loop, NULL) != 0)
-		fprintf(stderr, "vpwr-hostd: no libvirt event loop; domain "
-			"changes are seen only on refresh\n");
-	else
-		pthread_detach(tid);
+		return -1;
+	pthread_detach(tid);
+	return 0;
 }
 #endif
 
-#define MAX_CHANNELS 64
-
-static struct vpwr_host *host;
-
 static void usage(FILE *f)
 {
-	fputs("usage: vpwr-hostd --resolver URI --channel DOMAIN=URI... [options]\n"
+	fputs("usage: vpwr-hostd [--config FILE] [options]\n"
 	      "\n"
 	      "Serves power requests from guests.  Each --channel binds a listening\n"
 	      "URI to one domain: whoever connects there speaks for that domain.\n"
 	      "Each --connect makes the daemon connect to a URI itself (a QEMU\n"
 	      "chardev socket with server=on) and again whenever it goes away.\n"
+	      "Options override the configuration file; channels and bounds add to\n"
+	      "its own.  SIGHUP reloads the file; SIGTERM/SIGINT restore every CPU\n"
+	      "and exit.\n"
 	      "\n"
 	      "options:\n"
+	      "  -f, --config FILE         JSON configuration (docs/HOSTD.md)\n"
+	      "  -F, --foreground          do not detach (as under systemd)\n"
+	      "      --pid-file PATH       write the daemon's pid there\n"
+	      "      --print-config        print the merged configuration and exit\n"
 	      "  -r, --resolver URI        vCPU pinning: static:PINS.json or\n"
 	      "                            libvirt:qemu:///system\n"
 	      "  -a, --auto-channels       serve the power-agent channels of the\n"
@@ -71,6 +93,7 @@ static void usage(FILE *f)
 	      "  -C, --connect DOM=URI     e.g. vm1=virtio-serial-host:/run/vpwr/vm1.0\n"
 	      "  -b, --backend NAME        sim (default), auto, or a driver name\n"
 	      "      --sysfs-root DIR      root of the sysfs tree (default /sys)\n"
+	      "      --state-file PATH     crash-safe record of the CPUs' originals\n"
 	      "      --sim-cpus N          simulated CPUs (default 4)\n"
 	      "      --sim-wallclock       simulated time follows real time\n"
 	      "  -m, --mode MODE           performance (default), powersave, exclusive\n"
@@ -85,25 +108,228 @@ static void usage(FILE *f)
 	      "      --traffic-period MS   TRAFFIC/BRANCH_RATIO sampling (default 1000)\n"
 	      "      --grace MS            keep a vanished guest's wishes this long\n"
 	      "                            (default 0: restore at once)\n"
+	      "      --log-level LEVEL     error, warning (default), notice, info, debug\n"
+	      "      --log-target TARGET   auto (default), stderr, journal, syslog\n"
 	      "  -q, --quiet               do not print requests and changes\n"
-	      "  -v, --verbose             log library messages to stderr\n"
+	      "  -v, --verbose             --log-level debug\n"
 	      "  -h, --help                this text\n", f);
 }
 
-static volatile sig_atomic_t stopping;
+/* --------------------------------------------------------------- logs */
 
-static void on_signal(int sig)
+static struct {
+	long level;          /* what is shown */
+	long target;         /* enum hostd_log_target, decided */
+	bool echo;           /* detached, not ready yet: stderr too, so that
+				whoever started it sees why it failed */
+} logs = { VPWR_LOG_WARNING, HOSTD_LOG_STDERR, false };
+
+static void log_write(enum vpwr_log_level level, const char *msg)
 {
-	(void)sig;
-	stopping = 1;
-	vpwr_host_stop(host);
+	if ((long)level > logs.level)
+		return;
+	if (logs.echo && logs.target == HOSTD_LOG_SYSLOG)
+		fprintf(stderr, "vpwr-hostd: <%d> %s\n", (int)level, msg);
+	switch (logs.target) {
+	case HOSTD_LOG_SYSLOG:
+		syslog((int)level, "%s", msg);
+		break;
+	case HOSTD_LOG_JOURNAL:
+		/* journald reads a "<N>" prefix as the priority */
+		fprintf(stderr, "<%d>%s\n", (int)level, msg);
+		break;
+	default:
+		fprintf(stderr, "vpwr-hostd: <%d> %s\n", (int)level, msg);
+	}
 }
 
-static void log_stderr(enum vpwr_log_level level, const char *msg, void *ud)
+static void log_lib(enum vpwr_log_level level, const char *msg, void *ud)
 {
 	(void)ud;
-	fprintf(stderr, "vpwr-hostd: <%d> %s\n", (int)level, msg);
+	log_write(level, msg);
 }
+
+static void say(enum vpwr_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void say(enum vpwr_log_level level, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_write(level, msg);
+}
+
+/* Whether stderr is a stream to the journal (systemd sets JOURNAL_STREAM
+ * to its device and inode). */
+static bool stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	return js && sscanf(js, "%llu:%llu", &dev, &ino) == 2 &&
+	       fstat(STDERR_FILENO, &st) == 0 &&
+	       (unsigned long long)st.st_dev == dev &&
+	       (unsigned long long)st.st_ino == ino;
+}
+
+static void logs_setup(const struct hostd_config *c, bool detached)
+{
+	logs.level = c->log_level;
+	logs.target = c->log_target;
+	if (logs.target == HOSTD_LOG_AUTO)
+		logs.target = stderr_is_journal() ? HOSTD_LOG_JOURNAL
+			      : detached	  ? HOSTD_LOG_SYSLOG
+						  : HOSTD_LOG_STDERR;
+	if (logs.target == HOSTD_LOG_SYSLOG)
+		openlog("vpwr-hostd", LOG_PID, LOG_DAEMON);
+	logs.echo = detached;
+}
+
+/* ------------------------------------------------------------ systemd */
+
+/*
+ * sd_notify(3)'s datagram to $NOTIFY_SOCKET, written out rather than
+ * linking libsystemd: the protocol is a documented, stable interface, and
+ * the static build of the tools (a guest's initramfs) has no libsystemd.
+ */
+static void notify(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void notify(const char *fmt, ...)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char msg[512];
+	size_t len;
+	va_list ap;
+	int fd;
+
+	if (!path || (path[0] != '/' && path[0] != '@') ||
+	    (len = strlen(path)) >= sizeof(sa.sun_path))
+		return;
+	memcpy(sa.sun_path, path, len);
+	if (path[0] == '@')
+		sa.sun_path[0] = '\0'; /* abstract namespace */
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sa,
+		   (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)) < 0)
+		say(VPWR_LOG_WARNING, "NOTIFY_SOCKET %s: %s", path,
+		    strerror(errno));
+	close(fd);
+}
+
+static unsigned long long monotonic_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long long)ts.tv_sec * 1000000ull +
+	       (unsigned long long)ts.tv_nsec / 1000;
+}
+
+/* ---------------------------------------------------------- detaching */
+
+/*
+ * Detach: fork twice, start a session, and leave the parent waiting on a
+ * pipe until the daemon is ready (exit 0) or has failed (exit 1), so that
+ * whoever started it sees startup errors and an honest exit status.
+ * Returns the write end of the pipe in the daemon, -1 on failure.
+ */
+static int detach(void)
+{
+	int p[2];
+	pid_t pid;
+	char ok;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid > 0) {
+		int st;
+
+		close(p[1]);
+		/* The intermediate child exits at once. */
+		waitpid(pid, &st, 0);
+		_exit(read(p[0], &ok, 1) == 1 && ok == 0 ? 0 : 1);
+	}
+	close(p[0]);
+	if (setsid() < 0)
+		_exit(1);
+	pid = fork();
+	if (pid < 0)
+		_exit(1);
+	if (pid > 0)
+		_exit(0);
+	if (chdir("/") < 0) {
+		/* "/" is always there */
+	}
+	umask(022);
+	return p[1];
+}
+
+/* In the detached daemon, once ready: tell the parent, let go of the
+ * terminal. */
+static void detached_ready(int *ready_fd)
+{
+	char ok = 0;
+	int null;
+
+	if (*ready_fd < 0)
+		return;
+	logs.echo = false;
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null >= 0) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		if (logs.target != HOSTD_LOG_STDERR &&
+		    logs.target != HOSTD_LOG_JOURNAL)
+			dup2(null, STDERR_FILENO);
+		close(null);
+	}
+	if (write(*ready_fd, &ok, 1) != 1) {
+		/* the parent went: nobody to tell */
+	}
+	close(*ready_fd);
+	*ready_fd = -1;
+}
+
+static int write_pid_file(const char *path)
+{
+	char tmp[4200], buf[32];
+	int fd, n;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (write(fd, buf, (size_t)n) != n || close(fd) < 0 ||
+	    rename(tmp, path) < 0) {
+		int err = -errno;
+
+		unlink(tmp);
+		return err;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ running */
+
+static struct vpwr_host *host;
+static struct vpwr_backend *backend;
+static bool print_events = true;
 
 /* CPU changes happen while a request is handled; print them after it. */
 static char pending[8192];
@@ -183,191 +409,521 @@ static void energy_report(struct vpwr_backend *b, const uint32_t *start_khz)
 	       total, base, base > 0 ? 100.0 * (base - total) / base : 0.0);
 }
 
-int main(int argc, char **argv)
+
+/* -------------------------------------------------- applying a config */
+
+static int serve_channel(const struct hostd_channel *ch)
+{
+	int rc = ch->connect ? vpwr_host_connect(host, ch->domain, ch->uri)
+			     : vpwr_host_listen(host, ch->domain, ch->uri);
+
+	if (rc < 0) {
+		say(VPWR_LOG_ERR, "domain %s on %s: %s",
+		    ch->domain ? ch->domain : "(by CID)", ch->uri,
+		    vpwr_strerror(rc));
+		return rc;
+	}
+	printf("[%s] %s %s\n", ch->domain ? ch->domain : "*",
+	       ch->connect ? "connecting to" : "listening on", ch->uri);
+	return 0;
+}
+
+/* Operator bounds; clear: remove them (0, 0). */
+static int apply_bound(const struct hostd_bound *b, bool clear)
+{
+	uint32_t lo = clear ? 0 : (uint32_t)b->min_khz;
+	uint32_t hi = clear ? 0 : (uint32_t)b->max_khz;
+	struct vpwr_cpuset set;
+	int rc = 0, nr = vpwr_backend_nr_cpus(backend);
+
+	if (b->domain) {
+		rc = vpwr_host_set_domain_bounds(host, b->domain, lo, hi);
+		if (rc < 0)
+			say(VPWR_LOG_ERR, "bounds of domain %s: %s", b->domain,
+			    vpwr_strerror(rc));
+		return rc;
+	}
+	if (vpwr_cpuset_parse(&set, b->cpus) < 0)
+		return -EINVAL; /* checked when read */
+	vpwr_cpuset_foreach(cpu, &set) {
+		int r = cpu < nr ? vpwr_host_set_bounds(host, (unsigned)cpu, lo,
+							hi)
+				 : -ENODEV;
+
+		if (r < 0) {
+			say(VPWR_LOG_ERR, "bounds of pCPU %d: %s", cpu,
+			    vpwr_strerror(r));
+			rc = r;
+		}
+	}
+	return rc;
+}
+
+/* What SIGHUP cannot change: said, and left as it runs. */
+static void reload_warn_fixed(const struct hostd_config *o,
+			      const struct hostd_config *n)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} strs[] = {
+		{ "backend", offsetof(struct hostd_config, backend) },
+		{ "sysfs_root", offsetof(struct hostd_config, sysfs_root) },
+		{ "state_file", offsetof(struct hostd_config, state_file) },
+		{ "resolver", offsetof(struct hostd_config, resolver) },
+		{ "watch_dir", offsetof(struct hostd_config, watch_dir) },
+		{ "control", offsetof(struct hostd_config, control) },
+		{ "pid_file", offsetof(struct hostd_config, pid_file) },
+		{ "time_zone", offsetof(struct hostd_config, time_zone) },
+	}, nums[] = {
+		{ "sim.cpus", offsetof(struct hostd_config, sim_cpus) },
+		{ "sim.wallclock", offsetof(struct hostd_config, sim_wallclock) },
+		{ "auto_channels", offsetof(struct hostd_config, auto_channels) },
+		{ "mode", offsetof(struct hostd_config, mode) },
+		{ "allow_shared", offsetof(struct hostd_config, allow_shared) },
+		{ "limits.max_channels",
+		  offsetof(struct hostd_config, max_channels) },
+		{ "limits.max_domain_channels",
+		  offsetof(struct hostd_config, max_domain_channels) },
+		{ "limits.rate_per_s", offsetof(struct hostd_config, rate_per_s) },
+		{ "limits.rate_burst", offsetof(struct hostd_config, rate_burst) },
+		{ "traffic_period_ms",
+		  offsetof(struct hostd_config, traffic_period_ms) },
+		{ "grace_ms", offsetof(struct hostd_config, grace_ms) },
+		{ "log.target", offsetof(struct hostd_config, log_target) },
+	};
+
+	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+		const char *a = *(char *const *)((const char *)o + strs[i].off);
+		const char *b = *(char *const *)((const char *)n + strs[i].off);
+
+		if (!a != !b || (a && strcmp(a, b)))
+			say(VPWR_LOG_WARNING, "reload: %s changed; it takes "
+			    "effect at the next start", strs[i].name);
+	}
+	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++)
+		if (*(const long *)((const char *)o + nums[i].off) !=
+		    *(const long *)((const char *)n + nums[i].off))
+			say(VPWR_LOG_WARNING, "reload: %s changed; it takes "
+			    "effect at the next start", nums[i].name);
+}
+
+/*
+ * SIGHUP: read the file again (on top of the command line's options) and
+ * apply what can change while running: channels (new ones served, gone
+ * ones detached), operator bounds, the log level; then re-read the
+ * resolver.  A file that does not parse changes nothing.
+ */
+static void reload(const char *path, const struct hostd_config *cli,
+		   struct hostd_config *cur)
+{
+	struct hostd_config n;
+	char err[600];
+	size_t i, j;
+
+	notify("RELOADING=1\nMONOTONIC_USEC=%llu", monotonic_usec());
+	hostd_config_init(&n);
+	if (path && hostd_config_load(&n, path, err, sizeof(err)) < 0) {
+		say(VPWR_LOG_ERR, "reload: %s; the running configuration "
+		    "stays", err);
+		goto out;
+	}
+	if (hostd_config_overlay(&n, cli) < 0 ||
+	    hostd_config_finish(&n, err, sizeof(err)) < 0) {
+		say(VPWR_LOG_ERR, "reload: %s; the running configuration "
+		    "stays", err);
+		goto out;
+	}
+	reload_warn_fixed(cur, &n);
+	for (i = 0; i < cur->nr_channels; i++) {
+		for (j = 0; j < n.nr_channels; j++)
+			if (hostd_channel_equal(&cur->channels[i],
+						&n.channels[j]))
+				break;
+		if (j == n.nr_channels &&
+		    vpwr_host_detach(host, cur->channels[i].uri) > 0)
+			printf("[%s] no longer %s %s\n",
+			       cur->channels[i].domain ? cur->channels[i].domain
+						       : "*",
+			       cur->channels[i].connect ? "connecting to"
+							: "listening on",
+			       cur->channels[i].uri);
+	}
+	for (j = 0; j < n.nr_channels; j++) {
+		for (i = 0; i < cur->nr_channels; i++)
+			if (hostd_channel_equal(&cur->channels[i],
+						&n.channels[j]))
+				break;
+		if (i == cur->nr_channels)
+			serve_channel(&n.channels[j]);
+	}
+	for (i = 0; i < cur->nr_bounds; i++) {
+		for (j = 0; j < n.nr_bounds; j++)
+			if (hostd_bound_equal(&cur->bounds[i], &n.bounds[j]))
+				break;
+		if (j == n.nr_bounds)
+			apply_bound(&cur->bounds[i], true);
+	}
+	for (j = 0; j < n.nr_bounds; j++)
+		apply_bound(&n.bounds[j], false);
+	logs.level = n.log_level;
+	/* Keep what cannot change as it runs, so that the next reload
+	 * compares against what is in effect. */
+	{
+		struct hostd_config keep = *cur;
+
+		keep.channels = n.channels;
+		keep.nr_channels = n.nr_channels;
+		keep.bounds = n.bounds;
+		keep.nr_bounds = n.nr_bounds;
+		keep.log_level = n.log_level;
+		n.channels = cur->channels;
+		n.nr_channels = cur->nr_channels;
+		n.bounds = cur->bounds;
+		n.nr_bounds = cur->nr_bounds;
+		cur->channels = keep.channels;
+		cur->nr_channels = keep.nr_channels;
+		cur->bounds = keep.bounds;
+		cur->nr_bounds = keep.nr_bounds;
+		cur->log_level = keep.log_level;
+	}
+	vpwr_host_refresh(host);
+	say(VPWR_LOG_NOTICE, "reloaded %s: %zu channels, %zu bounds",
+	    path ? path : "(command line)", cur->nr_channels, cur->nr_bounds);
+out:
+	hostd_config_free(&n);
+	fflush(stdout);
+	notify("READY=1\nSTATUS=serving %zu channels", cur->nr_channels);
+}
+
+/* ---------------------------------------------------------------- main */
+
+enum {
+	OPT_SYSFS = 256, OPT_SIM_CPUS, OPT_SIM_WALL, OPT_SHARED, OPT_RATE,
+	OPT_CONTROL, OPT_TZ, OPT_PERIOD, OPT_GRACE, OPT_STATE, OPT_PID,
+	OPT_PRINT, OPT_LEVEL, OPT_TARGET,
+};
+
+/* The command line into *c; 0, or 2 (usage) after saying why. */
+static int parse_args(int argc, char **argv, struct hostd_config *c,
+		      const char **config, bool *foreground, bool *print)
 {
 	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'f' },
+		{ "foreground", no_argument, NULL, 'F' },
+		{ "pid-file", required_argument, NULL, OPT_PID },
+		{ "print-config", no_argument, NULL, OPT_PRINT },
 		{ "resolver", required_argument, NULL, 'r' },
 		{ "channel", required_argument, NULL, 'c' },
 		{ "connect", required_argument, NULL, 'C' },
 		{ "backend", required_argument, NULL, 'b' },
-		{ "sysfs-root", required_argument, NULL, 'S' },
-		{ "sim-cpus", required_argument, NULL, 'N' },
-		{ "sim-wallclock", no_argument, NULL, 'W' },
+		{ "sysfs-root", required_argument, NULL, OPT_SYSFS },
+		{ "state-file", required_argument, NULL, OPT_STATE },
+		{ "sim-cpus", required_argument, NULL, OPT_SIM_CPUS },
+		{ "sim-wallclock", no_argument, NULL, OPT_SIM_WALL },
 		{ "mode", required_argument, NULL, 'm' },
-		{ "allow-shared", no_argument, NULL, 'A' },
-		{ "rate", required_argument, NULL, 'R' },
-		{ "control", required_argument, NULL, 'K' },
+		{ "allow-shared", no_argument, NULL, OPT_SHARED },
+		{ "rate", required_argument, NULL, OPT_RATE },
+		{ "control", required_argument, NULL, OPT_CONTROL },
 		{ "auto-channels", no_argument, NULL, 'a' },
 		{ "watch-dir", required_argument, NULL, 'w' },
-		{ "time-zone", required_argument, NULL, 'Z' },
-		{ "traffic-period", required_argument, NULL, 'P' },
-		{ "grace", required_argument, NULL, 'G' },
+		{ "time-zone", required_argument, NULL, OPT_TZ },
+		{ "traffic-period", required_argument, NULL, OPT_PERIOD },
+		{ "grace", required_argument, NULL, OPT_GRACE },
+		{ "log-level", required_argument, NULL, OPT_LEVEL },
+		{ "log-target", required_argument, NULL, OPT_TARGET },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	VPWR_OPTS(vpwr_sim_opts, sim);
-	VPWR_OPTS(vpwr_backend_opts, bopts, .sim = &sim);
-	VPWR_OPTS(vpwr_resolver_opts, ropts);
-	VPWR_OPTS(vpwr_host_opts, hopts, .event_fn = on_event,
-		  .rate_per_s = 1000);
-	const char *backend_name = "sim", *resolver_uri = NULL;
-	const char *control = NULL, *watch_dir = NULL;
-	char *channels[MAX_CHANNELS];
-	bool connects[MAX_CHANNELS];
-	int nr_channels = 0, c, rc;
-	struct vpwr_backend *b = NULL;
-	struct vpwr_resolver *r = NULL;
-	uint32_t *start_khz = NULL;
+	char **str;
+	long *num;
+	int o;
 
-	while ((c = getopt_long(argc, argv, "r:c:C:b:m:aw:qvh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'r': resolver_uri = optarg; break;
+	while ((o = getopt_long(argc, argv, "f:Fr:c:C:b:m:aw:qvh", longopts,
+				NULL)) != -1) {
+		str = NULL;
+		num = NULL;
+		switch (o) {
+		case 'f': *config = optarg; break;
+		case 'F': *foreground = true; break;
+		case OPT_PRINT: *print = true; break;
+		case OPT_PID: str = &c->pid_file; break;
+		case 'r': str = &c->resolver; break;
+		case 'b': str = &c->backend; break;
+		case OPT_SYSFS: str = &c->sysfs_root; break;
+		case OPT_STATE: str = &c->state_file; break;
+		case OPT_CONTROL: str = &c->control; break;
+		case 'w': str = &c->watch_dir; break;
+		case OPT_TZ: str = &c->time_zone; break;
 		case 'c':
 		case 'C':
-			if (nr_channels == MAX_CHANNELS || !strchr(optarg, '=') ||
-			    (c == 'C' && optarg[0] == '=')) {
+			if (hostd_add_channel(c, optarg, o == 'C') < 0) {
 				fprintf(stderr, "vpwr-hostd: bad --%s '%s'\n",
-					c == 'c' ? "channel" : "connect", optarg);
+					o == 'c' ? "channel" : "connect",
+					optarg);
 				return 2;
 			}
-			connects[nr_channels] = c == 'C';
-			channels[nr_channels++] = optarg;
 			break;
-		case 'b': backend_name = optarg; break;
-		case 'S': bopts.sysfs_root = optarg; break;
-		case 'N': sim.nr_cpus = (unsigned)atoi(optarg); break;
-		case 'W': sim.wallclock = 1; break;
+		case OPT_SIM_CPUS: num = &c->sim_cpus; break;
+		case OPT_RATE: num = &c->rate_per_s; break;
+		case OPT_PERIOD: num = &c->traffic_period_ms; break;
+		case OPT_GRACE: num = &c->grace_ms; break;
+		case OPT_SIM_WALL: c->sim_wallclock = 1; break;
+		case OPT_SHARED: c->allow_shared = 1; break;
+		case 'a': c->auto_channels = 1; break;
+		case 'q': print_events = false; break;
+		case 'v': c->log_level = VPWR_LOG_DEBUG; break;
 		case 'm':
-			if (!strcmp(optarg, "performance"))
-				hopts.mode = VPWR_ARB_PERFORMANCE;
-			else if (!strcmp(optarg, "powersave"))
-				hopts.mode = VPWR_ARB_POWERSAVE;
-			else if (!strcmp(optarg, "exclusive"))
-				hopts.mode = VPWR_ARB_EXCLUSIVE;
-			else {
+			if (hostd_parse_mode(optarg, &c->mode) < 0) {
 				fprintf(stderr, "vpwr-hostd: bad --mode '%s'\n",
 					optarg);
 				return 2;
 			}
 			break;
-		case 'A': hopts.allow_shared = 1; break;
-		case 'R': hopts.rate_per_s = (unsigned)atoi(optarg); break;
-		case 'K': control = optarg; break;
-		case 'a': hopts.auto_channels = 1; break;
-		case 'w': watch_dir = optarg; break;
-		case 'Z': hopts.time_zone = optarg; break;
-		case 'P': hopts.traffic_period_ms = (unsigned)atoi(optarg); break;
-		case 'G': hopts.grace_ms = (unsigned)atoi(optarg); break;
-		case 'q': hopts.event_fn = NULL; break;
-		case 'v':
-			bopts.log_fn = ropts.log_fn = hopts.log_fn = log_stderr;
-			bopts.log_level = ropts.log_level = hopts.log_level =
-				VPWR_LOG_DEBUG;
+		case OPT_LEVEL:
+			if (hostd_parse_level(optarg, &c->log_level) < 0) {
+				fprintf(stderr, "vpwr-hostd: bad --log-level "
+					"'%s'\n", optarg);
+				return 2;
+			}
 			break;
-		case 'h': usage(stdout); return 0;
+		case OPT_TARGET:
+			if (hostd_parse_target(optarg, &c->log_target) < 0) {
+				fprintf(stderr, "vpwr-hostd: bad --log-target "
+					"'%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return 2;
 		}
+		if (str) {
+			free(*str);
+			*str = strdup(optarg);
+		} else if (num && hostd_parse_count(optarg, num) < 0) {
+			fprintf(stderr, "vpwr-hostd: bad number '%s'\n", optarg);
+			return 2;
+		}
 	}
-	if (!resolver_uri ||
-	    (!nr_channels && !hopts.auto_channels && !watch_dir) ||
-	    optind != argc) {
+	if (optind != argc) {
 		usage(stderr);
 		return 2;
 	}
-	if (!ropts.log_fn) /* configuration errors are worth seeing */
-		ropts.log_fn = log_stderr;
+	return 0;
+}
 
-	rc = vpwr_backend_open(backend_name, &bopts, &b);
-	if (rc < 0) {
-		fprintf(stderr, "vpwr-hostd: backend %s: %s\n", backend_name,
-			vpwr_strerror(rc));
-		return 1;
+int main(int argc, char **argv)
+{
+	struct hostd_config cli, cfg;
+	const char *config = NULL;
+	bool foreground = false, print = false;
+	struct vpwr_backend *b = NULL;
+	struct vpwr_resolver *r = NULL;
+	uint32_t *start_khz = NULL;
+	int rc, sfd = -1, ready_fd = -1;
+	sigset_t sigs;
+	char err[600];
+
+	hostd_config_init(&cli);
+	hostd_config_init(&cfg);
+	rc = parse_args(argc, argv, &cli, &config, &foreground, &print);
+	if (rc) {
+		hostd_config_free(&cli);
+		return rc;
 	}
+	if ((config && hostd_config_load(&cfg, config, err, sizeof(err)) < 0) ||
+	    hostd_config_overlay(&cfg, &cli) < 0 ||
+	    hostd_config_finish(&cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "vpwr-hostd: %s\n", err);
+		rc = 2;
+		goto out_cfg;
+	}
+	if (print) {
+		char *text = hostd_config_dump(&cfg);
+
+		rc = text ? 0 : 1;
+		if (text)
+			puts(text);
+		free(text);
+		goto out_cfg;
+	}
+	if (!foreground) {
+		ready_fd = detach();
+		if (ready_fd < 0) {
+			fprintf(stderr, "vpwr-hostd: cannot detach: %s\n",
+				strerror(errno));
+			rc = 1;
+			goto out_cfg;
+		}
+		print_events = false; /* stdout goes to /dev/null */
+	}
+	logs_setup(&cfg, !foreground);
+	/* Signals arrive as reads on a descriptor polled beside the host's:
+	 * no handler runs inside the library.  Blocked before any thread
+	 * starts (libvirt's event loop), so that every thread has them
+	 * blocked and none dies of them. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+
+	{
+		VPWR_OPTS(vpwr_sim_opts, sim, .nr_cpus = (unsigned)cfg.sim_cpus,
+			  .wallclock = cfg.sim_wallclock > 0);
+		VPWR_OPTS(vpwr_backend_opts, bopts, .sim = &sim,
+			  .sysfs_root = cfg.sysfs_root,
+			  .state_file = cfg.state_file, .log_fn = log_lib,
+			  .log_level = (int)cfg.log_level);
+		VPWR_OPTS(vpwr_resolver_opts, ropts, .log_fn = log_lib,
+			  .log_level = (int)cfg.log_level);
+		VPWR_OPTS(vpwr_host_opts, hopts,
+			  .event_fn = print_events ? on_event : NULL,
+			  .mode = (unsigned)cfg.mode,
+			  .allow_shared = cfg.allow_shared > 0,
+			  .max_channels = (unsigned)cfg.max_channels,
+			  .max_domain_channels =
+				  (unsigned)cfg.max_domain_channels,
+			  .rate_per_s = (unsigned)cfg.rate_per_s,
+			  .rate_burst = (unsigned)cfg.rate_burst,
+			  .auto_channels = cfg.auto_channels > 0,
+			  .time_zone = cfg.time_zone,
+			  .traffic_period_ms = (unsigned)cfg.traffic_period_ms,
+			  .sysfs_root = cfg.sysfs_root,
+			  .grace_ms = (unsigned)cfg.grace_ms, .log_fn = log_lib,
+			  .log_level = (int)cfg.log_level);
+
+		rc = vpwr_backend_open(cfg.backend, &bopts, &b);
+		backend = b;
+		if (rc < 0) {
+			say(VPWR_LOG_ERR, "backend %s: %s", cfg.backend,
+			    vpwr_strerror(rc));
+			goto out;
+		}
 #ifdef VPWR_WITH_LIBVIRT
-	if (!strncmp(resolver_uri, "libvirt:", 8))
-		libvirt_events_start();
+		if (!strncmp(cfg.resolver, "libvirt:", 8) &&
+		    libvirt_events_start() < 0)
+			say(VPWR_LOG_WARNING, "no libvirt event loop; domain "
+			    "changes are seen only on refresh (SIGHUP)");
 #endif
-	rc = vpwr_resolver_open(resolver_uri, &ropts, &r);
-	if (rc < 0) {
-		fprintf(stderr, "vpwr-hostd: resolver %s: %s\n", resolver_uri,
-			vpwr_strerror(rc));
-		goto out;
-	}
-	hopts.backend = b;
-	hopts.resolver = r;
-	rc = vpwr_host_new(&hopts, &host);
-	if (rc < 0) {
-		fprintf(stderr, "vpwr-hostd: %s\n", vpwr_strerror(rc));
-		goto out;
-	}
-	for (int i = 0; i < nr_channels; i++) {
-		char *eq = strchr(channels[i], '=');
-
-		const char *dom = channels[i];
-
-		*eq = '\0';
-		if (connects[i])
-			rc = vpwr_host_connect(host, dom, eq + 1);
-		else
-			rc = vpwr_host_listen(host, *dom ? dom : NULL, eq + 1);
+		rc = vpwr_resolver_open(cfg.resolver, &ropts, &r);
 		if (rc < 0) {
-			fprintf(stderr, "vpwr-hostd: domain %s on %s: %s\n",
-				*dom ? dom : "(by CID)", eq + 1,
-				vpwr_strerror(rc));
+			say(VPWR_LOG_ERR, "resolver %s: %s", cfg.resolver,
+			    vpwr_strerror(rc));
 			goto out;
 		}
-		printf("[%s] %s %s\n", *dom ? dom : "*",
-		       connects[i] ? "connecting to" : "listening on", eq + 1);
-	}
-	if (watch_dir) {
-		rc = vpwr_host_watch_dir(host, watch_dir);
+		hopts.backend = b;
+		hopts.resolver = r;
+		rc = vpwr_host_new(&hopts, &host);
 		if (rc < 0) {
-			fprintf(stderr, "vpwr-hostd: watching %s: %s\n",
-				watch_dir, vpwr_strerror(rc));
+			say(VPWR_LOG_ERR, "%s", vpwr_strerror(rc));
 			goto out;
 		}
-		printf("watching %s for QEMU sockets\n", watch_dir);
 	}
-	if (control) {
+	for (size_t i = 0; i < cfg.nr_channels; i++) {
+		rc = serve_channel(&cfg.channels[i]);
+		if (rc < 0)
+			goto out;
+	}
+	for (size_t i = 0; i < cfg.nr_bounds; i++) {
+		rc = apply_bound(&cfg.bounds[i], false);
+		if (rc < 0)
+			goto out;
+	}
+	if (cfg.watch_dir) {
+		rc = vpwr_host_watch_dir(host, cfg.watch_dir);
+		if (rc < 0) {
+			say(VPWR_LOG_ERR, "watching %s: %s", cfg.watch_dir,
+			    vpwr_strerror(rc));
+			goto out;
+		}
+		printf("watching %s for QEMU sockets\n", cfg.watch_dir);
+	}
+	if (cfg.control) {
 		char curi[4200];
 
-		snprintf(curi, sizeof(curi), "unix-listen:%s", control);
+		snprintf(curi, sizeof(curi), "unix-listen:%s", cfg.control);
 		rc = vpwr_host_control_listen(host, curi);
 		if (rc < 0) {
-			fprintf(stderr, "vpwr-hostd: control socket %s: %s\n",
-				control, vpwr_strerror(rc));
+			say(VPWR_LOG_ERR, "control socket %s: %s", cfg.control,
+			    vpwr_strerror(rc));
 			goto out;
 		}
-		printf("control socket %s\n", control);
+		printf("control socket %s\n", cfg.control);
 	}
 	start_khz = calloc((size_t)vpwr_backend_nr_cpus(b), sizeof(*start_khz));
 	for (int i = 0; start_khz && i < vpwr_backend_nr_cpus(b); i++)
 		vpwr_backend_get_freq(b, (unsigned)i, &start_khz[i]);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	fflush(stdout);
 
-	/* vpwr_host_run(), printing after each dispatch what it changed: a
-	 * channel that goes restores its CPUs after CHANNEL_DOWN, with no
-	 * request to print them behind. */
-	rc = 0;
-	while (!stopping && rc >= 0) {
-		rc = vpwr_host_dispatch(host, -1);
-		flush_pending();
-		fflush(stdout);
+	sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0) {
+		rc = -errno;
+		say(VPWR_LOG_ERR, "signalfd: %s", strerror(errno));
+		goto out;
 	}
+	if (cfg.pid_file && (rc = write_pid_file(cfg.pid_file)) < 0) {
+		say(VPWR_LOG_ERR, "pid file %s: %s", cfg.pid_file,
+		    strerror(-rc));
+		goto out;
+	}
+	fflush(stdout);
+	detached_ready(&ready_fd);
+	notify("READY=1\nSTATUS=serving %zu channels\nMAINPID=%ld",
+	       cfg.nr_channels, (long)getpid());
+	say(VPWR_LOG_NOTICE, "ready: %s backend, resolver %s, %zu channels",
+	    vpwr_backend_name(b), cfg.resolver, cfg.nr_channels);
+
+	for (bool stop = false; !stop;) {
+		struct pollfd p[2] = {
+			{ .fd = vpwr_host_fd(host), .events = POLLIN },
+			{ .fd = sfd, .events = POLLIN },
+		};
+		struct signalfd_siginfo si;
+
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = -errno;
+			break;
+		}
+		if (p[0].revents) {
+			rc = vpwr_host_dispatch(host, 0);
+			flush_pending();
+			fflush(stdout);
+			if (rc < 0)
+				break;
+		}
+		while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+			if (si.ssi_signo == SIGHUP) {
+				reload(config, &cli, &cfg);
+			} else {
+				say(VPWR_LOG_NOTICE, "signal %u: restoring "
+				    "every CPU and exiting", si.ssi_signo);
+				stop = true;
+			}
+		}
+	}
+	notify("STOPPING=1");
 	if (rc < 0)
-		fprintf(stderr, "vpwr-hostd: %s\n", vpwr_strerror(rc));
-	if (start_khz && !strcmp(vpwr_backend_name(b), "sim"))
+		say(VPWR_LOG_ERR, "%s", vpwr_strerror(rc));
+	if (foreground && start_khz && !strcmp(vpwr_backend_name(b), "sim"))
 		energy_report(b, start_khz);
 	printf("restoring every CPU and exiting\n");
+	if (cfg.pid_file)
+		unlink(cfg.pid_file);
 out:
 	vpwr_host_free(host);
 	flush_pending();
 	vpwr_resolver_free(r);
 	vpwr_backend_free(b);
 	free(start_khz);
-	return rc < 0 ? 1 : 0;
+	if (sfd >= 0)
+		close(sfd);
+	rc = rc < 0 ? 1 : 0;
+out_cfg:
+	hostd_config_free(&cfg);
+	hostd_config_free(&cli);
+	return rc;
 }

@@ -351,6 +351,68 @@ START_TEST(test_guest_without_uri)
 }
 END_TEST
 
+/*
+ * vpwr_host_detach(): stop serving a URI.  A listener goes with the
+ * channels it accepted (their wishes restored at once), a connector with
+ * its channel and its retries; other listeners are untouched.
+ */
+START_TEST(test_detach)
+{
+	char l1[4200], l2[4200];
+	struct vpwr_listener *qemu;
+	struct vpwr_channel *g1, *g2, *q, *c;
+	struct vpwr_host_cpu_info info;
+
+	snprintf(l1, sizeof(l1), "unix-listen:%s/vm1.sock", th.dir);
+	snprintf(l2, sizeof(l2), "unix-listen:%s/vm2.sock", th.dir);
+	ck_assert_int_eq(vpwr_host_listen(th.h, "vm1", l1), 0);
+	ck_assert_int_eq(vpwr_host_listen(th.h, "vm2", l2), 0);
+	snprintf(l1, sizeof(l1), "unix:%s/vm1.sock", th.dir);
+	ck_assert_int_eq(vpwr_channel_open(l1, NULL, &g1), 0);
+	snprintf(l2, sizeof(l2), "unix:%s/vm2.sock", th.dir);
+	ck_assert_int_eq(vpwr_channel_open(l2, NULL, &g2), 0);
+	ck_assert(pump_until(two_channels, 2000));
+	ck_assert_int_eq(request(g1, 1), 0); /* vm1: pCPUs 0-1 to max */
+	ck_assert_int_eq(vpwr_host_cpu_info(th.h, 0, &info), 0);
+	ck_assert_int_eq(info.managed, 1);
+
+	/* Spelled differently: not found, nothing closed. */
+	ck_assert_int_eq(vpwr_host_detach(th.h, l1), -ENOENT);
+	ck_assert_int_eq(vpwr_host_detach(th.h, NULL), -EINVAL);
+	ck_assert_int_eq(vpwr_host_nr_channels(th.h), 2);
+
+	snprintf(l1, sizeof(l1), "unix-listen:%s/vm1.sock", th.dir);
+	ck_assert_int_eq(vpwr_host_detach(th.h, l1), 1);
+	/* vm1's channel went with its listener, and its wish with it. */
+	ck_assert_int_eq(vpwr_host_nr_channels(th.h), 1);
+	ck_assert_int_eq(downs, 1);
+	ck_assert_int_eq(vpwr_host_cpu_info(th.h, 0, &info), 0);
+	ck_assert_int_eq(info.managed, 0);
+	ck_assert_int_eq(vpwr_host_detach(th.h, l1), -ENOENT);
+	/* Nobody listens there any more; vm2's listener still does. */
+	snprintf(l1, sizeof(l1), "unix:%s/vm1.sock", th.dir);
+	ck_assert_int_lt(vpwr_channel_open(l1, NULL, &c), 0);
+	ck_assert_int_eq(vpwr_channel_open(l2, NULL, &c), 0);
+	ck_assert(pump_until(two_channels, 2000));
+	vpwr_channel_free(c);
+	ck_assert(pump_until(one_channel, 2000));
+
+	/* A connector: its channel and its retries go. */
+	ck_assert_int_eq(vpwr_listener_open(qemu_uri, NULL, &qemu), 0);
+	ck_assert_int_eq(vpwr_host_connect(th.h, "vm1", host_uri), 0);
+	ck_assert_int_eq(vpwr_listener_accept(qemu, &q), 0);
+	ck_assert(pump_until(two_channels, 2000));
+	ck_assert_int_eq(vpwr_host_detach(th.h, host_uri), 1);
+	ck_assert(pump_until(one_channel, 2000));
+	vpwr_channel_free(q);
+	ck_assert_int_ge(vpwr_host_dispatch(th.h, 300), 0);
+	ck_assert_int_eq(vpwr_listener_accept(qemu, &q), -EAGAIN);
+	vpwr_listener_free(qemu);
+	vpwr_channel_free(g1);
+	vpwr_channel_free(g2);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("host_connect");
@@ -365,6 +427,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_watch_dir);
 	tcase_add_test(tc, test_guest_reconnects);
 	tcase_add_test(tc, test_guest_without_uri);
+	tcase_add_test(tc, test_detach);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -6,7 +6,7 @@ bin=$1
 dir=$(mktemp -d)
 trap 'kill "$pid" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$dir"' EXIT
 echo '{"domains":{"vm1":{"vcpus":["0","1"]},"vm2":{"vcpus":["2"]}}}' >"$dir/pins.json"
-"$bin/vpwr-hostd" -q -r "static:$dir/pins.json" -c "vm1=unix-listen:$dir/vm1.sock" \
+"$bin/vpwr-hostd" --foreground -q -r "static:$dir/pins.json" -c "vm1=unix-listen:$dir/vm1.sock" \
 	--control "$dir/ctl.sock" >"$dir/hostd.log" 2>&1 &
 pid=$!
 for _ in $(seq 50); do [ -S "$dir/ctl.sock" ] && break; sleep 0.1; done

@@ -220,6 +220,18 @@ VPWR_API int vpwr_host_connect(struct vpwr_host *h, const char *domain,
 VPWR_API int vpwr_host_watch_dir(struct vpwr_host *h, const char *dir);
 
 /*
+ * Stop serving `uri`: close the listener vpwr_host_listen() opened on it or
+ * the connector vpwr_host_connect() made for it (also one the host
+ * attached itself: auto_channels, a watched directory), and every channel
+ * it has made, dropping their requests at once as
+ * vpwr_host_remove_channel() does.  Returns how many listeners and
+ * connectors were closed (> 0), or -ENOENT if none serves `uri`, which
+ * must be spelled as it was given.  A channel the host discovered comes
+ * back at the next refresh if the resolver still lists it.
+ */
+VPWR_API int vpwr_host_detach(struct vpwr_host *h, const char *uri);
+
+/*
  * Close channel `id` and drop its requests (as a RELEASE would, at once:
  * no grace period).  -ENOENT if there is no such channel.
  */

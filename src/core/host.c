@@ -54,6 +54,9 @@ struct host_source {
 	char *uri;                 /* connector: where to connect */
 	unsigned backoff_ms;       /* connector: the next wait */
 	struct host_source *link;  /* connector <-> the channel it made */
+	unsigned serial;           /* listener, connector: its own number */
+	unsigned origin;           /* channel: serial of the listener that
+				      accepted it; 0: none */
 	uint64_t tokens;           /* channel: rate limit, in 1e-6 requests */
 	uint64_t refill_ns;        /* when tokens were last topped up */
 	unsigned over;             /* requests refused in a row */
@@ -453,6 +456,7 @@ VPWR_API int vpwr_host_add_listener(struct vpwr_host *h, const char *domain,
 		return rc;
 	}
 	s->l = l;
+	s->serial = ++h->next_endpoint;
 	s->next = h->sources;
 	h->sources = s;
 	rc = watch(h, EPOLL_CTL_ADD, vpwr_listener_fd(l), EPOLLIN, s);
@@ -488,7 +492,16 @@ VPWR_API int vpwr_host_listen(struct vpwr_host *h, const char *domain,
 	rc = vpwr_listener_open(uri, &co, &l);
 	if (rc < 0)
 		return rc;
-	return vpwr_host_add_listener(h, domain, l);
+	rc = vpwr_host_add_listener(h, domain, l);
+	if (rc < 0)
+		return rc;
+	/* add_listener put it first; vpwr_host_detach() finds it by URI. */
+	h->sources->uri = strdup(uri);
+	if (!h->sources->uri) {
+		source_close(h, h->sources, -ENOMEM);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 /* Errors that will not go away by trying again. */
@@ -549,6 +562,7 @@ VPWR_API int vpwr_host_connect(struct vpwr_host *h, const char *domain,
 		return -ENOMEM;
 	}
 	c->backoff_ms = HOST_CONNECT_MIN_MS;
+	c->serial = ++h->next_endpoint;
 	c->next = h->sources;
 	h->sources = c;
 	rc = connector_try(h, c);
@@ -574,6 +588,46 @@ VPWR_API int vpwr_host_remove_channel(struct vpwr_host *h, int id)
 		}
 	}
 	return -ENOENT;
+}
+
+/* Close listener or connector `s` and every channel it made. */
+static void endpoint_close(struct vpwr_host *h, struct host_source *s)
+{
+	unsigned serial = s->serial;
+	struct host_source *c, *next;
+
+	if (s->kind == SRC_CONNECTOR && s->link)
+		source_close(h, s->link, 0);
+	source_close(h, s, 0);
+	for (c = h->sources; c && serial; c = next) {
+		next = c->next;
+		if (c->kind == SRC_CHANNEL && c->origin == serial) {
+			source_close(h, c, 0);
+			next = h->sources; /* closing may have changed more */
+		}
+	}
+}
+
+VPWR_API int vpwr_host_detach(struct vpwr_host *h, const char *uri)
+{
+	struct host_source *s;
+	int n = 0;
+
+	if (!h || !uri)
+		return -EINVAL;
+	for (s = h->sources; s;) {
+		if ((s->kind == SRC_LISTENER || s->kind == SRC_CONNECTOR) &&
+		    s->uri && !strcmp(s->uri, uri)) {
+			log_info(&h->log, "domain %s: %s detached",
+				 s->dom ? s->dom->name : "(by CID)", uri);
+			endpoint_close(h, s);
+			n++;
+			s = h->sources; /* the list changed: from the top */
+			continue;
+		}
+		s = s->next;
+	}
+	return n ? n : -ENOENT;
 }
 
 /* ------------------------------------------------------------- output */
@@ -939,15 +993,16 @@ static void listener_input(struct vpwr_host *h, struct host_source *s)
 
 			if (domain_by_peer(h, ch, name, sizeof(name)) < 0)
 				vpwr_channel_free(ch);
-			else
-				vpwr_host_add_channel(h, name, ch);
+			else if (vpwr_host_add_channel(h, name, ch) > 0)
+				h->sources->origin = s->serial;
 			continue;
 		}
 		if (check_peer(h, s, ch) < 0) {
 			vpwr_channel_free(ch);
 			continue;
 		}
-		vpwr_host_add_channel(h, s->dom->name, ch);
+		if (vpwr_host_add_channel(h, s->dom->name, ch) > 0)
+			h->sources->origin = s->serial; /* put first */
 	}
 }
 

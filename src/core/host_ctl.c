@@ -8,7 +8,7 @@
  *   {"cmd":"set-bounds","pcpu":N,"min_khz":A,"max_khz":B}
  *   {"cmd":"set-bounds","domain":"vm1","min_khz":A,"max_khz":B}
  *   {"cmd":"add-channel","domain":"vm1","uri":"...","connect":false}
- *   {"cmd":"remove-channel","id":N}
+ *   {"cmd":"remove-channel","id":N}   {"cmd":"remove-channel","uri":"..."}
  *
  * Replies: {"ok":true,...} or {"ok":false,"error":"VPWR_E_...","errno":N,
  * "message":"..."}.
@@ -281,12 +281,21 @@ static json_t *cmd_add_channel(struct vpwr_host *h, json_t *req)
 static json_t *cmd_remove_channel(struct vpwr_host *h, json_t *req)
 {
 	json_t *id = json_object_get(req, "id");
+	json_t *uri = json_object_get(req, "uri");
 	int rc;
 
+	if (json_is_string(uri) && !id) {
+		rc = vpwr_host_detach(h, json_string_value(uri));
+		if (rc < 0)
+			return error_reply(rc, "%s: nothing serves it",
+					   json_string_value(uri));
+		return json_pack("{s:b, s:i}", "ok", 1, "detached", rc);
+	}
 	if (!json_is_integer(id) || json_integer_value(id) <= 0 ||
-	    json_integer_value(id) > INT32_MAX)
+	    json_integer_value(id) > INT32_MAX || uri)
 		return error_reply(-EINVAL, "remove-channel needs \"id\", a "
-				   "channel id");
+				   "channel id, or \"uri\", a URI the host "
+				   "listens on or connects to");
 	rc = vpwr_host_remove_channel(h, (int)json_integer_value(id));
 	if (rc < 0)
 		return error_reply(rc, "channel %lld: %s",

@@ -154,6 +154,7 @@ struct vpwr_host {
 	struct host_source *sources; /* channels and listeners */
 	unsigned nr_channels;
 	int next_channel_id;
+	unsigned next_endpoint; /* serial of listeners and connectors */
 };
 
 /* arbiter.c */

@@ -163,7 +163,7 @@ scenario_acpi() {
 scenario_vsock() {
 	local log=/tmp/vsock-hostd.log i=0 ok=1
 	echo "E2E-RUN vsock"
-	vpwr-hostd -r static:/e2e/guest-pins-vsock.json \
+	vpwr-hostd --foreground -r static:/e2e/guest-pins-vsock.json \
 		--channel =vsock-listen:5555 >"$log" 2>&1 &
 	local hpid=$!
 	while ! grep -q listening "$log" && [ $i -lt 100 ]; do

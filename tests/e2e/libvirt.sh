@@ -246,7 +246,7 @@ check "virsh define: $dom" vsh define "$W/dom.xml"
 
 # --------------------------------------------------------- vpwr-hostd
 : >"$H"
-timeout -k 5 $((boot_timeout * 2 + 60)) "$hostd" -v -r "libvirt:$uri" --auto-channels \
+timeout -k 5 $((boot_timeout * 2 + 60)) "$hostd" --foreground -v -r "libvirt:$uri" --auto-channels \
 	-b sim --sim-cpus 2 --control "$W/ctl.sock" >>"$H" 2>&1 &
 hostd_pid=$!
 check "vpwr-hostd started (libvirt:$uri, --auto-channels, sim, 2 pCPUs)" \

@@ -81,7 +81,7 @@ start_hostd() { # NAME ARGS...
 	: >"$W/$name.log"
 	# timeout(1) passes our SIGTERM on; it also ends a daemon this
 	# script could not (killed itself with SIGKILL).
-	timeout -k 5 "$((boot_timeout * 4))" "$hostd" "$@" >>"$W/$name.log" 2>&1 &
+	timeout -k 5 "$((boot_timeout * 4))" "$hostd" --foreground "$@" >>"$W/$name.log" 2>&1 &
 	hostd_pid[$name]=$!
 	check "$name: vpwr-hostd started ($*)" \
 		wait_for "$W/$name.log" 'listening on|connecting to'
