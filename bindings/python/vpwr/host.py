@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import enum
+import errno
 import json
 import math
 import os
@@ -26,8 +27,8 @@ from ._errors import Error
 from .message import Epp, Message, Policy
 
 __all__ = ["Backend", "SimBackend", "BackendCaps", "WorkStats", "Resolver",
-           "StaticResolver", "Host", "Arbitration", "CpuInfo", "HostEvent",
-           "HostEventType", "Meter"]
+           "StaticResolver", "ResolverChannel", "ChannelSourceMode", "Host",
+           "Arbitration", "CpuInfo", "HostEvent", "HostEventType", "Meter"]
 
 # In the main thread, waits are cut into slices this long so that Python's
 # signal handlers (Ctrl-C) run in between: the C library retries EINTR.
@@ -87,6 +88,23 @@ class HostEvent:
     max_khz: int
     turbo: bool
     winner: Optional[str]
+
+
+class ChannelSourceMode(enum.IntEnum):
+    """libvirt's <source mode=...> of a unix channel (ResolverChannel)."""
+    BIND = _vpwr.VPWR_CHANNEL_SOURCE_BIND        #: QEMU listens; connect
+    CONNECT = _vpwr.VPWR_CHANNEL_SOURCE_CONNECT  #: QEMU connects; listen
+
+
+@dataclass(frozen=True)
+class ResolverChannel:
+    """A power-agent channel of a domain, as a resolver reports it
+    (Resolver.channels())."""
+    domain: str
+    path: str                #: <source path=...>: the socket
+    target_name: str         #: <target name=...>: the guest's port name
+    source_mode: Union[ChannelSourceMode, int]
+    running: bool            #: the domain runs (else: from its config)
 
 
 @dataclass(frozen=True)
@@ -450,6 +468,59 @@ class Resolver(Handle):
         return frozenset(self._call(_vpwr.vpwr_resolver_lookup,
                                     as_str(domain, "domain"),
                                     as_uint(vcpu, "vcpu"))[1])
+
+    def domain_cid(self, domain: str) -> Optional[int]:
+        """The vsock CID of `domain`, or None if it has no fixed one.
+        vpwr.Error: ErrorCode.NO_DOMAIN, ENOTSUP (a scheme without CIDs)."""
+        domain = as_str(domain, "domain")
+        ref = self._ref
+        with Locked(self) as ptr:
+            ref.clear_log()
+            rc, cid = _vpwr.vpwr_resolver_domain_cid(ptr, domain)
+        if rc == -errno.ENOENT:
+            return None
+        ref.check(rc)
+        return cid
+
+    def channels(self, domain: Optional[str] = None) -> List[ResolverChannel]:
+        """The power-agent channels of `domain` (None: of every domain, in
+        domain order), as ResolverChannel values: the unix <channel>s of
+        its libvirt XML whose target is virtio.serial.port.poweragent.N or
+        org.libvpwr.*.  vpwr.Error: ErrorCode.NO_DOMAIN, ENOTSUP (static:
+        knows no channels)."""
+        if domain is not None:
+            domain = as_str(domain, "domain")
+        _, raw = self._call(_vpwr.vpwr_py_resolver_channels, domain)
+        out = []
+        for dom, path, target, mode, running in raw:
+            try:
+                mode = ChannelSourceMode(mode)
+            except ValueError:
+                pass
+            out.append(ResolverChannel(dom, path, target, mode,
+                                       bool(running)))
+        return out
+
+    @property
+    def change_fd(self) -> int:
+        """An fd that turns readable when the mapping may have changed
+        (libvirt: a domain event, when the application runs a libvirt
+        event loop; a lost connection).  Poll it, then call refresh(); the
+        resolver owns it.  vpwr.Error ENOTSUP for static: (never
+        changes)."""
+        return self._call(_vpwr.vpwr_resolver_change_fd)
+
+    def fileno(self) -> int:
+        """change_fd, so that a resolver can be given to select."""
+        return self.change_fd
+
+    def refresh(self) -> bool:
+        """Re-read the mapping (libvirt: reconnecting first if the
+        connection was lost) and empty change_fd; True if anything changed.
+        vpwr.Error: ENOTCONN (libvirt unreachable: try again later),
+        ENOTSUP (static:).  A Host using this resolver is not told: call
+        Host.refresh() instead to have it re-decide its CPUs too."""
+        return self._call(_vpwr.vpwr_resolver_refresh) > 0
 
     def __repr__(self):
         return self._repr(repr(self._uri))
