@@ -179,8 +179,15 @@ VPWR_OUT_HANDLE(struct vpwr_listener)
 
 /* Scalars handed back through pointers. */
 %apply unsigned int *OUTPUT { uint32_t *khz, uint32_t *min_khz,
-                              uint32_t *max_khz, uint32_t *cur_khz,
-                              uint32_t *cid };
+                              uint32_t *max_khz, uint32_t *cur_khz };
+/* A CID is left alone on failure: start from 0. */
+%typemap(in, numinputs=0, noblock=1) uint32_t *cid (uint32_t tmp = 0) {
+  $1 = &tmp;
+}
+%typemap(argout, noblock=1) uint32_t *cid {
+  $result = SWIG_Python_AppendOutput($result,
+      PyLong_FromUnsignedLong(tmp$argnum));
+}
 %apply unsigned long long *OUTPUT { uint64_t *ns };
 %apply double *OUTPUT { double *joules, double *watts };
 
@@ -1189,12 +1196,12 @@ static PyObject *vpwr_py_channel_read(struct vpwr_channel *ch, size_t len)
 	PyObject *buf;
 	ssize_t n;
 
-	if (!ch)
-		return Py_BuildValue("(iO)", -EINVAL, Py_None);
 	if (len > (1u << 24)) {
 		PyErr_SetString(PyExc_ValueError, "len must be at most 16 MiB");
 		return NULL;
 	}
+	if (!ch)
+		return Py_BuildValue("(iO)", -EINVAL, Py_None);
 	buf = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(len ? len : 1));
 	if (!buf)
 		return NULL;

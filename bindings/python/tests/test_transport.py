@@ -211,3 +211,26 @@ def test_virtio_serial_channel_on_a_character_device():
     with vpwr.Channel("virtio-serial:/dev/null") as ch:
         assert ch.scheme == "virtio-serial"
         assert ch.write(b"x") == 1
+
+
+def test_the_swig_layer_refuses_null_handles():
+    """The raw module answers None handles with -EINVAL, never a crash."""
+    from vpwr import _vpwr
+    einval = -errno.EINVAL
+    assert _vpwr.vpwr_py_channel_read(None, 5) == (einval, None)
+    assert _vpwr.vpwr_py_channel_write(None, b"x") == einval
+    assert _vpwr.vpwr_py_channel_peer(None)[0] == einval
+    assert _vpwr.vpwr_channel_fd(None) == einval
+    assert _vpwr.vpwr_listener_fd(None) == einval
+    assert list(_vpwr.vpwr_listener_accept(None)) == [einval, None]
+    assert list(_vpwr.vpwr_resolver_domain_cid(None, "x")) == [einval, 0]
+    assert _vpwr.vpwr_resolver_refresh(None) == einval
+    assert _vpwr.vpwr_resolver_change_fd(None) == einval
+    assert _vpwr.vpwr_py_resolver_channels(None, None) == (einval, [])
+    assert _vpwr.vpwr_host_evaluate(None) == einval
+    with pytest.raises(TypeError):
+        _vpwr.vpwr_py_channel_write(None, "text")
+    with pytest.raises(OverflowError):
+        _vpwr.vpwr_py_channel_read(None, -1)
+    with pytest.raises(ValueError):
+        _vpwr.vpwr_py_channel_read(None, 1 << 30)
