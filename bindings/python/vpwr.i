@@ -66,6 +66,8 @@ VPWR_OUT_HANDLE(struct vpwr_host)
 VPWR_OUT_HANDLE(struct vpwr_backend)
 VPWR_OUT_HANDLE(struct vpwr_resolver)
 VPWR_OUT_HANDLE(struct vpwr_meter)
+VPWR_OUT_HANDLE(struct vpwr_channel)
+VPWR_OUT_HANDLE(struct vpwr_listener)
 
 /* (khz, cap): Python passes cap, gets back a list of up to cap entries. */
 %typemap(in, noblock=1) (uint32_t *khz, size_t cap) (size_t n = 0) {
@@ -178,6 +180,14 @@ VPWR_OUT_HANDLE(struct vpwr_meter)
 /* Scalars handed back through pointers. */
 %apply unsigned int *OUTPUT { uint32_t *khz, uint32_t *min_khz,
                               uint32_t *max_khz, uint32_t *cur_khz };
+/* A CID is left alone on failure: start from 0. */
+%typemap(in, numinputs=0, noblock=1) uint32_t *cid (uint32_t tmp = 0) {
+  $1 = &tmp;
+}
+%typemap(argout, noblock=1) uint32_t *cid {
+  $result = SWIG_Python_AppendOutput($result,
+      PyLong_FromUnsignedLong(tmp$argnum));
+}
 %apply unsigned long long *OUTPUT { uint64_t *ns };
 %apply double *OUTPUT { double *joules, double *watts };
 
@@ -313,10 +323,10 @@ VPWR_STRUCT_OUT(struct vpwr_vcpu_list, list)
  * Only the functions and structs listed here are wrapped: one added to a
  * header is neither wrapped nor linked until it is listed (so the module
  * never depends on a symbol the library does not have yet).  Enums and
- * constants all come through.  Not wrapped yet: option structs with
- * pointers and callbacks (the helpers below fill them), the raw
- * channel/listener API (Python has sockets), whole messages, policies and
- * the host's event callback.
+ * constants all come through.  Option structs with pointers and
+ * callbacks, callbacks themselves and functions that take them
+ * (vpwr_resolver_foreach_*, vpwr_virtio_serial_discover) are wrapped by
+ * the vpwr_py_* helpers below; messages and policies cross as bytes.
  */
 %rename("$ignore", %$isfunction) "";
 %rename("$ignore", %$isclass) "";
@@ -382,6 +392,16 @@ VPWR_WRAP(vpwr_meter_read)
 VPWR_WRAP(vpwr_resolver_free)
 VPWR_WRAP(vpwr_resolver_nr_vcpus)
 VPWR_WRAP(vpwr_resolver_lookup)
+VPWR_WRAP(vpwr_resolver_domain_cid)
+VPWR_WRAP(vpwr_resolver_change_fd)
+VPWR_WRAP(vpwr_resolver_refresh)
+
+VPWR_WRAP(vpwr_channel_free)
+VPWR_WRAP(vpwr_channel_fd)
+VPWR_WRAP(vpwr_channel_scheme)
+VPWR_WRAP(vpwr_listener_free)
+VPWR_WRAP(vpwr_listener_fd)
+VPWR_WRAP(vpwr_listener_accept)
 
 VPWR_WRAP(vpwr_guest_free)
 VPWR_WRAP(vpwr_guest_fd)
@@ -415,6 +435,7 @@ VPWR_WRAP(vpwr_host_stop)
 VPWR_WRAP(vpwr_host_set_bounds)
 VPWR_WRAP(vpwr_host_nr_channels)
 VPWR_WRAP(vpwr_host_handle)
+VPWR_WRAP(vpwr_host_evaluate)
 /* C keeps struct tags apart from functions; Python cannot. */
 %rename("vpwr_host_cpu_info") vpwr_host_cpu_info(struct vpwr_host *, unsigned, struct vpwr_host_cpu_info *);
 %rename("vpwr_host_cpu_info_t", %$isclass) vpwr_host_cpu_info;
@@ -425,6 +446,7 @@ VPWR_WRAP(vpwr_host_handle)
 %include "libvpwr/version.h"
 %include "libvpwr/error.h"
 %include "libvpwr/message.h"
+%include "libvpwr/transport.h"
 %include "libvpwr/backend.h"
 %include "libvpwr/sim.h"
 %include "libvpwr/resolver.h"
@@ -546,6 +568,21 @@ static void vpwr_py_log_clear(struct vpwr_py_log *l)
 struct vpwr_py_cb {
 	PyObject *fn;
 	PyObject *exc_type, *exc_value, *exc_tb;
+	int64_t last_now_ms;    /* what now_fn last returned */
+};
+
+/*
+ * One vpwr_py_cb serves every callback of a handle: the trampolines call
+ * fn(kind, *args) with one of these first, and the Python layer dispatches
+ * on it.  So the first exception of any of them is the one re-raised, and
+ * after it none of them runs until it is taken.
+ */
+enum {
+	VPWR_PY_CB_EVENT = 0,   /* host event: (kind, 12 fields) */
+	VPWR_PY_CB_NOTIFY = 1,  /* guest notification: (kind, msg bytes) */
+	VPWR_PY_CB_NOW = 2,     /* host clock: (kind,) -> int ms */
+	VPWR_PY_CB_TRAFFIC = 3, /* (kind, domain, policy bytes) -> int|None */
+	VPWR_PY_CB_BRANCH = 4,  /* (kind, pcpu) -> (branches, misses)|None */
 };
 
 static struct vpwr_py_cb *vpwr_py_cb_new(PyObject *fn)
@@ -585,26 +622,74 @@ static PyObject *vpwr_py_cb_take_error(struct vpwr_py_cb *cb)
 	Py_RETURN_NONE;
 }
 
-/* Call cb->fn(*args) with the GIL held; steals args. */
-static void vpwr_py_cb_call(struct vpwr_py_cb *cb, PyObject *args)
+/* Keep the exception being raised for the caller (the first one only). */
+static void vpwr_py_cb_keep_error(struct vpwr_py_cb *cb)
+{
+	if (!cb->exc_type)
+		PyErr_Fetch(&cb->exc_type, &cb->exc_value, &cb->exc_tb);
+	else
+		PyErr_Clear();
+}
+
+/*
+ * cb->fn(*args) with the GIL held; steals args.  The result (a new
+ * reference), or NULL with the exception kept for the caller.
+ */
+static PyObject *vpwr_py_cb_invoke(struct vpwr_py_cb *cb, PyObject *args)
 {
 	PyObject *res;
 
 	if (!args) {
-		if (!cb->exc_type)
-			PyErr_Fetch(&cb->exc_type, &cb->exc_value, &cb->exc_tb);
-		else
-			PyErr_Clear();
-		return;
+		vpwr_py_cb_keep_error(cb);
+		return NULL;
 	}
 	res = PyObject_CallObject(cb->fn, args);
 	Py_DECREF(args);
-	if (res)
-		Py_DECREF(res);
-	else if (!cb->exc_type)
-		PyErr_Fetch(&cb->exc_type, &cb->exc_value, &cb->exc_tb);
-	else
+	if (!res)
+		vpwr_py_cb_keep_error(cb);
+	return res;
+}
+
+/* The same, for callbacks whose result does not matter. */
+static void vpwr_py_cb_call(struct vpwr_py_cb *cb, PyObject *args)
+{
+	Py_XDECREF(vpwr_py_cb_invoke(cb, args));
+}
+
+/* Keep a TypeError about what a callback returned. */
+static void vpwr_py_cb_bad_result(struct vpwr_py_cb *cb, const char *what,
+				  const char *expected, PyObject *res)
+{
+	PyErr_Format(PyExc_TypeError, "%s must return %s, not %.100s", what,
+		     expected, Py_TYPE(res)->tp_name);
+	vpwr_py_cb_keep_error(cb);
+}
+
+#define VPWR_PY_NOW_RESULT "an int (Unix time in ms)"
+#define VPWR_PY_TRAFFIC_RESULT "an int >= 0 (a packet count) or None"
+#define VPWR_PY_BRANCH_RESULT "a (branches, misses) pair of ints >= 0 or None"
+
+/* An int >= 0 that fits in 64 bits; -1 (error kept) otherwise. */
+static int vpwr_py_cb_u64(struct vpwr_py_cb *cb, const char *what,
+			  const char *expected, PyObject *res, PyObject *item,
+			  uint64_t *out)
+{
+	unsigned long long v;
+
+	if (!PyLong_Check(item) || PyBool_Check(item)) {
+		vpwr_py_cb_bad_result(cb, what, expected, res);
+		return -1;
+	}
+	v = PyLong_AsUnsignedLongLong(item);
+	if (v == (unsigned long long)-1 && PyErr_Occurred()) {
 		PyErr_Clear();
+		PyErr_Format(PyExc_ValueError, "%s returned a count outside "
+			     "0 .. 2**64-1", what);
+		vpwr_py_cb_keep_error(cb);
+		return -1;
+	}
+	*out = v;
+	return 0;
 }
 
 static PyObject *vpwr_py_msg_bytes(const struct vpwr_msg *m)
@@ -631,8 +716,8 @@ static void vpwr_py_host_event_fn(const struct vpwr_host_event *ev,
 		return;
 	st = PyGILState_Ensure();
 	if (cb->fn && !cb->exc_type)
-		vpwr_py_cb_call(cb, Py_BuildValue("(IINiNNIIIIIIN)",
-			ev->type, ev->channel_id,
+		vpwr_py_cb_call(cb, Py_BuildValue("(iIINiNNIIIIIIN)",
+			VPWR_PY_CB_EVENT, ev->type, ev->channel_id,
 			vpwr_py_str_or_none(ev->domain), ev->status,
 			vpwr_py_msg_bytes(ev->request),
 			vpwr_py_msg_bytes(ev->reply), ev->pcpu, ev->old_khz,
@@ -650,8 +735,113 @@ static void vpwr_py_guest_notify_fn(const struct vpwr_msg *n, void *userdata)
 		return;
 	st = PyGILState_Ensure();
 	if (cb->fn && !cb->exc_type)
-		vpwr_py_cb_call(cb, Py_BuildValue("(N)", vpwr_py_msg_bytes(n)));
+		vpwr_py_cb_call(cb, Py_BuildValue("(iN)", VPWR_PY_CB_NOTIFY,
+						  vpwr_py_msg_bytes(n)));
 	PyGILState_Release(st);
+}
+
+/*
+ * The host's policy sources.  What Python raises (or a result of the
+ * wrong type, as a TypeError) is kept for the caller like an event
+ * callback's; the host then sees a failed read, which skips the sample
+ * (traffic, branches), or the clock's last good reading (now).
+ */
+static int64_t vpwr_py_now_fn(void *userdata)
+{
+	struct vpwr_py_cb *cb = userdata;
+	PyGILState_STATE st;
+	PyObject *res;
+	int64_t ms;
+
+	if (!cb || VPWR_PY_FINALIZING())
+		return cb ? cb->last_now_ms : 0;
+	st = PyGILState_Ensure();
+	if (cb->fn && !cb->exc_type) {
+		res = vpwr_py_cb_invoke(cb, Py_BuildValue("(i)", VPWR_PY_CB_NOW));
+		if (res && res != Py_None) {
+			long long v;
+
+			if (!PyLong_Check(res) || PyBool_Check(res)) {
+				vpwr_py_cb_bad_result(cb, "now_fn",
+						      VPWR_PY_NOW_RESULT, res);
+			} else {
+				v = PyLong_AsLongLong(res);
+				if (v == -1 && PyErr_Occurred())
+					vpwr_py_cb_keep_error(cb);
+				else
+					cb->last_now_ms = v;
+			}
+		}
+		Py_XDECREF(res);
+	}
+	ms = cb->last_now_ms;
+	PyGILState_Release(st);
+	return ms;
+}
+
+static int vpwr_py_traffic_fn(const char *domain,
+			      const struct vpwr_policy *policy,
+			      uint64_t *packets, void *userdata)
+{
+	struct vpwr_py_cb *cb = userdata;
+	PyGILState_STATE st;
+	PyObject *res;
+	int rc = -ECANCELED;
+
+	if (!cb || !domain || !policy || !packets || VPWR_PY_FINALIZING())
+		return -EINVAL;
+	st = PyGILState_Ensure();
+	if (cb->fn && !cb->exc_type) {
+		res = vpwr_py_cb_invoke(cb, Py_BuildValue("(iNN)",
+			VPWR_PY_CB_TRAFFIC, vpwr_py_str_or_none(domain),
+			PyBytes_FromStringAndSize((const char *)policy,
+						  sizeof(*policy))));
+		if (res == Py_None)
+			rc = -ENODATA;
+		else if (res && vpwr_py_cb_u64(cb, "traffic_fn",
+					       VPWR_PY_TRAFFIC_RESULT, res, res,
+					       packets) == 0)
+			rc = 0;
+		Py_XDECREF(res);
+	}
+	PyGILState_Release(st);
+	return rc;
+}
+
+static int vpwr_py_branch_fn(unsigned pcpu, uint64_t *branches,
+			     uint64_t *misses, void *userdata)
+{
+	struct vpwr_py_cb *cb = userdata;
+	PyGILState_STATE st;
+	PyObject *res;
+	int rc = -ECANCELED;
+
+	if (!cb || !branches || !misses || VPWR_PY_FINALIZING())
+		return -EINVAL;
+	st = PyGILState_Ensure();
+	if (cb->fn && !cb->exc_type) {
+		res = vpwr_py_cb_invoke(cb, Py_BuildValue("(iI)",
+			VPWR_PY_CB_BRANCH, pcpu));
+		if (res == Py_None) {
+			rc = -ENODATA;
+		} else if (res) {
+			if (!PyTuple_Check(res) || PyTuple_GET_SIZE(res) != 2)
+				vpwr_py_cb_bad_result(cb, "branch_fn",
+						      VPWR_PY_BRANCH_RESULT, res);
+			else if (vpwr_py_cb_u64(cb, "branch_fn",
+						VPWR_PY_BRANCH_RESULT, res,
+						PyTuple_GET_ITEM(res, 0),
+						branches) == 0 &&
+				 vpwr_py_cb_u64(cb, "branch_fn",
+						VPWR_PY_BRANCH_RESULT, res,
+						PyTuple_GET_ITEM(res, 1),
+						misses) == 0)
+				rc = 0;
+		}
+		Py_XDECREF(res);
+	}
+	PyGILState_Release(st);
+	return rc;
 }
 
 static int vpwr_py_guest_open(const char *uri, int timeout_ms,
@@ -856,17 +1046,38 @@ static int vpwr_py_resolver_open(const char *uri, struct vpwr_py_log *log,
 	return vpwr_resolver_open(uri, &o, out);
 }
 
+#define VPWR_PY_HAS(cb, mask, kind) ((cb) && ((mask) & (1u << (kind))))
+
 static int vpwr_py_host_new(struct vpwr_backend *backend,
 			    struct vpwr_resolver *resolver, unsigned mode,
 			    unsigned max_channels, unsigned allow_shared,
-			    struct vpwr_py_cb *events,
+			    unsigned max_domain_channels, unsigned rate_per_s,
+			    unsigned rate_burst, unsigned auto_channels,
+			    const char *time_zone, const char *sysfs_root,
+			    unsigned traffic_period_ms, unsigned grace_ms,
+			    struct vpwr_py_cb *cb, unsigned callbacks,
 			    struct vpwr_py_log *log, struct vpwr_host **out)
 {
 	VPWR_OPTS(vpwr_host_opts, o, .backend = backend,
 		  .resolver = resolver, .mode = mode,
 		  .max_channels = max_channels, .allow_shared = allow_shared,
-		  .event_fn = events ? vpwr_py_host_event_fn : NULL,
-		  .event_userdata = events,
+		  .max_domain_channels = max_domain_channels,
+		  .rate_per_s = rate_per_s, .rate_burst = rate_burst,
+		  .auto_channels = auto_channels, .time_zone = time_zone,
+		  .sysfs_root = sysfs_root,
+		  .traffic_period_ms = traffic_period_ms, .grace_ms = grace_ms,
+		  .event_fn = VPWR_PY_HAS(cb, callbacks, VPWR_PY_CB_EVENT)
+				      ? vpwr_py_host_event_fn : NULL,
+		  .event_userdata = cb,
+		  .now_fn = VPWR_PY_HAS(cb, callbacks, VPWR_PY_CB_NOW)
+				    ? vpwr_py_now_fn : NULL,
+		  .now_userdata = cb,
+		  .traffic_fn = VPWR_PY_HAS(cb, callbacks, VPWR_PY_CB_TRAFFIC)
+					? vpwr_py_traffic_fn : NULL,
+		  .traffic_userdata = cb,
+		  .branch_fn = VPWR_PY_HAS(cb, callbacks, VPWR_PY_CB_BRANCH)
+				       ? vpwr_py_branch_fn : NULL,
+		  .branch_userdata = cb,
 		  .log_fn = vpwr_py_log_fn, .log_userdata = log,
 		  .log_level = VPWR_PY_LOG_LEVEL(log));
 	return vpwr_host_new(&o, out);
@@ -933,6 +1144,159 @@ static PyObject *vpwr_py_resolver_domains(struct vpwr_resolver *r)
 	if (!list)
 		return NULL;
 	rc = r ? vpwr_resolver_foreach_domain(r, vpwr_py_domain_cb, list)
+	       : -EINVAL;
+	if (PyErr_Occurred()) {
+		Py_DECREF(list);
+		return NULL;
+	}
+	return Py_BuildValue("(iN)", rc, list);
+}
+
+/* ------------------------------------------- channels and listeners */
+
+static int vpwr_py_channel_open(const char *uri, unsigned flags,
+				struct vpwr_py_log *log,
+				struct vpwr_channel **out)
+{
+	VPWR_OPTS(vpwr_channel_opts, o, .flags = flags,
+		  .log_fn = vpwr_py_log_fn, .log_userdata = log,
+		  .log_level = VPWR_PY_LOG_LEVEL(log));
+	return vpwr_channel_open(uri, &o, out);
+}
+
+/* The fd is the channel's from then on, also on failure. */
+static int vpwr_py_channel_open_fd(int fd, unsigned flags,
+				   struct vpwr_py_log *log,
+				   struct vpwr_channel **out)
+{
+	VPWR_OPTS(vpwr_channel_opts, o, .flags = flags,
+		  .log_fn = vpwr_py_log_fn, .log_userdata = log,
+		  .log_level = VPWR_PY_LOG_LEVEL(log));
+	return vpwr_channel_open_fd(fd, &o, out);
+}
+
+static int vpwr_py_listener_open(const char *uri, unsigned flags,
+				 struct vpwr_py_log *log,
+				 struct vpwr_listener **out)
+{
+	VPWR_OPTS(vpwr_channel_opts, o, .flags = flags,
+		  .log_fn = vpwr_py_log_fn, .log_userdata = log,
+		  .log_level = VPWR_PY_LOG_LEVEL(log));
+	return vpwr_listener_open(uri, &o, out);
+}
+
+/*
+ * (rc, data): vpwr_channel_read() of up to `len` bytes; data is the bytes
+ * read (b"" at end of stream) or None when rc < 0.  Builds Python objects,
+ * so it is %nothread and releases the GIL itself around the read (a
+ * blocking channel waits there).
+ */
+static PyObject *vpwr_py_channel_read(struct vpwr_channel *ch, size_t len)
+{
+	PyObject *buf;
+	ssize_t n;
+
+	if (len > (1u << 24)) {
+		PyErr_SetString(PyExc_ValueError, "len must be at most 16 MiB");
+		return NULL;
+	}
+	if (!ch)
+		return Py_BuildValue("(iO)", -EINVAL, Py_None);
+	buf = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)(len ? len : 1));
+	if (!buf)
+		return NULL;
+	Py_BEGIN_ALLOW_THREADS
+	n = vpwr_channel_read(ch, PyBytes_AS_STRING(buf), len);
+	Py_END_ALLOW_THREADS
+	if (n < 0) {
+		Py_DECREF(buf);
+		return Py_BuildValue("(iO)", (int)n, Py_None);
+	}
+	if (_PyBytes_Resize(&buf, (Py_ssize_t)n) < 0)
+		return NULL;
+	return Py_BuildValue("(iN)", (int)n, buf); /* n <= 16 MiB */
+}
+
+/* vpwr_channel_write(): the count written or -errno. */
+static long vpwr_py_channel_write(struct vpwr_channel *ch, const void *buf,
+				  size_t len)
+{
+	return ch ? (long)vpwr_channel_write(ch, buf, len) : -EINVAL;
+}
+
+/* (rc, has_cred, pid, uid, gid, cid): vpwr_channel_peer(). */
+static PyObject *vpwr_py_channel_peer(struct vpwr_channel *ch)
+{
+	struct vpwr_peer p;
+	int rc;
+
+	memset(&p, 0, sizeof(p));
+	rc = ch ? vpwr_channel_peer(ch, &p) : -EINVAL;
+	return Py_BuildValue("(iilIII)", rc, p.has_cred, (long)p.pid, p.uid,
+			     p.gid, p.cid);
+}
+
+static int vpwr_py_discover_cb(const char *name, const char *uri,
+			       void *userdata)
+{
+	PyObject *item = Py_BuildValue("(NN)", PyUnicode_DecodeFSDefault(name),
+				       PyUnicode_DecodeFSDefault(uri));
+
+	if (!item || PyList_Append(userdata, item) < 0) {
+		Py_XDECREF(item);
+		return 1; /* stop: the exception is set */
+	}
+	Py_DECREF(item);
+	return 0;
+}
+
+/* (rc, [(name, uri), ...]): vpwr_virtio_serial_discover(root). */
+static PyObject *vpwr_py_virtio_serial_discover(const char *root)
+{
+	PyObject *list = PyList_New(0);
+	int rc;
+
+	if (!list)
+		return NULL;
+	rc = vpwr_virtio_serial_discover(root, vpwr_py_discover_cb, list);
+	if (PyErr_Occurred()) {
+		Py_DECREF(list);
+		return NULL;
+	}
+	return Py_BuildValue("(iN)", rc, list);
+}
+
+static int vpwr_py_channel_cb(const struct vpwr_resolver_channel *ch,
+			      void *userdata)
+{
+	PyObject *item = Py_BuildValue("(NNNii)",
+				       vpwr_py_str_or_none(ch->domain),
+				       vpwr_py_str_or_none(ch->path),
+				       vpwr_py_str_or_none(ch->target_name),
+				       ch->source_mode, ch->running);
+
+	if (!item || PyList_Append(userdata, item) < 0) {
+		Py_XDECREF(item);
+		return -ENOMEM; /* stop: the exception is set */
+	}
+	Py_DECREF(item);
+	return 0;
+}
+
+/*
+ * (rc, [(domain, path, target_name, source_mode, running), ...]):
+ * vpwr_resolver_foreach_channel() of `domain` (None: every domain).
+ */
+static PyObject *vpwr_py_resolver_channels(struct vpwr_resolver *r,
+					   const char *domain)
+{
+	PyObject *list = PyList_New(0);
+	int rc;
+
+	if (!list)
+		return NULL;
+	rc = r ? vpwr_resolver_foreach_channel(r, domain, vpwr_py_channel_cb,
+					       list)
 	       : -EINVAL;
 	if (PyErr_Occurred()) {
 		Py_DECREF(list);
@@ -1114,6 +1478,14 @@ VPWR_WRAP(vpwr_py_msg_format)
 VPWR_WRAP(vpwr_py_msg_reply)
 VPWR_WRAP(vpwr_py_cpuset_format)
 VPWR_WRAP(vpwr_py_layout)
+VPWR_WRAP(vpwr_py_channel_open)
+VPWR_WRAP(vpwr_py_channel_open_fd)
+VPWR_WRAP(vpwr_py_channel_read)
+VPWR_WRAP(vpwr_py_channel_write)
+VPWR_WRAP(vpwr_py_channel_peer)
+VPWR_WRAP(vpwr_py_listener_open)
+VPWR_WRAP(vpwr_py_virtio_serial_discover)
+VPWR_WRAP(vpwr_py_resolver_channels)
 
 /* An opaque sink for the library's log messages of one handle. */
 struct vpwr_py_log;
@@ -1128,7 +1500,17 @@ void vpwr_py_log_set_level(struct vpwr_py_log *l, int level);
 %nothread vpwr_py_set_log_handler;
 void vpwr_py_set_log_handler(PyObject *fn);
 
-/* A Python callable C calls back (keeps the GIL: Python objects). */
+/* A Python callable C calls back (keeps the GIL: Python objects), as
+ * fn(kind, *args): one per handle serves all its callbacks. */
+enum {
+	VPWR_PY_CB_EVENT = 0,   /* (kind, type, channel_id, domain, status,
+				   request, reply, pcpu, old_khz, new_khz,
+				   min_khz, max_khz, turbo, winner) */
+	VPWR_PY_CB_NOTIFY = 1,  /* (kind, message bytes) */
+	VPWR_PY_CB_NOW = 2,     /* (kind,) -> Unix time in ms */
+	VPWR_PY_CB_TRAFFIC = 3, /* (kind, domain, policy bytes) -> count|None */
+	VPWR_PY_CB_BRANCH = 4,  /* (kind, pcpu) -> (branches, misses)|None */
+};
 struct vpwr_py_cb;
 %nothread vpwr_py_cb_new;
 %nothread vpwr_py_cb_free;
@@ -1165,11 +1547,16 @@ PyObject *vpwr_py_backend_open_sim(unsigned nr_cpus, PyObject *freqs,
 int vpwr_py_resolver_open(const char *uri, struct vpwr_py_log *log,
 			  struct vpwr_resolver **out);
 /* vpwr_host_new() with the options as arguments; backend and resolver
- * stay the caller's and must outlive the host; `events` may be None. */
+ * stay the caller's and must outlive the host.  `cb` (may be None) serves
+ * the callbacks whose bit (1 << VPWR_PY_CB_*) is set in `callbacks`. */
 int vpwr_py_host_new(struct vpwr_backend *backend,
 		     struct vpwr_resolver *resolver, unsigned mode,
 		     unsigned max_channels, unsigned allow_shared,
-		     struct vpwr_py_cb *events,
+		     unsigned max_domain_channels, unsigned rate_per_s,
+		     unsigned rate_burst, unsigned auto_channels,
+		     const char *time_zone, const char *sysfs_root,
+		     unsigned traffic_period_ms, unsigned grace_ms,
+		     struct vpwr_py_cb *cb, unsigned callbacks,
 		     struct vpwr_py_log *log, struct vpwr_host **out);
 /* Serve a connected stream fd bound to `domain`; the fd is the library's
  * from then on (also on failure).  Returns the channel id or -errno. */
@@ -1195,3 +1582,29 @@ PyObject *vpwr_py_cpuset_format(PyObject *cpus);
 PyObject *vpwr_py_msg_format(const struct vpwr_msg *m);
 %nothread vpwr_py_layout;
 PyObject *vpwr_py_layout(void);
+
+/* Channels and listeners (transport.h) with the options as arguments
+ * (flags: VPWR_CHANNEL_BLOCKING).  open_fd takes the fd, also on
+ * failure. */
+int vpwr_py_channel_open(const char *uri, unsigned flags,
+			 struct vpwr_py_log *log, struct vpwr_channel **out);
+int vpwr_py_channel_open_fd(int fd, unsigned flags, struct vpwr_py_log *log,
+			    struct vpwr_channel **out);
+int vpwr_py_listener_open(const char *uri, unsigned flags,
+			  struct vpwr_py_log *log, struct vpwr_listener **out);
+/* (rc, bytes or None); releases the GIL around the read itself. */
+%nothread vpwr_py_channel_read;
+PyObject *vpwr_py_channel_read(struct vpwr_channel *ch, size_t len);
+long vpwr_py_channel_write(struct vpwr_channel *ch, const void *buf,
+			   size_t len);
+/* (rc, has_cred, pid, uid, gid, cid). */
+%nothread vpwr_py_channel_peer;
+PyObject *vpwr_py_channel_peer(struct vpwr_channel *ch);
+/* (rc, [(name, uri), ...]); root may be None. */
+%nothread vpwr_py_virtio_serial_discover;
+PyObject *vpwr_py_virtio_serial_discover(const char *root);
+/* (rc, [(domain, path, target_name, source_mode, running), ...]) of
+ * `domain`, None: of every domain. */
+%nothread vpwr_py_resolver_channels;
+PyObject *vpwr_py_resolver_channels(struct vpwr_resolver *r,
+				    const char *domain);

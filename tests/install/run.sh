@@ -138,12 +138,14 @@ for exe in "$work/consumer-pkgconfig" "$work/cmake-build/consumer"; do
 done
 
 # -- the Python package, when the build has the bindings: every module of
-# bindings/python/vpwr/ installed beside the extension, and importable from
-# there (the experiment module included) by the interpreter it was built for.
+# bindings/python/vpwr/ (and its type stub and py.typed) installed beside the
+# extension, and importable from there (the experiment module included) by
+# the interpreter it was built for.
 pyinit=$(find "$sysroot" -path '*/vpwr/__init__.py' -print -quit)
 if [ -n "$pyinit" ]; then
 	pkgdir=$(dirname "$pyinit")
-	for f in "$root"/bindings/python/vpwr/*.py; do
+	for f in "$root"/bindings/python/vpwr/*.py "$root"/bindings/python/vpwr/*.pyi \
+		 "$root"/bindings/python/vpwr/py.typed; do
 		[ -e "$pkgdir/$(basename "$f")" ] || fail "vpwr/$(basename "$f") is not installed in $pkgdir"
 	done
 	[ -e "$pkgdir/_vpwr.py" ] || fail "vpwr/_vpwr.py (SWIG's proxy) is not installed"

@@ -4,6 +4,7 @@ metrics against the all-max baseline, JSON, PNGs, the command line."""
 
 import json
 import os
+import random
 import sys
 
 import pytest
@@ -13,6 +14,7 @@ from vpwr import experiment as ex
 from vpwr.decide import Level, TimeDecider, TrafficDecider
 
 MIN, MED, MAX = 800000, 1600000, 3000000   # the default sim table's picks
+NOM = 2400000           # where a simulated CPU starts (the highest nominal)
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..",
                                     ".."))
 EXAMPLES = os.path.join(REPO, "examples")
@@ -126,6 +128,26 @@ def test_traffic_decider_hysteresis():
         TrafficDecider(vpwr.Policy.traffic(5, 4, 10))
 
 
+def test_traffic_decider_agrees_with_the_host(sim, resolver):
+    """vpwr.decide's port and the host's own evaluator, fed the same
+    rates (one a second on the host's clock), decide the same levels."""
+    rnd = random.Random(7)
+    pol = vpwr.Policy.traffic(200, 5000, 20000, vcpus=[0])
+    rates = [rnd.choice((0, 150, 1000, 4600, 5000, 18500, 20000, 30000))
+             for _ in range(300)]
+    state = {"ms": 10**12, "packets": 0}
+    levels = {800000: Level.MIN, 1600000: Level.MEDIUM, 3000000: Level.MAX}
+    d = TrafficDecider(pol)
+    with vpwr.Host(sim, resolver, now_fn=lambda: state["ms"],
+                   traffic_fn=lambda dom, p: state["packets"]) as host:
+        host.handle("vm1", vpwr.Message.policy_set(pol)).check()
+        for pps in rates:
+            state["ms"] += 1000
+            state["packets"] += pps
+            host.evaluate()
+            assert levels[host.cpu_info(0).cur_khz] == d.decide(pps), pps
+
+
 def test_time_decider():
     t = TimeDecider(vpwr.Policy.time(busy=[9], quiet=[0], traffic=[12],
                                      min_pps=3, avg_pps=6, max_pps=10))
@@ -144,20 +166,38 @@ def test_traffic_follows_thresholds_with_hysteresis():
              1.5e6, 100e3, 100e3]
     tr = trace_of([(i, r) for i, r in enumerate(rates)])
     res = ex.run(tr, "traffic:min=300k:avg=600k:max=1M")
-    # Step i decides on what step i-1 measured (step 0 on the first rate).
-    want = [MIN, MIN, MED, MED, MIN, MIN, MAX, MAX, MAX, MAX, MIN]
+    # The host decides step i on what step i-1 measured; at step 0 it has
+    # one count and no rate yet, so the CPU stays where it started.
+    want = [NOM, MIN, MED, MED, MIN, MIN, MAX, MAX, MAX, MAX, MIN]
     assert freqs_of(res) == want
-    assert res.policy.decided_by == "python"
-    assert res.changes == 1 + 4   # start (2.4 GHz) -> min, then 4 moves
+    assert res.policy.decided_by == "host"
+    assert res.changes == 5       # start (2.4 GHz) -> min, then 4 moves
+
+
+def test_traffic_is_decided_per_vcpu():
+    """Each vCPU on its own rate: one domain per vCPU."""
+    tr = trace_of([(i, 100e3, 2e6) for i in range(4)])
+    res = ex.run(tr, "traffic:min=300k:avg=600k:max=1M")
+    assert res.freq_khz[1:] == [(MIN, MAX)] * 3
 
 
 def test_time_policy_hours():
     # Half-hour steps from midnight: hours 0,0,1,1,2,2,3,3,4,4.
     tr = trace_of([(1800 * i, 2e6) for i in range(10)])
     res = ex.run(tr, "time:busy=1:quiet=0,3:traffic=4:min=1:avg=2:max=3")
-    assert freqs_of(res) == [MIN, MIN, MAX, MAX, MAX, MAX, MIN, MIN,
-                             MAX, MAX]
+    # Hour 2 is none of them: TIME says nothing and the CPU goes back to
+    # where it started; in traffic hour 4 the first step has no rate yet.
+    assert freqs_of(res) == [MIN, MIN, MAX, MAX, NOM, NOM, MIN, MIN,
+                             NOM, MAX]
     assert res.policy.kind == "time"
+    assert res.policy.decided_by == "host"
+
+
+def test_time_hours_are_the_traces_hours_of_day():
+    """The host's clock is the trace's: day 2's hour 1 is hour 1."""
+    tr = trace_of([(86400 + 1800 * i, 2e6) for i in range(4)])
+    res = ex.run(tr, "time:busy=1:quiet=0:traffic=:min=1:avg=2:max=3")
+    assert freqs_of(res) == [MIN, MIN, MAX, MAX]
 
 
 @pytest.mark.parametrize("level, khz", [("low", MIN), ("medium", MED),

@@ -32,9 +32,11 @@ from typing import FrozenSet, Iterable, NamedTuple
 from . import _vpwr
 from ._errors import Error, ErrorCode
 from .guest import Guest
-from .host import (Arbitration, Backend, BackendCaps, CpuInfo, Host,
-                   HostEvent, HostEventType, Meter, Resolver, SimBackend,
-                   StaticResolver, WorkStats)
+from .host import (Arbitration, Backend, BackendCaps, ChannelSourceMode,
+                   CpuInfo, Host, HostEvent, HostEventType, Meter, Resolver,
+                   ResolverChannel, SimBackend, StaticResolver, WorkStats)
+from .transport import (Channel, Listener, Peer, VirtioPort,
+                        discover_virtio_serial)
 from .message import (Codec, DecodeError, Epp, Freqs, Hello, HelloInfo,
                       HostCaps, Message, MsgFlags, MsgType, Policy,
                       PolicyKind, RemovePolicy, Scale, ScaleOp, SetEpp,
@@ -54,6 +56,8 @@ __all__ = [
     "Hello", "Scale", "SetFreq", "SetRange", "Turbo", "SetEpp",
     "RemovePolicy", "Freqs",
     "Codec", "DecodeError",
+    "Channel", "Listener", "Peer", "VirtioPort", "discover_virtio_serial",
+    "ResolverChannel", "ChannelSourceMode",
 ]
 
 

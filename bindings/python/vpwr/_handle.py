@@ -143,7 +143,8 @@ class Ref:
 
     __slots__ = ("ptr", "kind", "lock", "owners", "dependents", "log",
                  "running", "stop_requested", "_ptr_lock", "_free",
-                 "_log_free", "cb", "_cb_free", "_cb_take", "__weakref__")
+                 "_log_free", "cb", "_cb_free", "_cb_take", "_cb_slots",
+                 "__weakref__")
 
     def __init__(self, kind, free, owners=()):
         self.ptr = None
@@ -162,30 +163,55 @@ class Ref:
         self._cb_free = _vpwr.vpwr_py_cb_free
         self._cb_take = _vpwr.vpwr_py_cb_take_error
         self.cb = None
+        self._cb_slots = None
         self.log = _vpwr.vpwr_py_log_new()
         if self.log is None:
             raise MemoryError
         _vpwr.vpwr_py_log_set_level(self.log, _c_log_level())
 
     # ------------------------------------------------------- callbacks
-    def set_callback(self, fn, convert):
-        """Have C call fn(convert(*raw)) back (set before the handle is
-        created; freed after it).  Returns the slot that holds `fn`: the
-        Python object that owns this Ref must keep it.  C holds only a
-        trampoline with a weak reference to the slot, so a callback that
-        refers to its owner (a bound method) makes a cycle the garbage
-        collector sees and can free."""
-        slot = CallbackSlot(fn)
-        weak = weakref.ref(slot)
+    def set_callback(self, kind, fn, convert, result=None):
+        """Have C call fn(*convert(*raw)) back for the callback `kind` (a
+        VPWR_PY_CB_* value: a host's events, clock, traffic and branch
+        counters, a guest's notifications).  `result`, if given, checks
+        and converts what fn returns before C sees it (TypeError or
+        ValueError for a wrong one).  Set before the handle is created;
+        freed after it.
 
-        def trampoline(*raw):
-            s = weak()
-            if s is not None:
-                s.fn(convert(*raw))
-        self.cb = _vpwr.vpwr_py_cb_new(trampoline)
+        Returns the slot that holds `fn`: the Python object that owns this
+        Ref must keep it.  One C callback object (self.cb) serves every
+        kind, so the first exception any of them raises is the one
+        re-raised after the C call, and none runs after it until then.  C
+        holds only a trampoline with weak references to the slots, so a
+        callback that refers to its owner (a bound method) makes a cycle
+        the garbage collector sees and can free; a slot already collected
+        answers None (the host then skips that sample, or keeps its
+        clock's last reading)."""
+        slot = CallbackSlot(fn)
         if self.cb is None:
-            raise MemoryError
+            slots = {}
+
+            def trampoline(k, *raw):
+                entry = slots.get(k)
+                s = entry[0]() if entry is not None else None
+                if s is None:
+                    return None
+                out = s.fn(*entry[1](*raw))
+                return entry[2](out) if entry[2] is not None else None
+            self.cb = _vpwr.vpwr_py_cb_new(trampoline)
+            if self.cb is None:
+                raise MemoryError
+            self._cb_slots = slots
+        self._cb_slots[kind] = (weakref.ref(slot), convert, result)
         return slot
+
+    @property
+    def callback_kinds(self):
+        """The bit mask (1 << VPWR_PY_CB_*) of the callbacks set."""
+        mask = 0
+        for k in self._cb_slots or ():
+            mask |= 1 << k
+        return mask
 
     def raise_callback_error(self):
         """Re-raise what the callback raised during the last C call."""

@@ -2,16 +2,18 @@
 """Python evaluators of the TIME and TRAFFIC policies.
 
 The C host evaluates every policy kind itself, on its own timers and the
-real clock (docs/POLICIES.md).  A replay runs on virtual time, and the
-Python bindings do not yet hand the host an injected clock and packet
-counter, so vpwr.experiment decides TIME and TRAFFIC here, with the same
-rules ported from the host, and hands each decision to the host as an
-ordinary SCALE request (min, medium or max), so that arbitration and the
-backend are still the library's.
+real clock, or on an embedder's clock and packet counts
+(vpwr.Host(now_fn=..., traffic_fn=...) and Host.evaluate(); docs/POLICIES.md);
+vpwr.experiment runs those.  This module is the same rules in Python, for
+code that wants a decision without a host (a guest agent deciding for
+itself, a notebook), ported sample for sample and checked against the
+host's evaluator by the tests (test_experiment.py).  It differs from the
+host where the host has state a sample alone does not: the host measures
+a rate between two counts (its first count decides nothing), and it
+forgets a TIME policy's traffic history outside traffic hours.
 
 Each evaluator is a small object with one method, fed the same
-vpwr.Policy the host would hold, so that it can be swapped for the C one
-when the host gains it:
+vpwr.Policy the host would hold:
 
     d = TrafficDecider(vpwr.Policy.traffic(min_pps, avg_pps, max_pps))
     level = d.decide(pps)               # Level.MIN / MEDIUM / MAX
@@ -34,7 +36,7 @@ The first sample decides without history.
 TIME follows DPDK's vm_power_manager: in a busy hour MAX, in a quiet hour
 MIN, in a traffic hour the TRAFFIC rule above with the policy's
 thresholds; in any other hour nothing changes (None).  Hours are 0..23 of
-the host's clock (in an experiment, of the trace's time).
+the host's clock.
 """
 
 from __future__ import annotations

@@ -20,8 +20,10 @@ packets/s offered to each vCPU, one column per vCPU.  An optional header
 row names the columns (its first must start with "time"); blank lines and
 lines starting with ``#`` are skipped.  Times strictly increase; a row's
 rates hold until the next row's time, and the last row for as long as the
-step before it.  vCPU i of the trace is vCPU i of a domain pinned 1:1 to
-simulated CPU i.
+step before it.  vCPU i of the trace is the one vCPU of domain
+``trace.i``, pinned to simulated CPU i: the host holds one policy of each
+kind per domain and counts a domain's packets as one, so one domain per
+vCPU lets each vCPU be decided on its own rate.
 
 Policies (-p, repeatable; default: max min workload:medium time traffic)
 -------------------------------------------------------------------------
@@ -32,16 +34,20 @@ Policies (-p, repeatable; default: max min workload:medium time traffic)
     a WORKLOAD policy (POLICY_SET) sent to the host once; **the C host
     decides** the frequency (lowest, middle or highest of the table).
 ``time[:busy=H:quiet=H:traffic=H:min=N:avg=N:max=N]``
-    TIME: max in busy hours, min in quiet hours, the TRAFFIC rule in
-    traffic hours, no change in other hours.  Hours are cpulists
-    ("8-19", "0-6,22-23").  Default busy=8-19, quiet=0-6,22-23,
-    traffic=7,20-21, thresholds as for ``traffic``.
+    a TIME policy (POLICY_SET) sent to the host once; **the C host
+    decides**: max in busy hours, min in quiet hours, the TRAFFIC rule on
+    the policy's own thresholds in traffic hours, nothing in other hours
+    (the CPU goes back to where it started).  Hours are cpulists ("8-19",
+    "0-6,22-23").  Default busy=8-19, quiet=0-6,22-23, traffic=7,20-21,
+    thresholds as for ``traffic``.
 ``traffic[:min=N:avg=N:max=N]``
-    TRAFFIC on each vCPU's packet rate, with hysteresis (see vpwr.decide):
-    below min -> min frequency, below avg -> at most medium, at or above
-    max -> max.  N may end in k or M.  Default thresholds from the
-    simulated table: avg = 0.9 x the capacity at the lowest frequency,
-    max = 0.9 x the capacity at the medium one, min = 0.6 x the lowest.
+    a TRAFFIC policy sent to the host once; **the C host decides** on
+    each vCPU's packet rate, with hysteresis (docs/POLICIES.md): below
+    min -> min frequency at once, at or above avg -> medium, at or above
+    max -> max (up at once, down after 3 samples 10 % below).  N may end
+    in k or M.  Default thresholds from the simulated table: avg = 0.9 x
+    the capacity at the lowest frequency, max = 0.9 x the capacity at the
+    medium one, min = 0.6 x the lowest.
 ``func:MODULE:NAME`` (MODULE a dotted module name or a path to a .py file)
     a Python function of yours, called once per step with a Step (the
     observations) and returning one frequency in kHz per vCPU (a list), or
@@ -53,21 +59,23 @@ Policies (-p, repeatable; default: max min workload:medium time traffic)
 Every policy takes ``vcpus=CPULIST`` to govern only some vCPUs (the others
 stay as the simulator starts them: at the highest nominal frequency).
 
-Who decides what.  The C host engine evaluates WORKLOAD itself.  It also
-evaluates TIME and TRAFFIC (docs/POLICIES.md), but on its own clock and
-packet counters, which these bindings do not yet feed from a trace; so
-here TIME and TRAFFIC are decided by the Python evaluators of vpwr.decide
-on the trace's time, and their decisions reach the host as SCALE
-min/medium/max requests.  Fixed levels
-and user functions also go through the host.  Every frequency change is
-made by the host through the simulator backend; the "decided by" column
-says whose decision it was.
+Who decides what.  The C host engine evaluates WORKLOAD, TIME and
+TRAFFIC itself (docs/POLICIES.md): the experiment gives the host the
+trace's clock (Host(now_fn=...), Unix time in ms of 2024-01-01 plus the
+trace's time_s, zone UTC) and each domain's packet count
+(Host(traffic_fn=...): the packets offered to its vCPU so far), and calls
+Host.evaluate() at the start of every step.  Fixed levels (SCALE) and user
+functions (SET_FREQ) are decided by Python and go through the host.  Every
+frequency change is made by the host through the simulator backend; the
+"decided by" column says whose decision it was.
 
 Timing.  At the start of each step the policy sees what was measured
 during the step before (its packet rate, the backlog now), decides, and
 the decision holds for the step: like a real governor, it reacts one step
-late.  At step 0 nothing has been measured: the policy sees the trace's
-first rates.
+late.  The host measures a rate between two counts, so TRAFFIC (and a
+TIME policy's traffic hours) decide nothing during the first step after
+they start (the CPU stays where it was, or goes back to where it started);
+a user function sees the trace's first rates at step 0.
 
 Metrics (per policy; "vs max" against the baseline)
 ----------------------------------------------------
@@ -98,6 +106,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import importlib
 import importlib.util
 import io
@@ -112,7 +121,7 @@ from typing import (Any, Callable, Dict, List, Optional, Sequence, Tuple,
                     Union)
 
 from ._errors import Error
-from .decide import Level, TimeDecider, TrafficDecider, check_thresholds
+from .decide import Level, check_thresholds
 from .host import Host, SimBackend, StaticResolver
 from .message import Message, Policy, ScaleOp, Workload
 
@@ -129,6 +138,15 @@ DEFAULT_POLICIES = ("max", "min", "workload:medium", "time", "traffic")
 BASELINE = "max"
 DOMAIN = "trace"
 MAX_VCPUS = 1024
+#: The host's clock at the trace's time 0: 2024-01-01 00:00 UTC, in ms.
+EPOCH_MS = 1704067200000
+#: The zone the host reads the trace's hours in.
+TIME_ZONE = "UTC"
+
+
+def domain_of(vcpu: int) -> str:
+    """The domain whose one vCPU is the trace's vCPU `vcpu`."""
+    return f"{DOMAIN}.{vcpu}"
 
 
 class TraceError(ValueError):
@@ -371,6 +389,28 @@ class Step:
         return self.work_per_ghz * khz / 1e6
 
 
+class _Sources:
+    """The host's clock and packet counts during a replay: the trace's
+    time, and the packets offered to each vCPU so far (whole packets), set
+    by the replay before each Host.evaluate().  The host calls these back
+    while it holds the simulator, so they only read what was set."""
+
+    def __init__(self, nr_vcpus: int):
+        self.now_ms = EPOCH_MS
+        self.packets = {domain_of(v): 0 for v in range(nr_vcpus)}
+
+    def now(self) -> int:
+        return self.now_ms
+
+    def traffic(self, domain: str, policy: Policy) -> Optional[int]:
+        return self.packets.get(domain)
+
+    def at(self, time_s: float, offered: Sequence[float]) -> None:
+        self.now_ms = EPOCH_MS + round(time_s * 1000)
+        for v, units in enumerate(offered):
+            self.packets[domain_of(v)] = int(units)
+
+
 class _Run:
     """One simulation: the host, its simulator and what a policy may do."""
 
@@ -381,19 +421,26 @@ class _Run:
         self.tables = tables
         self.work_per_ghz = work_per_ghz
 
-    def request(self, msg: Message, what: str) -> Message:
-        reply = self.host.handle(DOMAIN, msg)
+    def request(self, vcpu: int, msg: Message, what: str) -> Message:
+        """Send `msg` (about vCPU 0) for the trace's vCPU `vcpu`."""
+        reply = self.host.handle(domain_of(vcpu), msg)
         if not reply.ok:
             raise ExperimentError(f"{what}: the host refused {msg}: "
                                   f"{reply.error}")
         return reply
 
     def set_level(self, vcpu: int, level: Level) -> None:
-        self.request(Message.scale(vcpu, level.scale_op),
+        self.request(vcpu, Message.scale(0, level.scale_op),
                      f"vCPU {vcpu} to {level.name.lower()}")
 
     def set_khz(self, vcpu: int, khz: int) -> None:
-        self.request(Message.set_freq(vcpu, khz), f"vCPU {vcpu} to {khz} kHz")
+        self.request(vcpu, Message.set_freq(0, khz),
+                     f"vCPU {vcpu} to {khz} kHz")
+
+    def set_policy(self, vcpu: int, policy: Policy, what: str) -> None:
+        """Hand the host `policy` for the trace's vCPU `vcpu`."""
+        self.request(vcpu, Message.policy_set(
+            dataclasses.replace(policy, vcpus=frozenset())), what)
 
 
 class ExperimentPolicy:
@@ -460,41 +507,24 @@ class WorkloadPolicy(ExperimentPolicy):
 
     def begin(self, run: _Run) -> None:
         """Sends the WORKLOAD policy to the host."""
-        self._governed(run.trace.nr_vcpus, self.policy.vcpus)
-        run.request(Message.policy_set(self.policy), self.label)
+        for v in self._governed(run.trace.nr_vcpus, self.policy.vcpus):
+            run.set_policy(v, self.policy, self.label)
 
 
-class _LevelPolicy(ExperimentPolicy):
-    """TIME and TRAFFIC: a Python decider per vCPU, levels to the host."""
+class _HostPolicy(ExperimentPolicy):
+    """TIME and TRAFFIC: sent to the host once per governed vCPU's
+    domain; the host evaluates them on the trace's clock and packet
+    counts (Host.evaluate() at every step)."""
+    decided_by = "host"
 
     def __init__(self, policy, label, spec):
         super().__init__(label, spec)
         self.policy = policy
-        self._deciders = {}
-        self._levels = {}
-
-    def _decider(self):
-        raise NotImplementedError
-
-    def _decide(self, d, obs, v):
-        raise NotImplementedError
 
     def begin(self, run: _Run) -> None:
-        """Makes one Python decider per governed vCPU.  The policy itself
-        is not sent: the host would evaluate it on the real clock and its
-        own counters, not on the trace's."""
-        self._deciders = {v: self._decider() for v in
-                          self._governed(run.trace.nr_vcpus,
-                                         self.policy.vcpus)}
-        self._levels = {}
-
-    def step(self, run: _Run, obs: Step) -> None:
-        """Decides per vCPU; a new level goes to the host as SCALE."""
-        for v, d in self._deciders.items():
-            level = self._decide(d, obs, v)
-            if level is not None and level != self._levels.get(v):
-                run.set_level(v, level)
-                self._levels[v] = level
+        """Sends the policy to the host (at the trace's first time)."""
+        for v in self._governed(run.trace.nr_vcpus, self.policy.vcpus):
+            run.set_policy(v, self.policy, self.label)
 
     def to_json(self) -> Dict[str, Any]:
         """With the TRAFFIC thresholds."""
@@ -505,26 +535,14 @@ class _LevelPolicy(ExperimentPolicy):
         return out
 
 
-class TrafficPolicy(_LevelPolicy):
-    """TRAFFIC, decided per vCPU by vpwr.decide.TrafficDecider."""
+class TrafficPolicy(_HostPolicy):
+    """TRAFFIC, decided per vCPU by the host."""
     kind = "traffic"
 
-    def _decider(self):
-        return TrafficDecider(self.policy)
 
-    def _decide(self, d, obs, v):
-        return d.decide(obs.pps[v])
-
-
-class TimePolicy(_LevelPolicy):
-    """TIME, decided per vCPU by vpwr.decide.TimeDecider."""
+class TimePolicy(_HostPolicy):
+    """TIME, decided per vCPU by the host."""
     kind = "time"
-
-    def _decider(self):
-        return TimeDecider(self.policy)
-
-    def _decide(self, d, obs, v):
-        return d.decide(obs.hour, obs.pps[v])
 
     def to_json(self) -> Dict[str, Any]:
         """With the hours."""
@@ -823,17 +841,22 @@ def run(trace: Trace, policy, sim: SimConfig = SimConfig()) -> RunResult:
     policy = parse_policy(policy, sim)
     n = trace.nr_vcpus
     steps = trace.step_ns()
+    sources = _Sources(n)
+    sources.at(trace.times_s[0], [0.0] * n)
     with tempfile.TemporaryDirectory(prefix="vpwr-experiment-") as tmp:
         pins = os.path.join(tmp, "pins.json")
         with open(pins, "w", encoding="utf-8") as f:
-            json.dump({"domains": {DOMAIN: {"vcpus": [str(v) for v in
-                                                      range(n)]}}}, f)
+            json.dump({"domains": {domain_of(v): {"vcpus": [str(v)]}
+                                   for v in range(n)}}, f)
         with sim.open(n) as backend, StaticResolver(pins) as resolver, \
-                Host(backend, resolver) as host:
-            return _simulate(trace, policy, sim, backend, host, steps)
+                Host(backend, resolver, time_zone=TIME_ZONE,
+                     now_fn=sources.now,
+                     traffic_fn=sources.traffic) as host:
+            return _simulate(trace, policy, sim, backend, host, steps,
+                             sources)
 
 
-def _simulate(trace, policy, sim, backend, host, steps):
+def _simulate(trace, policy, sim, backend, host, steps, sources):
     n = trace.nr_vcpus
     tables = [tuple(backend.freqs(v)) for v in range(n)]
     r = _Run(host, backend, trace, tables, sim.work_per_ghz)
@@ -865,6 +888,10 @@ def _simulate(trace, policy, sim, backend, host, steps):
                    backlog=tuple(s.backlog for s in stats),
                    freq_khz=prev_freq, freqs_khz=tuple(tables),
                    work_per_ghz=sim.work_per_ghz)
+        # The host's own evaluators (TIME, TRAFFIC) on the trace's clock
+        # and the packets offered so far, then the Python-decided ones.
+        sources.at(t, [s.offered for s in stats])
+        host.evaluate()
         policy.step(r, obs)
         freq = tuple(backend.freq(v) for v in range(n))
         changes += sum(a != b for a, b in zip(freq, prev_freq))

@@ -109,7 +109,8 @@ class Guest(Handle):
         ref = Ref("guest", _vpwr.vpwr_guest_free)
         slot = None
         if on_notify is not None:
-            slot = ref.set_callback(on_notify, Message.from_bytes)
+            slot = ref.set_callback(_vpwr.VPWR_PY_CB_NOTIFY, on_notify,
+                                    _notification)
         return ref, slot
 
     def _request(self, fn, *args):
@@ -272,3 +273,7 @@ class Guest(Handle):
         if self.closed:
             return self._repr("")
         return self._repr(f"fd={self.fileno()}")
+
+
+def _notification(raw):
+    return (Message.from_bytes(raw),)

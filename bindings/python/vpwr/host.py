@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import enum
+import errno
 import json
 import math
 import os
@@ -23,11 +24,11 @@ from . import _vpwr
 from ._handle import (Handle, Locked, Ref, as_bool, as_float, as_path,
                       as_str, as_timeout, as_uint, fd_of)
 from ._errors import Error
-from .message import Epp, Message
+from .message import Epp, Message, Policy
 
 __all__ = ["Backend", "SimBackend", "BackendCaps", "WorkStats", "Resolver",
-           "StaticResolver", "Host", "Arbitration", "CpuInfo", "HostEvent",
-           "HostEventType", "Meter"]
+           "StaticResolver", "ResolverChannel", "ChannelSourceMode", "Host",
+           "Arbitration", "CpuInfo", "HostEvent", "HostEventType", "Meter"]
 
 # In the main thread, waits are cut into slices this long so that Python's
 # signal handlers (Ctrl-C) run in between: the C library retries EINTR.
@@ -87,6 +88,23 @@ class HostEvent:
     max_khz: int
     turbo: bool
     winner: Optional[str]
+
+
+class ChannelSourceMode(enum.IntEnum):
+    """libvirt's <source mode=...> of a unix channel (ResolverChannel)."""
+    BIND = _vpwr.VPWR_CHANNEL_SOURCE_BIND        #: QEMU listens; connect
+    CONNECT = _vpwr.VPWR_CHANNEL_SOURCE_CONNECT  #: QEMU connects; listen
+
+
+@dataclass(frozen=True)
+class ResolverChannel:
+    """A power-agent channel of a domain, as a resolver reports it
+    (Resolver.channels())."""
+    domain: str
+    path: str                #: <source path=...>: the socket
+    target_name: str         #: <target name=...>: the guest's port name
+    source_mode: Union[ChannelSourceMode, int]
+    running: bool            #: the domain runs (else: from its config)
 
 
 @dataclass(frozen=True)
@@ -452,6 +470,59 @@ class Resolver(Handle):
                                     as_str(domain, "domain"),
                                     as_uint(vcpu, "vcpu"))[1])
 
+    def domain_cid(self, domain: str) -> Optional[int]:
+        """The vsock CID of `domain`, or None if it has no fixed one.
+        vpwr.Error: ErrorCode.NO_DOMAIN, ENOTSUP (a scheme without CIDs)."""
+        domain = as_str(domain, "domain")
+        ref = self._ref
+        with Locked(self) as ptr:
+            ref.clear_log()
+            rc, cid = _vpwr.vpwr_resolver_domain_cid(ptr, domain)
+        if rc == -errno.ENOENT:
+            return None
+        ref.check(rc)
+        return cid
+
+    def channels(self, domain: Optional[str] = None) -> List[ResolverChannel]:
+        """The power-agent channels of `domain` (None: of every domain, in
+        domain order), as ResolverChannel values: the unix <channel>s of
+        its libvirt XML whose target is virtio.serial.port.poweragent.N or
+        org.libvpwr.*.  vpwr.Error: ErrorCode.NO_DOMAIN, ENOTSUP (static:
+        knows no channels)."""
+        if domain is not None:
+            domain = as_str(domain, "domain")
+        _, raw = self._call(_vpwr.vpwr_py_resolver_channels, domain)
+        out = []
+        for dom, path, target, mode, running in raw:
+            try:
+                mode = ChannelSourceMode(mode)
+            except ValueError:
+                pass
+            out.append(ResolverChannel(dom, path, target, mode,
+                                       bool(running)))
+        return out
+
+    @property
+    def change_fd(self) -> int:
+        """An fd that turns readable when the mapping may have changed
+        (libvirt: a domain event, when the application runs a libvirt
+        event loop; a lost connection).  Poll it, then call refresh(); the
+        resolver owns it.  vpwr.Error ENOTSUP for static: (never
+        changes)."""
+        return self._call(_vpwr.vpwr_resolver_change_fd)
+
+    def fileno(self) -> int:
+        """change_fd, so that a resolver can be given to select."""
+        return self.change_fd
+
+    def refresh(self) -> bool:
+        """Re-read the mapping (libvirt: reconnecting first if the
+        connection was lost) and empty change_fd; True if anything changed.
+        vpwr.Error: ENOTCONN (libvirt unreachable: try again later),
+        ENOTSUP (static:).  A Host using this resolver is not told: call
+        Host.refresh() instead to have it re-decide its CPUs too."""
+        return self._call(_vpwr.vpwr_resolver_refresh) > 0
+
     def __repr__(self):
         return self._repr(repr(self._uri))
 
@@ -475,11 +546,50 @@ class Host(Handle):
     one domain, and applies their requests through `backend` for the vCPU
     pinning `resolver` gives.
 
-    Host(backend, resolver, mode=Arbitration.PERFORMANCE, *,
-    max_channels=None, allow_shared=False, on_event=None).  `mode` may also
-    be a name ("performance", "powersave", "exclusive").  The host keeps its
-    backend and resolver alive, and is freed before them; freeing it
-    restores every physical CPU it changed.
+    Host(backend, resolver, mode=Arbitration.PERFORMANCE, *, ...).  `mode`
+    may also be a name ("performance", "powersave", "exclusive").  The host
+    keeps its backend and resolver alive, and is freed before them; freeing
+    it restores every physical CPU it changed.
+
+    Limits (None or 0: the library's default, as the properties of the
+    same names then say):
+
+    - `max_channels` (1024) open channels in all, `max_domain_channels`
+      (64) per domain;
+    - `rate_per_s` requests a second per channel (no limit), `rate_burst`
+      at once above it (rate_per_s / 10, at least 1); a channel over its
+      rate gets NACKs, one that keeps sending is reset;
+    - `allow_shared`: apply requests to pCPUs other domains may run on too;
+    - `auto_channels`: serve the power-agent channels the resolver reports
+      (libvirt domain XML), following the domains as they start and stop;
+    - `grace_ms` (0): how long a domain whose last channel went away keeps
+      its requests and policies.
+
+    Policies (docs/POLICIES.md), evaluated by the host on its timers while
+    dispatching, or at once by evaluate():
+
+    - `time_zone`: the zone of TIME policies' hours, None or "local", "UTC",
+      "+05:30", "Europe/Berlin" (vpwr.Error EINVAL if unknown);
+    - `now_fn()`: the wall clock, an int of Unix time in milliseconds, for
+      simulations and tests that drive their own (rates are then measured
+      on it too); default the real clock;
+    - `traffic_fn(domain, policy)`: the cumulative packet count (an int >=
+      0) of `domain`'s interfaces that `policy` (a vpwr.Policy, TRAFFIC or
+      TIME) names, or None when there is none now (the sample is skipped);
+      default the netdev statistics under `sysfs_root` (default "/sys")
+      found by the policy's MACs; `traffic_period_ms` (1000) is how often
+      it is sampled;
+    - `branch_fn(pcpu)`: cumulative (branches, misses) of physical CPU
+      `pcpu`, or None; default perf counters.
+
+    The three functions run in the thread using the host, with the GIL,
+    within dispatch(), run(), evaluate(), handle() and the calls that
+    change policies; they must not call back into the host, its backend or
+    its resolver (RuntimeError).  What they raise, and a TypeError for a
+    result of the wrong type, propagates out of that call, as on_event's
+    does; the host meanwhile sees a failed read (the sample is skipped) or
+    the clock's last reading.  The host keeps them like on_event: only
+    weakly from C, strongly from the Host object.
 
     `on_event(event)` is called with a HostEvent for each channel that
     opens or closes, each request answered and each physical CPU changed,
@@ -505,7 +615,20 @@ class Host(Handle):
                  mode: Union[Arbitration, str, int] = Arbitration.PERFORMANCE,
                  *, max_channels: Optional[int] = None,
                  allow_shared: bool = False,
-                 on_event: Optional[Callable[[HostEvent], None]] = None):
+                 on_event: Optional[Callable[[HostEvent], None]] = None,
+                 max_domain_channels: Optional[int] = None,
+                 rate_per_s: Optional[int] = None,
+                 rate_burst: Optional[int] = None,
+                 auto_channels: bool = False,
+                 grace_ms: Optional[int] = None,
+                 time_zone: Optional[str] = None,
+                 now_fn: Optional[Callable[[], int]] = None,
+                 traffic_fn: Optional[Callable[[str, Policy],
+                                               Optional[int]]] = None,
+                 traffic_period_ms: Optional[int] = None,
+                 branch_fn: Optional[Callable[[int], Optional[
+                     Tuple[int, int]]]] = None,
+                 sysfs_root=None):
         if not isinstance(backend, Backend):
             raise TypeError("backend must be a vpwr.Backend, not "
                             f"{type(backend).__name__}")
@@ -524,27 +647,69 @@ class Host(Handle):
         if max_channels is not None and channels == 0:
             raise ValueError("max_channels must be at least 1")
         shared = as_bool(allow_shared, "allow_shared")
-        if on_event is not None and not callable(on_event):
-            raise TypeError("on_event must be callable, not "
-                            f"{type(on_event).__name__}")
+        auto = as_bool(auto_channels, "auto_channels")
+        limits = [0 if v is None else as_uint(v, what) for v, what in (
+            (max_domain_channels, "max_domain_channels"),
+            (rate_per_s, "rate_per_s"), (rate_burst, "rate_burst"),
+            (traffic_period_ms, "traffic_period_ms"),
+            (grace_ms, "grace_ms"))]
+        if time_zone is not None:
+            time_zone = as_str(time_zone, "time_zone")
+        if sysfs_root is not None:
+            sysfs_root = as_path(sysfs_root, "sysfs_root")
+        callbacks = ((on_event, "on_event"), (now_fn, "now_fn"),
+                     (traffic_fn, "traffic_fn"), (branch_fn, "branch_fn"))
+        for fn, what in callbacks:
+            if fn is not None and not callable(fn):
+                raise TypeError(f"{what} must be callable, not "
+                                f"{type(fn).__name__}")
 
         ref = Ref("host", _vpwr.vpwr_host_free,
                   owners=(backend._ref, resolver._ref))
-        self._on_event = None
-        if on_event is not None:
-            self._on_event = ref.set_callback(on_event, _host_event)
+        # The Host holds the callbacks' slots; C only weakly (see Ref).
+        self._slots = {}
+        for fn, what, kind, convert, result in (
+                (on_event, "on_event", _vpwr.VPWR_PY_CB_EVENT, _host_event,
+                 None),
+                (now_fn, "now_fn", _vpwr.VPWR_PY_CB_NOW, _no_args,
+                 _now_result),
+                (traffic_fn, "traffic_fn", _vpwr.VPWR_PY_CB_TRAFFIC,
+                 _traffic_args, _traffic_result),
+                (branch_fn, "branch_fn", _vpwr.VPWR_PY_CB_BRANCH, _one_arg,
+                 _branch_result)):
+            if fn is not None:
+                self._slots[what] = ref.set_callback(kind, fn, convert,
+                                                     result)
         # Held while creating, so that neither can be closed meanwhile.
         with Locked(backend) as b, Locked(resolver) as r:
-            rc, ptr = _vpwr.vpwr_py_host_new(b, r, int(mode), channels,
-                                             int(shared), ref.cb, ref.log)
+            rc, ptr = _vpwr.vpwr_py_host_new(
+                b, r, int(mode), channels, int(shared), limits[0],
+                limits[1], limits[2], int(auto), time_zone, sysfs_root,
+                limits[3], limits[4], ref.cb, ref.callback_kinds, ref.log)
+            if rc >= 0:
+                ref.ptr = ptr
+                backend._ref.dependents.add(ref)
+                resolver._ref.dependents.add(ref)
+        try:
+            ref.raise_callback_error()
             ref.check(rc)
-            ref.ptr = ptr
-            backend._ref.dependents.add(ref)
-            resolver._ref.dependents.add(ref)
+        except BaseException:
+            ref.close()
+            raise
         self._ref = ref
         self._backend = backend
         self._resolver = resolver
         self._mode = mode
+        rate, burst = limits[1], limits[2]
+        if rate and not burst:
+            burst = max(rate // 10, 1)
+        self._options = {
+            "max_channels": channels or 1024, "allow_shared": shared,
+            "max_domain_channels": limits[0] or 64, "rate_per_s": rate,
+            "rate_burst": burst, "auto_channels": auto,
+            "traffic_period_ms": limits[3] or 1000, "grace_ms": limits[4],
+            "time_zone": time_zone or "local",
+            "sysfs_root": sysfs_root or "/sys"}
 
     # --------------------------------------------------------- helpers
     def _call(self, fn, *args):
@@ -594,6 +759,74 @@ class Host(Handle):
     def mode(self) -> Arbitration:
         """The arbitration mode, an Arbitration."""
         return self._mode
+
+    @property
+    def max_channels(self) -> int:
+        """Open channels allowed in all."""
+        return self._options["max_channels"]
+
+    @property
+    def max_domain_channels(self) -> int:
+        """Open channels allowed per domain."""
+        return self._options["max_domain_channels"]
+
+    @property
+    def rate_per_s(self) -> int:
+        """Requests a second allowed per channel (0: no limit)."""
+        return self._options["rate_per_s"]
+
+    @property
+    def rate_burst(self) -> int:
+        """Requests allowed at once above rate_per_s (0: no limit)."""
+        return self._options["rate_burst"]
+
+    @property
+    def allow_shared(self) -> bool:
+        """Whether requests apply to pCPUs other domains may run on."""
+        return self._options["allow_shared"]
+
+    @property
+    def auto_channels(self) -> bool:
+        """Whether the host serves the channels the resolver reports."""
+        return self._options["auto_channels"]
+
+    @property
+    def grace_ms(self) -> int:
+        """How long a domain without channels keeps its requests."""
+        return self._options["grace_ms"]
+
+    @property
+    def time_zone(self) -> str:
+        """The zone of TIME policies' hours, as given ("local" if not)."""
+        return self._options["time_zone"]
+
+    @property
+    def traffic_period_ms(self) -> int:
+        """How often TRAFFIC and BRANCH_RATIO counters are sampled."""
+        return self._options["traffic_period_ms"]
+
+    @property
+    def sysfs_root(self) -> str:
+        """Where netdev statistics are read when there is no traffic_fn."""
+        return self._options["sysfs_root"]
+
+    @property
+    def now_fn(self) -> Optional[Callable[[], int]]:
+        """The clock function given, or None (the real clock)."""
+        slot = self._slots.get("now_fn")
+        return slot.fn if slot is not None else None
+
+    @property
+    def traffic_fn(self) -> Optional[Callable]:
+        """The packet count function given, or None (netdev statistics)."""
+        slot = self._slots.get("traffic_fn")
+        return slot.fn if slot is not None else None
+
+    @property
+    def branch_fn(self) -> Optional[Callable]:
+        """The branch counter function given, or None (perf counters)."""
+        slot = self._slots.get("branch_fn")
+        return slot.fn if slot is not None else None
 
     @property
     def fd(self) -> int:
@@ -650,6 +883,16 @@ class Host(Handle):
         """Re-read the resolver and re-decide every CPU (a re-pinned vCPU's
         wish moves); True if anything changed."""
         return self._call(_vpwr.vpwr_host_refresh) > 0
+
+    def evaluate(self) -> None:
+        """Evaluate every policy now (vpwr_host_evaluate()): TIME by the
+        hour of now_fn (or the real clock), and one sample of every
+        TRAFFIC and BRANCH_RATIO counter, which counts towards their
+        hysteresis like a sample on the period.  For simulations that
+        drive their own clock; a dispatching host does this on its
+        timers.  vpwr.Error for the first error the backend gave while
+        applying a change."""
+        self._call(_vpwr.vpwr_host_evaluate)
 
     def control(self, request: Union[dict, str]) -> dict:
         """One request of the operator's control interface
@@ -757,8 +1000,66 @@ class Host(Handle):
                           f"backend={self._backend.name!r}")
 
 
+# Arguments and results of the host's callbacks (see Ref.set_callback).
+
+def _no_args():
+    return ()
+
+
+def _one_arg(value):
+    return (value,)
+
+
+def _traffic_args(domain, policy):
+    return (domain, Policy.from_bytes(policy))
+
+
+def _now_result(value):
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError("now_fn must return an int (Unix time in ms), not "
+                        f"{type(value).__name__}")
+    if not -2**63 <= value < 2**63:
+        raise ValueError(f"now_fn returned {value}: outside 64 bits")
+    return value
+
+
+def _count(value, what):
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{what} must be an int >= 0, not "
+                        f"{type(value).__name__}")
+    if not 0 <= value < 2**64:
+        raise ValueError(f"{what} must be within 0 .. 2**64-1, not {value}")
+    return value
+
+
+def _traffic_result(value):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError("traffic_fn must return a packet count (an int >= "
+                        f"0) or None, not {type(value).__name__}")
+    return _count(value, "traffic_fn's packet count")
+
+
+def _branch_result(value):
+    if value is None:
+        return None
+    if not isinstance(value, tuple) or len(value) != 2:
+        raise TypeError("branch_fn must return a (branches, misses) tuple "
+                        f"of ints or None, not {type(value).__name__}")
+    return (_count(value[0], "branch_fn's branches"),
+            _count(value[1], "branch_fn's misses"))
+
+
 def _host_event(type_, channel_id, domain, status, request, reply, pcpu,
                 old_khz, new_khz, min_khz, max_khz, turbo, winner):
+    return (_make_host_event(type_, channel_id, domain, status, request,
+                             reply, pcpu, old_khz, new_khz, min_khz, max_khz,
+                             turbo, winner),)
+
+
+def _make_host_event(type_, channel_id, domain, status, request, reply, pcpu,
+                     old_khz, new_khz, min_khz, max_khz, turbo, winner):
     try:
         type_ = HostEventType(type_)
     except ValueError:
