@@ -126,12 +126,16 @@ static void print_table(const char *cmd, json_t *rep)
 				printf("  bounds ");
 				print_range(json_object_get(e, "bounds"));
 			}
+			if (json_object_get(e, "group"))
+				printf("  policy of %s", sval(e, "group"));
 			printf("\n");
 		}
 	} else if (!strcmp(cmd, "domains")) {
 		json_array_foreach(json_object_get(rep, "domains"), i, e) {
 			printf("%s: %lld vCPUs, %lld channels", sval(e, "name"),
 			       ival(e, "nr_vcpus"), ival(e, "channels"));
+			if (json_is_false(json_object_get(e, "running")))
+				printf(", not running (wishes on hold)");
 			if (json_array_size(json_object_get(e, "policies"))) {
 				printf(", policies");
 				json_array_foreach(json_object_get(e, "policies"), k, p)

@@ -266,6 +266,9 @@ END_TEST
  * the view of the other. */
 START_TEST(test_shared_policy)
 {
+	struct vpwr_cpuset set;
+	unsigned io;
+
 	teardown();
 	memset(&lg, 0, sizeof(lg));
 	fk = fakesysfs_new("acpi-cpufreq");
@@ -275,6 +278,15 @@ START_TEST(test_shared_policy)
 	ck_assert_int_eq(vpwr_backend_caps(b, 0) & VPWR_BACKEND_CAP_PER_CPU, 0);
 	ck_assert_int_eq(vpwr_backend_caps(b, 2) & VPWR_BACKEND_CAP_PER_CPU, 0);
 	ck_assert_int_ne(vpwr_backend_caps(b, 1) & VPWR_BACKEND_CAP_PER_CPU, 0);
+	/* and the group is named, from related_cpus, with no system call */
+	io = fakesysfs_calls(fk);
+	ck_assert_int_eq(vpwr_backend_policy_cpus(b, 2, &set), 2);
+	ck_assert(vpwr_cpuset_isset(&set, 0) && vpwr_cpuset_isset(&set, 2));
+	ck_assert_int_eq(vpwr_backend_policy_cpus(b, 0, &set), 2);
+	ck_assert(vpwr_cpuset_isset(&set, 0) && vpwr_cpuset_isset(&set, 2));
+	ck_assert_int_eq(vpwr_backend_policy_cpus(b, 1, &set), 1);
+	ck_assert(vpwr_cpuset_isset(&set, 1));
+	ck_assert_uint_eq(fakesysfs_calls(fk), io);
 	ck_assert_int_eq(vpwr_backend_set_limits(b, 0, 800000, 2000000), 0);
 	ck_assert_int_eq(vpwr_backend_set_limits(b, 2, 1200000, 2401000), 0);
 	ck_assert_int_eq(vpwr_backend_set_limits(b, 0, 800000, 2000000), 0);
@@ -290,6 +302,8 @@ START_TEST(test_shared_policy)
 	ck_assert_str_eq(fakesysfs_get(fk, CPU0 "scaling_governor"), "ondemand");
 	ck_assert_int_eq(vpwr_backend_set_freq(b, 0, 1200000), 0);
 	ck_assert_str_eq(fakesysfs_get(fk, CPU0 "scaling_governor"), "userspace");
+	/* An offline CPU (3, from the start) is in no frequency domain. */
+	ck_assert_int_eq(vpwr_backend_policy_cpus(b, 3, &set), -ENODEV);
 }
 END_TEST
 

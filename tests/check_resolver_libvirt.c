@@ -162,6 +162,23 @@ START_TEST(test_cid)
 }
 END_TEST
 
+/* Running or shut off, from the same read as the rest. */
+START_TEST(test_running)
+{
+	struct vpwr_resolver *r = NULL;
+	struct logbuf lb;
+
+	ck_assert_int_eq(open_logged("libvirt:" URI, &lb, &r), 0);
+	ck_assert_int_eq(vpwr_resolver_domain_running(r, "pinned"), 1);
+	ck_assert_int_eq(vpwr_resolver_domain_running(r, "off"), 0);
+	ck_assert_int_eq(vpwr_resolver_domain_running(r, "nope"),
+			 -VPWR_E_NO_DOMAIN);
+	ck_assert_int_eq(vpwr_resolver_domain_running(r, NULL), -EINVAL);
+	ck_assert_int_eq(vpwr_resolver_domain_running(NULL, "off"), -EINVAL);
+	vpwr_resolver_free(r);
+}
+END_TEST
+
 START_TEST(test_channels)
 {
 	struct vpwr_resolver *r = NULL;
@@ -337,8 +354,10 @@ START_TEST(test_lifecycle_refresh)
 	/* Stopped: the config again (the live re-pin is gone), channels
 	 * from the config. */
 	d = domain(&s, "pinned");
+	ck_assert_int_eq(vpwr_resolver_domain_running(s.r, "pinned"), 1);
 	ck_assert_int_eq(virDomainDestroy(d), 0);
 	ck_assert_int_eq(vpwr_resolver_refresh(s.r), 1);
+	ck_assert_int_eq(vpwr_resolver_domain_running(s.r, "pinned"), 0);
 	lookup_eq(s.r, "pinned", 1, "3");
 	ck_assert_int_eq(vpwr_resolver_foreach_channel(s.r, "pinned",
 						       collect_channel, &c), 2);
@@ -348,6 +367,7 @@ START_TEST(test_lifecycle_refresh)
 	/* Started again. */
 	ck_assert_int_eq(virDomainCreate(d), 0);
 	ck_assert_int_eq(vpwr_resolver_refresh(s.r), 1);
+	ck_assert_int_eq(vpwr_resolver_domain_running(s.r, "pinned"), 1);
 	memset(&c, 0, sizeof(c));
 	ck_assert_int_eq(vpwr_resolver_foreach_channel(s.r, "pinned",
 						       collect_channel, &c), 2);
@@ -582,6 +602,7 @@ static Suite *resolver_libvirt_suite(void)
 	tcase_add_test(tc, test_lookup);
 	tcase_add_test(tc, test_lookup_errors);
 	tcase_add_test(tc, test_cid);
+	tcase_add_test(tc, test_running);
 	tcase_add_test(tc, test_channels);
 	tcase_add_test(tc, test_channel_names);
 	tcase_add_test(tc, test_parse_xml);

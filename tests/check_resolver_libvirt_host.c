@@ -2,16 +2,21 @@
  * The host engine on the libvirt: resolver (test:/// driver, no daemon):
  * a domain's power-agent channels are attached when it starts and
  * detached when it stops, from its XML; a vCPU re-pinned while it runs
- * moves its wish to the new pCPU and restores the old one.  The test
+ * moves its wish to the new pCPU and restores the old one; a domain that
+ * stops has its wishes kept for the grace period but not applied (shut
+ * off it reads as its config pinning), and gets them back on its live
+ * pinning if it starts again within it.  The test
  * registers libvirt's event loop on a thread of its own, as a daemon
  * would (the library never does), and plays QEMU on the sockets.
  */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "host_internal.h"
 #include "libvpwr/libvpwr.h"
 #include "lvtest.h"
 
@@ -235,6 +240,127 @@ START_TEST(test_lifecycle_and_repin)
 }
 END_TEST
 
+static struct host_domain *host_dom(const char *name)
+{
+	for (struct host_domain *d = h->domains; d; d = d->next)
+		if (!strcmp(d->name, name))
+			return d;
+	return NULL;
+}
+
+/* A channel of "agent" over a socketpair, the way a QEMU socket is one;
+ * closing *peer is QEMU going away. */
+static void add_agent_channel(int *peer)
+{
+	struct vpwr_channel *ch;
+	int sv[2];
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
+				    sv), 0);
+	ck_assert_int_eq(vpwr_channel_open_fd(sv[0], NULL, &ch), 0);
+	ck_assert_int_gt(vpwr_host_add_channel(h, "agent", ch), 0);
+	*peer = sv[1];
+}
+
+static int handle_scale_max(unsigned vcpu)
+{
+	struct vpwr_msg req, reply;
+
+	vpwr_msg_init(&req, VPWR_MSG_SCALE, 1, vcpu);
+	req.u.scale.op = VPWR_SCALE_MAX;
+	return vpwr_host_handle(h, "agent", &req, &reply);
+}
+
+/* Running, re-pinned live (vCPU 0: config pCPU 0, live pCPU 2), with a
+ * wish on vCPU 0 and a channel that then goes away: kept, grace. */
+static void wish_then_orphan(void)
+{
+	unsigned char map = 1u << 2;
+	int peer;
+
+	ck_assert_int_eq(virDomainCreate(dom), 0);
+	ck_assert_int_eq(virDomainPinVcpu(dom, 0, &map, 1), 0);
+	vpwr_host_refresh(h);
+	add_agent_channel(&peer);
+	ck_assert_int_eq(handle_scale_max(0), 0);
+	ck_assert_uint_eq(freq(2), hi);
+	close(peer);
+	ck_assert(pump_until(no_channel, 3000));
+	ck_assert_ptr_nonnull(host_dom("agent"));
+	ck_assert_uint_ne(host_dom("agent")->grace_due_ns, 0);
+	ck_assert_uint_eq(freq(2), hi); /* still running: still applied */
+}
+
+START_TEST(test_stopped_within_grace)
+{
+	VPWR_OPTS(vpwr_host_opts, ho, .backend = b, .resolver = r,
+		  .grace_ms = 60000, .event_fn = on_event);
+	uint32_t orig0 = freq(0), orig2 = freq(2);
+	unsigned char map = 1u << 3;
+	char *text = NULL;
+
+	ck_assert_int_eq(vpwr_host_new(&ho, &h), 0);
+	wish_then_orphan();
+
+	/* Stopped: its pCPU is restored at once, grace or not, and nothing
+	 * lands on its config pinning (vCPU 0 on pCPU 0). */
+	watching = true;
+	sets_seen = 0;
+	ck_assert_int_eq(virDomainDestroy(dom), 0);
+	ck_assert_int_ge(vpwr_host_refresh(h), 0);
+	ck_assert_uint_eq(freq(2), orig2);
+	ck_assert_uint_eq(freq(0), orig0);
+	ck_assert_int_eq(sets_seen, 0);
+	/* Kept for the grace period, marked as not running. */
+	ck_assert_ptr_nonnull(host_dom("agent"));
+	ck_assert_uint_eq(host_dom("agent")->req[0].hi_khz, hi);
+	ck_assert_int_eq(vpwr_host_control(h, "{\"cmd\":\"domains\"}",
+					   &text), 0);
+	ck_assert_ptr_nonnull(strstr(text, "\"running\":false"));
+	free(text);
+	/* A request for a domain that does not run is refused. */
+	ck_assert_int_eq(handle_scale_max(1), -VPWR_E_NOT_PINNED);
+	ck_assert_uint_eq(freq(1), orig0);
+	ck_assert_int_eq(sets_seen, 0);
+	watching = false;
+
+	/* Started again within the grace period, on other pCPUs: the kept
+	 * wish follows vCPU 0's live pinning (pCPU 3), not its config. */
+	ck_assert_int_eq(virDomainCreate(dom), 0);
+	ck_assert_int_eq(virDomainPinVcpu(dom, 0, &map, 1), 0);
+	ck_assert_int_eq(vpwr_host_refresh(h), 1);
+	ck_assert_uint_eq(freq(3), hi);
+	ck_assert_uint_eq(freq(0), orig0);
+	ck_assert_uint_eq(freq(2), orig2);
+}
+END_TEST
+
+START_TEST(test_stopped_past_grace)
+{
+	VPWR_OPTS(vpwr_host_opts, ho, .backend = b, .resolver = r,
+		  .grace_ms = 200);
+	uint32_t orig0 = freq(0), orig2 = freq(2);
+	uint64_t t0;
+
+	ck_assert_int_eq(vpwr_host_new(&ho, &h), 0);
+	wish_then_orphan();
+	ck_assert_int_eq(virDomainDestroy(dom), 0);
+	ck_assert_int_ge(vpwr_host_refresh(h), 0);
+	ck_assert_uint_eq(freq(2), orig2);
+	ck_assert_uint_eq(freq(0), orig0);
+	/* The grace period ends while it is down: its wishes are dropped. */
+	t0 = vpwr_test_now_ms();
+	while (host_dom("agent") && vpwr_test_now_ms() - t0 < 5000)
+		vpwr_host_dispatch(h, 50);
+	ck_assert_ptr_null(host_dom("agent"));
+	/* and a start after it brings nothing back. */
+	ck_assert_int_eq(virDomainCreate(dom), 0);
+	vpwr_host_refresh(h);
+	ck_assert_uint_eq(freq(0), orig0);
+	ck_assert_uint_eq(freq(2), orig2);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("resolver_libvirt_host");
@@ -243,6 +369,8 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_lifecycle_and_repin);
+	tcase_add_test(tc, test_stopped_within_grace);
+	tcase_add_test(tc, test_stopped_past_grace);
 	suite_add_tcase(s, tc);
 	return s;
 }

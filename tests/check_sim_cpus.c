@@ -1,7 +1,8 @@
 /*
  * The simulator's heterogeneous CPUs (opts.cpus: a table per CPU, or the
- * shared one) and its EPP hint (kept per CPU, saved and restored, not part
- * of the power model).
+ * shared one), its EPP hint (kept per CPU, saved and restored, not part
+ * of the power model), and CPUs that share a cpufreq policy
+ * (opts.cpus_per_policy: a change to one is a change to all).
  */
 #include <errno.h>
 #include <math.h>
@@ -380,11 +381,108 @@ START_TEST(test_epp_not_in_power)
 }
 END_TEST
 
+/* ------------------------------------------------- shared policies */
+
+static struct vpwr_backend *open_policies(unsigned nr, unsigned per)
+{
+	VPWR_OPTS(vpwr_sim_opts, so, .nr_cpus = nr, .cpus_per_policy = per);
+	VPWR_OPTS(vpwr_backend_opts, o, .sim = &so);
+	struct vpwr_backend *b = NULL;
+
+	ck_assert_int_eq(vpwr_backend_open("sim", &o, &b), 0);
+	return b;
+}
+
+static void policy_is(struct vpwr_backend *b, unsigned cpu, const char *want)
+{
+	struct vpwr_cpuset set;
+	char text[64];
+	int n = vpwr_backend_policy_cpus(b, cpu, &set);
+
+	ck_assert_int_gt(n, 0);
+	ck_assert_uint_eq((unsigned)n, vpwr_cpuset_count(&set));
+	vpwr_cpuset_format(&set, text, sizeof(text));
+	ck_assert_str_eq(text, want);
+}
+
+/* 5 CPUs, 2 per policy: {0,1} {2,3} {4}. */
+START_TEST(test_policy_groups)
+{
+	struct vpwr_backend *b = open_policies(5, 2);
+	struct vpwr_cpuset set;
+
+	policy_is(b, 0, "0-1");
+	policy_is(b, 1, "0-1");
+	policy_is(b, 3, "2-3");
+	policy_is(b, 4, "4");
+	ck_assert_int_eq(vpwr_backend_caps(b, 2) & VPWR_BACKEND_CAP_PER_CPU, 0);
+	ck_assert_int_ne(vpwr_backend_caps(b, 4) & VPWR_BACKEND_CAP_PER_CPU, 0);
+	ck_assert_int_eq(vpwr_backend_policy_cpus(b, 5, &set), -EINVAL);
+	ck_assert_int_eq(vpwr_backend_policy_cpus(b, 0, NULL), -EINVAL);
+	vpwr_backend_free(b);
+	/* Without the option every CPU is its own policy. */
+	b = open_policies(2, 0);
+	policy_is(b, 1, "1");
+	ck_assert_int_ne(vpwr_backend_caps(b, 1) & VPWR_BACKEND_CAP_PER_CPU, 0);
+	vpwr_backend_free(b);
+}
+END_TEST
+
+/* Like the kernel's one set of files: setting one sets them all, and
+ * restoring one restores them all; other policies do not move. */
+START_TEST(test_policy_moves_together)
+{
+	struct vpwr_backend *b = open_policies(4, 2);
+	uint32_t orig = freq(b, 0);
+
+	ck_assert_int_eq(vpwr_backend_set_limits(b, 1, DEF_LO, 1600000), 0);
+	limits_eq(b, 0, DEF_LO, 1600000);
+	limits_eq(b, 1, DEF_LO, 1600000);
+	limits_eq(b, 2, DEF_LO, DEF_TURBO);
+	ck_assert_int_eq(vpwr_backend_set_freq(b, 0, 1200000), 0);
+	ck_assert_uint_eq(freq(b, 1), 1200000);
+	ck_assert_uint_eq(freq(b, 2), orig);
+	ck_assert_int_eq(vpwr_backend_set_turbo(b, 1, 0), 0);
+	ck_assert_int_eq(vpwr_backend_get_turbo(b, 0), 0);
+	ck_assert_int_eq(vpwr_backend_get_turbo(b, 2), 1);
+	ck_assert_int_eq(vpwr_backend_set_epp(b, 0, 7), 0);
+	ck_assert_int_eq(vpwr_backend_get_epp(b, 1), 7);
+	ck_assert_int_eq(vpwr_backend_restore(b, 1), 0);
+	ck_assert_uint_eq(freq(b, 0), orig);
+	limits_eq(b, 0, DEF_LO, DEF_TURBO);
+	ck_assert_int_eq(vpwr_backend_get_turbo(b, 0), 1);
+	ck_assert_int_eq(vpwr_backend_get_epp(b, 0), 128);
+	vpwr_backend_free(b);
+}
+END_TEST
+
+/* A policy's CPUs must have the same table; refused with a reason. */
+START_TEST(test_policy_tables_must_match)
+{
+	VPWR_OPTS(vpwr_sim_opts, so, .nr_cpus = 3, .cpus = hetero,
+		  .cpus_per_policy = 2);
+	VPWR_OPTS(vpwr_backend_opts, o, .sim = &so);
+	static const struct vpwr_sim_cpu same[] = {
+		{ .freqs_khz = big, .nr_freqs = 3 },
+		{ .freqs_khz = big, .nr_freqs = 3 },
+		{ 0 },
+	};
+	struct vpwr_backend *b = NULL;
+
+	ck_assert_int_eq(vpwr_backend_open("sim", &o, &b), -EINVAL);
+	so.cpus = same;
+	ck_assert_int_eq(vpwr_backend_open("sim", &o, &b), 0);
+	policy_is(b, 1, "0-1");
+	vpwr_backend_free(b);
+}
+END_TEST
+
 static Suite *cpus_suite(void)
 {
 	Suite *s = suite_create("sim_cpus");
 	TCase *tab = tcase_create("tables");
 	TCase *epp = tcase_create("epp");
+	TCase *pol = tcase_create("policies");
 
 	tcase_add_test(tab, test_tables_per_cpu);
 	tcase_add_test(tab, test_caps_per_cpu);
@@ -400,6 +498,10 @@ static Suite *cpus_suite(void)
 	tcase_add_test(epp, test_epp_restored);
 	tcase_add_test(epp, test_epp_not_in_power);
 	suite_add_tcase(s, epp);
+	tcase_add_test(pol, test_policy_groups);
+	tcase_add_test(pol, test_policy_moves_together);
+	tcase_add_test(pol, test_policy_tables_must_match);
+	suite_add_tcase(s, pol);
 	return s;
 }
 

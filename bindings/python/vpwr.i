@@ -953,6 +953,7 @@ static PyObject *vpwr_py_backend_open_sim(unsigned nr_cpus, PyObject *freqs,
 					  int wallclock, PyObject *cpus,
 					  double work_per_ghz,
 					  double max_backlog,
+					  unsigned cpus_per_policy,
 					  struct vpwr_py_log *log)
 {
 	struct vpwr_sim_cpu *tabs = NULL;
@@ -1020,7 +1021,8 @@ static PyObject *vpwr_py_backend_open_sim(unsigned nr_cpus, PyObject *freqs,
 			  .v_max = v_max, .idle_fraction = idle_fraction,
 			  .util = util, .wallclock = wallclock, .cpus = tabs,
 			  .work_per_ghz = work_per_ghz,
-			  .max_backlog = max_backlog);
+			  .max_backlog = max_backlog,
+			  .cpus_per_policy = cpus_per_policy);
 		VPWR_OPTS(vpwr_backend_opts, o, .sim = &so,
 			  .log_fn = vpwr_py_log_fn, .log_userdata = log,
 		  .log_level = VPWR_PY_LOG_LEVEL(log));
@@ -1542,6 +1544,7 @@ PyObject *vpwr_py_backend_open_sim(unsigned nr_cpus, PyObject *freqs,
 				   double v_max, double idle_fraction,
 				   double util, int wallclock, PyObject *cpus,
 				   double work_per_ghz, double max_backlog,
+				   unsigned cpus_per_policy,
 				   struct vpwr_py_log *log);
 /* vpwr_resolver_open(uri). */
 int vpwr_py_resolver_open(const char *uri, struct vpwr_py_log *log,

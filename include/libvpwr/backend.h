@@ -126,7 +126,26 @@ VPWR_API int vpwr_backend_get_epp(struct vpwr_backend *b, unsigned cpu);
 VPWR_API int vpwr_backend_set_epp(struct vpwr_backend *b, unsigned cpu,
 				  unsigned hint);
 
-/* Put back what the backend changed on `cpu`.  0 if nothing was changed. */
+/*
+ * The CPUs whose frequency changes whenever `cpu`'s does, `cpu` included,
+ * into *out: the online CPUs that share its cpufreq policy (the kernel's
+ * cpufreq/related_cpus; the sim's cpus_per_policy).  Writing the limits,
+ * target frequency or EPP of any of them writes them for all: they are
+ * one frequency domain.  A CPU with its own policy
+ * (VPWR_BACKEND_CAP_PER_CPU) gives just itself.  Returns how many CPUs
+ * the set holds (>= 1), or -EINVAL (NULL, cpu out of range), -ENODEV
+ * (offline, or no cpufreq policy).  The cpufreq backends answer from what
+ * they read when they opened (and again after a failed access to the
+ * CPU), without a system call.
+ */
+VPWR_API int vpwr_backend_policy_cpus(struct vpwr_backend *b, unsigned cpu,
+				      struct vpwr_cpuset *out);
+
+/*
+ * Put back what the backend changed on `cpu`.  0 if nothing was changed.
+ * On CPUs that share a policy this puts back the shared settings, which
+ * are those of every CPU of the policy.
+ */
 VPWR_API int vpwr_backend_restore(struct vpwr_backend *b, unsigned cpu);
 
 #ifdef __cplusplus

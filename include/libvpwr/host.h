@@ -34,7 +34,12 @@ struct vpwr_channel;
 struct vpwr_listener;
 struct vpwr_peer;
 
-/* How requests of several domains on one physical CPU combine. */
+/*
+ * How requests of several domains on one physical CPU combine.  CPUs that
+ * share a cpufreq policy (vpwr_backend_policy_cpus()) count as one CPU
+ * here: their wishes and operator bounds are combined and applied once,
+ * and exclusive mode refuses a domain when another is on any of them.
+ */
 enum vpwr_arbitration {
 	VPWR_ARB_PERFORMANCE = 0, /* the highest request wins (default) */
 	VPWR_ARB_POWERSAVE = 1,   /* the lowest request wins */
@@ -158,6 +163,10 @@ struct vpwr_host_opts {
 	 * When a domain's last channel goes away (not by
 	 * vpwr_host_remove_channel()), keep its requests and policies this
 	 * long for a channel of the domain to come back; 0: restore at once.
+	 * While the resolver says the domain is not running
+	 * (vpwr_resolver_domain_running() 0) they are kept but not applied:
+	 * its CPUs are restored, and they apply again, on its live pinning,
+	 * if it runs again within the grace period.
 	 */
 	unsigned grace_ms;
 };
@@ -284,7 +293,8 @@ struct vpwr_host_cpu_info {
 	uint32_t min_khz;       /* effective limits */
 	uint32_t max_khz;
 	uint32_t turbo;
-	uint32_t nr_requests;   /* live requests on this CPU */
+	uint32_t nr_requests;   /* live requests on this CPU (on its cpufreq
+				   policy's CPUs, which show the same) */
 	uint32_t managed;       /* 1 if the host has changed this CPU */
 	char winner[64];        /* the domain whose request won, or "" */
 };

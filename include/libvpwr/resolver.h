@@ -134,6 +134,17 @@ VPWR_API int vpwr_resolver_domain_cid(struct vpwr_resolver *r,
 				      const char *domain, uint32_t *cid);
 
 /*
+ * Is `domain` running?  1 if it is (libvirt: active, paused included), 0
+ * if it is known not to be (libvirt: a defined domain that is shut off,
+ * whose vCPUs and pinning then come from its config: where it would run,
+ * not where it runs).  Answers from the same cache as the lookups.
+ * Errors: -VPWR_E_NO_DOMAIN, -ENOTSUP (the scheme cannot tell: static:,
+ * whose domains a caller should take for running), -EINVAL.
+ */
+VPWR_API int vpwr_resolver_domain_running(struct vpwr_resolver *r,
+					  const char *domain);
+
+/*
  * A file descriptor that turns readable when the mapping may have changed
  * (libvirt: a domain event or a lost connection).  Poll it for reading,
  * then call vpwr_resolver_refresh(), which also empties it.  The resolver

@@ -58,6 +58,16 @@ struct vpwr_sim_opts {
 				      (packets/s at 1 GHz) */
 	double max_backlog;        /* work queued beyond this is dropped;
 				      0: 1e6 units */
+	/*
+	 * CPUs that share one cpufreq policy, as on hardware whose cores
+	 * are clocked together: CPUs k*n .. k*n+n-1 form policy k (the last
+	 * one may be smaller).  Setting the limits, frequency, turbo or EPP
+	 * of one sets them for all, restoring one restores all, and they
+	 * lack VPWR_BACKEND_CAP_PER_CPU (vpwr_backend_policy_cpus() names
+	 * them).  With `cpus`, the CPUs of a policy must have equal tables.
+	 * 0 or 1: every CPU is its own policy.
+	 */
+	unsigned cpus_per_policy;
 };
 
 /*

@@ -436,6 +436,27 @@ VPWR_API int vpwr_backend_set_epp(struct vpwr_backend *b, unsigned cpu,
 	return err ? err : b->ops->set_epp(b, cpu, hint);
 }
 
+VPWR_API int vpwr_backend_policy_cpus(struct vpwr_backend *b, unsigned cpu,
+				      struct vpwr_cpuset *out)
+{
+	int err = check_cpu(b, cpu);
+
+	if (err || !out)
+		return err ? err : -EINVAL;
+	vpwr_cpuset_zero(out);
+	if (!b->ops->policy_cpus) {
+		vpwr_cpuset_set(out, cpu);
+		return 1;
+	}
+	err = b->ops->policy_cpus(b, cpu, out);
+	if (err >= 0 && !vpwr_cpuset_isset(out, cpu)) {
+		/* A driver bug; the CPU is at least in its own domain. */
+		vpwr_cpuset_set(out, cpu);
+		err = (int)vpwr_cpuset_count(out);
+	}
+	return err;
+}
+
 VPWR_API int vpwr_backend_restore(struct vpwr_backend *b, unsigned cpu)
 {
 	int err = check_cpu(b, cpu);

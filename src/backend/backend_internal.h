@@ -98,6 +98,13 @@ struct vpwr_backend_ops {
 	 * nothing was changed.  Drivers save before their first write.
 	 */
 	int (*restore)(struct vpwr_backend *b, unsigned cpu);
+	/*
+	 * The CPUs sharing cpu's policy, cpu included, into *out (zeroed by
+	 * backend.c): how many, or -errno (-ENODEV: offline).  NULL: every
+	 * CPU is its own policy.
+	 */
+	int (*policy_cpus)(struct vpwr_backend *b, unsigned cpu,
+			   struct vpwr_cpuset *out);
 
 	/* ---- crash-safe restore: opts.state_file (optional, both) ------ */
 	/*

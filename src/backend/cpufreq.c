@@ -539,6 +539,25 @@ int vpwr_cpufreq_cpu_caps(struct vpwr_backend *b, unsigned cpu)
 	return (int)caps;
 }
 
+int vpwr_cpufreq_policy_cpus(struct vpwr_backend *b, unsigned cpu,
+			     struct vpwr_cpuset *out)
+{
+	struct vpwr_cpufreq *cf = vpwr_cpufreq_of(b);
+	unsigned first, end;
+	int n = 0;
+
+	if (vpwr_cpufreq_check(b, cpu))
+		return -ENODEV;
+	policy_span(cf, cpu, &first, &end);
+	for (unsigned i = first; i < end; i++) {
+		if (same_policy(cf, cpu, i)) {
+			vpwr_cpuset_set(out, i);
+			n++;
+		}
+	}
+	return n;
+}
+
 int vpwr_cpufreq_check(struct vpwr_backend *b, unsigned cpu)
 {
 	return vpwr_cpufreq_cpu_caps(b, cpu) < 0 ? -ENODEV : 0;

@@ -15,10 +15,20 @@
  * its limits, so hosts can exercise their EPP path.  It is only recorded:
  * the power model ignores it, because what EPP does is up to the hardware
  * and the model has no autonomous frequency selection for it to steer.
+ *
+ * Shared policies (opts.cpus_per_policy): a change to one CPU of a policy
+ * is made to every CPU of it, as the kernel's one set of files per policy
+ * does, so their settings never differ; utilisation, work, energy and
+ * residency stay per CPU.
  */
 #include <stdlib.h>
 
 #include "backend/sim_internal.h"
+
+/* Every CPU of cpu's policy, as i (cpu itself when it has its own). */
+#define POLICY_FOREACH(s, cpu, i)                                              \
+	for (unsigned i = sim_policy_first((s), (cpu));                        \
+	     i < sim_policy_end((s), (cpu)); i++)
 
 /* Entries currently usable: the turbo one only while turbo is on. */
 static size_t nr_avail(const struct sim_cpu *c)
@@ -140,12 +150,22 @@ static int sim_cpu_caps(struct vpwr_backend *b, unsigned cpu)
 {
 	const struct sim *s = b->priv;
 	unsigned c = VPWR_BACKEND_CAP_SET_FREQ | VPWR_BACKEND_CAP_LIMITS |
-		     VPWR_BACKEND_CAP_EPP | VPWR_BACKEND_CAP_TABLE |
-		     VPWR_BACKEND_CAP_PER_CPU;
-
+		     VPWR_BACKEND_CAP_EPP | VPWR_BACKEND_CAP_TABLE;
+	if (sim_policy_end(s, cpu) - sim_policy_first(s, cpu) == 1)
+		c |= VPWR_BACKEND_CAP_PER_CPU;
 	if (sim_has_turbo(s->cpu[cpu].tab))
 		c |= VPWR_BACKEND_CAP_TURBO;
 	return (int)c;
+}
+
+static int sim_policy_cpus(struct vpwr_backend *b, unsigned cpu,
+			   struct vpwr_cpuset *out)
+{
+	const struct sim *s = b->priv;
+
+	POLICY_FOREACH(s, cpu, i)
+		vpwr_cpuset_set(out, i);
+	return (int)(sim_policy_end(s, cpu) - sim_policy_first(s, cpu));
 }
 
 static int sim_get_freqs(struct vpwr_backend *b, unsigned cpu, uint32_t *khz,
@@ -187,8 +207,10 @@ static int sim_set_freq(struct vpwr_backend *b, unsigned cpu, uint32_t khz)
 			  khz, lo, hi);
 		return -VPWR_E_BAD_FREQ;
 	}
-	save_once(c);
-	c->st.cur = resolve(c, khz);
+	POLICY_FOREACH(s, cpu, i) {
+		save_once(&s->cpu[i]);
+		s->cpu[i].st.cur = resolve(&s->cpu[i], khz);
+	}
 	return 0;
 }
 
@@ -216,10 +238,12 @@ static int sim_set_limits(struct vpwr_backend *b, unsigned cpu,
 			  "[%u, %u]", cpu, min_khz, max_khz);
 		return -EINVAL;
 	}
-	save_once(c);
-	c->st.min_khz = min_khz;
-	c->st.max_khz = max_khz;
-	clamp_cur(c);
+	POLICY_FOREACH(s, cpu, i) {
+		save_once(&s->cpu[i]);
+		s->cpu[i].st.min_khz = min_khz;
+		s->cpu[i].st.max_khz = max_khz;
+		clamp_cur(&s->cpu[i]);
+	}
 	return 0;
 }
 
@@ -237,9 +261,11 @@ static int sim_set_turbo(struct vpwr_backend *b, unsigned cpu, bool enable)
 	sim_sync_wallclock(s);
 	if (!sim_has_turbo(c->tab))
 		return -VPWR_E_UNSUPPORTED;
-	save_once(c);
-	c->st.turbo = enable;
-	clamp_cur(c);
+	POLICY_FOREACH(s, cpu, i) {
+		save_once(&s->cpu[i]);
+		s->cpu[i].st.turbo = enable;
+		clamp_cur(&s->cpu[i]);
+	}
 	return 0;
 }
 
@@ -251,22 +277,27 @@ static int sim_get_epp(struct vpwr_backend *b, unsigned cpu)
 /* hint is 0..255 (backend.c checks); recorded, not modelled. */
 static int sim_set_epp(struct vpwr_backend *b, unsigned cpu, unsigned hint)
 {
-	struct sim_cpu *c = &((struct sim *)b->priv)->cpu[cpu];
+	struct sim *s = b->priv;
 
-	save_once(c);
-	c->st.epp = hint;
+	POLICY_FOREACH(s, cpu, i) {
+		save_once(&s->cpu[i]);
+		s->cpu[i].st.epp = hint;
+	}
 	return 0;
 }
 
 static int sim_restore(struct vpwr_backend *b, unsigned cpu)
 {
 	struct sim *s = b->priv;
-	struct sim_cpu *c = &s->cpu[cpu];
 
 	sim_sync_wallclock(s);
-	if (c->saved) {
-		c->st = c->orig;
-		c->saved = false;
+	POLICY_FOREACH(s, cpu, i) {
+		struct sim_cpu *c = &s->cpu[i];
+
+		if (c->saved) {
+			c->st = c->orig;
+			c->saved = false;
+		}
 	}
 	return 0;
 }
@@ -291,4 +322,5 @@ const struct vpwr_backend_ops vpwr_backend_sim_ops = {
 	.get_epp = sim_get_epp,
 	.set_epp = sim_set_epp,
 	.restore = sim_restore,
+	.policy_cpus = sim_policy_cpus,
 };

@@ -67,7 +67,21 @@ struct sim {
 	uint64_t wall_ns;          /* monotonic time last accounted for */
 	struct sim_cpu *cpu;
 	uint64_t *residency_ns;    /* every CPU's array, back to back */
+	unsigned per_policy;       /* CPUs per cpufreq policy, >= 1 */
 };
+
+/* The CPUs of cpu's policy: sim_policy_first() .. sim_policy_end() - 1. */
+static inline unsigned sim_policy_first(const struct sim *s, unsigned cpu)
+{
+	return cpu - cpu % s->per_policy;
+}
+
+static inline unsigned sim_policy_end(const struct sim *s, unsigned cpu)
+{
+	unsigned end = sim_policy_first(s, cpu) + s->per_policy;
+
+	return end < s->nr_cpus ? end : s->nr_cpus;
+}
 
 static inline bool sim_has_turbo(const struct sim_table *t)
 {

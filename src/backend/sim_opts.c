@@ -13,6 +13,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "backend/sim_internal.h"
 
@@ -198,6 +199,34 @@ static int alloc_residency(struct sim *s)
 	return 0;
 }
 
+/* The CPUs of a policy move together: they must be able to. */
+static int load_policies(struct vpwr_backend *b, struct sim *s,
+			 const struct vpwr_sim_opts *o)
+{
+	s->per_policy = o->cpus_per_policy ? o->cpus_per_policy : 1;
+	if (s->per_policy > VPWR_MAX_CPUS) {
+		log_err(&b->log, "sim: cpus_per_policy %u above %u",
+			o->cpus_per_policy, VPWR_MAX_CPUS);
+		return -EINVAL;
+	}
+	for (unsigned i = 0; i < s->nr_cpus; i++) {
+		const struct sim_table *t = s->cpu[i].tab;
+		const struct sim_table *l = s->cpu[sim_policy_first(s, i)].tab;
+
+		if (t != l && (t->nr_nominal != l->nr_nominal ||
+			       t->nr_table != l->nr_table ||
+			       memcmp(t->khz, l->khz,
+				      t->nr_table * sizeof(*t->khz)))) {
+			log_err(&b->log, "sim: cpus[%u]: its table differs "
+				"from cpus[%u]'s, whose policy it shares "
+				"(cpus_per_policy %u)", i,
+				sim_policy_first(s, i), s->per_policy);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 int sim_load_opts(struct vpwr_backend *b, struct sim *s,
 		  const struct vpwr_sim_opts *o, double *util)
 {
@@ -213,7 +242,8 @@ int sim_load_opts(struct vpwr_backend *b, struct sim *s,
 	if (!s->cpu)
 		return -ENOMEM;
 	if ((err = load_shared(b, s, o)) || (err = load_cpus(b, s, o)) ||
-	    (err = load_model(b, s, o, util)))
+	    (err = load_model(b, s, o, util)) ||
+	    (err = load_policies(b, s, o)))
 		return err;
 	return alloc_residency(s);
 }

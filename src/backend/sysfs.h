@@ -232,6 +232,9 @@ int vpwr_cpufreq_cpu_caps(struct vpwr_backend *b, unsigned cpu);
 int vpwr_cpufreq_get_freq(struct vpwr_backend *b, unsigned cpu, uint32_t *khz);
 int vpwr_cpufreq_get_limits(struct vpwr_backend *b, unsigned cpu,
 			    uint32_t *min_khz, uint32_t *max_khz);
+/* The online CPUs sharing cpu's policy (related_cpus, as read at open). */
+int vpwr_cpufreq_policy_cpus(struct vpwr_backend *b, unsigned cpu,
+			     struct vpwr_cpuset *out);
 /*
  * acpi_cpufreq.c: the generic cpufreq interface acpi-cpufreq is the
  * plainest user of: limits, the userspace governor and scaling_setspeed,
@@ -269,6 +272,7 @@ int vpwr_cpufreq_range_list(struct vpwr_backend *b, unsigned cpu,
 	.set_limits = vpwr_cpufreq_set_limits,                                 \
 	.cpu_caps = vpwr_cpufreq_cpu_caps, .get_turbo = vpwr_cpufreq_get_turbo, \
 	.set_turbo = vpwr_cpufreq_set_turbo, .restore = vpwr_cpufreq_restore,  \
+	.policy_cpus = vpwr_cpufreq_policy_cpus,                              \
 	.saved = vpwr_cpufreq_saved, .adopt = vpwr_cpufreq_adopt
 
 /* ----------------------------------------- the engine's internal helpers */

@@ -109,6 +109,7 @@ struct host_wish {
 	int turbo;
 	int epp;
 	unsigned nr;
+	unsigned seen;             /* collect(): the last vCPU counted here */
 	const struct host_domain *winner;
 };
 
@@ -168,15 +169,21 @@ static void combine(const struct vpwr_host *h, struct host_wish *w,
 }
 
 /*
- * Every live wish on the CPUs of `cpus`, into w[pcpu], in one pass over
- * the domains: each vCPU is looked up once however many CPUs are decided.
+ * Every live wish on the groups led by the CPUs of `leaders`, into
+ * w[leader], in one pass over the domains: each vCPU is looked up once
+ * however many CPUs are decided, and counts once per group however many
+ * CPUs of the group it may run on.  A domain known not to run is left
+ * out: its pinning is then its config's, where it does not run.
  */
-static void collect(struct vpwr_host *h, const struct vpwr_cpuset *cpus,
+static void collect(struct vpwr_host *h, const struct vpwr_cpuset *leaders,
 		    struct host_wish *w)
 {
-	struct vpwr_cpuset set;
+	struct vpwr_cpuset set, reach;
+	unsigned stamp = 0;
 
-	vpwr_cpuset_foreach(c, cpus) {
+	vpwr_cpuset_zero(&reach);
+	host_groups_of(h, leaders, &reach);
+	vpwr_cpuset_foreach(c, leaders) {
 		memset(&w[c], 0, sizeof(w[c]));
 		w[c].turbo = -1;
 		w[c].epp = -1;
@@ -184,43 +191,70 @@ static void collect(struct vpwr_host *h, const struct vpwr_cpuset *cpus,
 	/* A domain's policy counts as one more requester next to its own
 	 * direct requests, and both next to every other domain's. */
 	for (struct host_domain *d = h->domains; d; d = d->next) {
+		int running = -1;
+
 		for (unsigned v = 0; v < d->nr_vcpus; v++) {
 			bool req = request_active(&d->req[v]);
 			bool pol = request_active(&d->pol[v]);
 
 			if (!req && !pol)
 				continue;
+			if (running < 0)
+				running = host_domain_running(h, d->name);
+			if (!running)
+				break;
 			if (vpwr_resolver_lookup(h->resolver, d->name, v, &set) < 0)
 				continue;
+			stamp++;
 			/* Word by word: a lookup per vCPU is the cost here,
 			 * not 1024 bit tests. */
 			for (size_t i = 0; i < VPWR_ARRAY_SIZE(set.bits); i++) {
-				for (uint64_t m = set.bits[i] & cpus->bits[i]; m;
+				for (uint64_t m = set.bits[i] & reach.bits[i]; m;
 				     m &= m - 1) {
 					unsigned c = (unsigned)(i * 64) +
 						     (unsigned)__builtin_ctzll(m);
+					struct host_wish *g =
+						&w[h->pcpu[c].leader];
 
+					if (g->seen == stamp)
+						continue;
+					g->seen = stamp;
 					if (req)
-						combine(h, &w[c], d, &d->req[v]);
+						combine(h, g, d, &d->req[v]);
 					if (pol)
-						combine(h, &w[c], d, &d->pol[v]);
+						combine(h, g, d, &d->pol[v]);
 				}
 			}
 		}
 	}
 }
 
-static void clamp_to_bounds(const struct host_pcpu *pc, struct host_wish *w)
+/* The operator bounds of a group: the intersection of its CPUs'.  Where
+ * they do not meet, the highest min wins (as for one CPU, below). */
+static void group_bounds(const struct vpwr_host *h, unsigned leader,
+			 uint32_t *bmin, uint32_t *bmax)
+{
+	*bmin = *bmax = 0;
+	vpwr_cpuset_foreach(c, &h->pcpu[leader].group) {
+		const struct host_pcpu *pc = &h->pcpu[c];
+
+		*bmin = VPWR_MAX(*bmin, pc->bound_min);
+		if (pc->bound_max && (!*bmax || pc->bound_max < *bmax))
+			*bmax = pc->bound_max;
+	}
+}
+
+static void clamp_to_bounds(uint32_t bmin, uint32_t bmax, struct host_wish *w)
 {
 	if (!w->hi)
 		return;
-	if (pc->bound_max) {
-		w->hi = VPWR_MIN(w->hi, pc->bound_max);
-		w->lo = VPWR_MIN(w->lo, pc->bound_max);
+	if (bmax) {
+		w->hi = VPWR_MIN(w->hi, bmax);
+		w->lo = VPWR_MIN(w->lo, bmax);
 	}
-	if (pc->bound_min) {
-		w->lo = VPWR_MAX(w->lo, pc->bound_min);
-		w->hi = VPWR_MAX(w->hi, pc->bound_min);
+	if (bmin) {
+		w->lo = VPWR_MAX(w->lo, bmin);
+		w->hi = VPWR_MAX(w->hi, bmin);
 	}
 }
 
@@ -303,83 +337,142 @@ static void emit_cpu(struct vpwr_host *h, unsigned pcpu, uint32_t old_khz)
 	host_emit(h, &ev);
 }
 
-static void unmanage(struct vpwr_host *h, unsigned pcpu)
+static void forget_applied(struct host_pcpu *pc)
 {
-	struct host_pcpu *pc = &h->pcpu[pcpu];
-	uint32_t old = 0;
-	int rc;
-
-	if (!pc->managed)
-		return;
-	vpwr_backend_get_freq(h->backend, pcpu, &old);
-	rc = vpwr_backend_restore(h->backend, pcpu);
-	if (rc < 0)
-		log_err(&h->log, "pCPU %u: restoring the original settings: %s",
-			pcpu, vpwr_strerror(rc));
-	pc->managed = false;
 	pc->min_khz = pc->max_khz = 0;
 	pc->turbo = pc->epp = -1;
-	pc->winner = NULL;
-	emit_cpu(h, pcpu, old);
 }
 
-/* Apply what the wishes `w` on `pcpu` come to, if it differs from what is
- * applied. */
-static int decide(struct vpwr_host *h, unsigned pcpu, struct host_wish w)
+/* Every CPU of the leader's group shows what the leader's record holds:
+ * they are one frequency domain. */
+static void group_sync(struct vpwr_host *h, unsigned leader)
 {
-	struct host_pcpu *pc = &h->pcpu[pcpu];
-	uint32_t old = 0;
+	const struct host_pcpu *l = &h->pcpu[leader];
+
+	vpwr_cpuset_foreach(c, &l->group) {
+		struct host_pcpu *pc = &h->pcpu[c];
+
+		if ((unsigned)c == leader)
+			continue;
+		pc->managed = l->managed;
+		pc->min_khz = l->min_khz;
+		pc->max_khz = l->max_khz;
+		pc->turbo = l->turbo;
+		pc->epp = l->epp;
+		pc->nr_requests = l->nr_requests;
+		pc->winner = l->winner;
+	}
+}
+
+/* Each CPU's frequency before a change, for its CPU_CHANGED event. */
+static void group_note_freqs(struct vpwr_host *h, unsigned leader)
+{
+	vpwr_cpuset_foreach(c, &h->pcpu[leader].group) {
+		h->pcpu[c].was_khz = 0;
+		vpwr_backend_get_freq(h->backend, (unsigned)c,
+				      &h->pcpu[c].was_khz);
+	}
+}
+
+/*
+ * Ask the backend to put back every CPU of the group: one restore puts
+ * back a shared policy's files, and each CPU's own call drops its record
+ * (a no-op write-wise once the first has run).  0 or the first error.
+ */
+static int group_restore(struct vpwr_host *h, unsigned leader)
+{
+	int rc = 0;
+
+	vpwr_cpuset_foreach(c, &h->pcpu[leader].group) {
+		int r = vpwr_backend_restore(h->backend, (unsigned)c);
+
+		if (r < 0) {
+			log_err(&h->log, "pCPU %d: restoring the original "
+				"settings: %s", c, vpwr_strerror(r));
+			rc = rc ? rc : r;
+		}
+	}
+	return rc;
+}
+
+/* Nobody wants anything of the group any more: put it back, if the host
+ * changed it, and say so for each of its CPUs. */
+static void unmanage_group(struct vpwr_host *h, unsigned leader)
+{
+	struct host_pcpu *l = &h->pcpu[leader];
+
+	if (!l->managed)
+		return;
+	group_note_freqs(h, leader);
+	group_restore(h, leader);
+	l->managed = false;
+	forget_applied(l);
+	l->winner = NULL;
+	group_sync(h, leader);
+	vpwr_cpuset_foreach(c, &l->group)
+		emit_cpu(h, (unsigned)c, h->pcpu[c].was_khz);
+}
+
+/* Apply what the wishes `w` on the group led by `leader` come to, if it
+ * differs from what is applied. */
+static int decide(struct vpwr_host *h, unsigned leader, struct host_wish w)
+{
+	struct host_pcpu *pc = &h->pcpu[leader];
+	uint32_t bmin, bmax;
 	int rc;
 
 	pc->nr_requests = w.nr;
+	group_sync(h, leader);
 	if (!w.nr) {
-		unmanage(h, pcpu);
+		unmanage_group(h, leader);
 		return 0;
 	}
-	clamp_to_bounds(pc, &w);
+	group_bounds(h, leader, &bmin, &bmax);
+	clamp_to_bounds(bmin, bmax, &w);
 	/* A setting applied earlier that nobody wants any more goes back to
-	 * the original: restore the CPU, then apply what is still wanted. */
+	 * the original: restore the CPUs, then apply what is still wanted. */
 	if ((!w.hi && pc->max_khz) || (w.turbo < 0 && pc->turbo >= 0) ||
 	    (w.epp < 0 && pc->epp >= 0)) {
-		int r = vpwr_backend_restore(h->backend, pcpu);
+		int r = group_restore(h, leader);
 
-		if (r < 0)
-			log_err(&h->log, "pCPU %u: restoring: %s", pcpu,
-				vpwr_strerror(r));
-		pc->min_khz = pc->max_khz = 0;
-		pc->turbo = pc->epp = -1;
+		forget_applied(pc);
 		/* Still ours to restore at the end if that failed. */
 		pc->managed = r < 0;
+		group_sync(h, leader);
 	}
 	if ((!w.hi || (w.lo == pc->min_khz && w.hi == pc->max_khz)) &&
 	    (w.turbo < 0 || w.turbo == pc->turbo) &&
 	    (w.epp < 0 || w.epp == pc->epp)) {
 		pc->winner = w.winner;
+		group_sync(h, leader);
 		return 0;
 	}
-	vpwr_backend_get_freq(h->backend, pcpu, &old);
-	rc = apply(h, pcpu, &w);
+	group_note_freqs(h, leader);
+	rc = apply(h, leader, &w);
 	if (rc < 0) {
 		log_warn(&h->log, "pCPU %u: backend refused [%u, %u] kHz: %s",
-			 pcpu, w.lo, w.hi, vpwr_strerror(rc));
+			 leader, w.lo, w.hi, vpwr_strerror(rc));
 		/* Part of it may have reached the hardware: forget what we
 		 * think is applied, so that the next decision writes again,
-		 * and keep the CPU on the list of those to restore. */
-		pc->min_khz = pc->max_khz = 0;
-		pc->turbo = pc->epp = -1;
+		 * and keep the CPUs on the list of those to restore. */
+		forget_applied(pc);
 		pc->managed = true;
+		group_sync(h, leader);
 		return rc;
 	}
 	pc->winner = w.winner;
-	emit_cpu(h, pcpu, old);
+	group_sync(h, leader);
+	vpwr_cpuset_foreach(c, &pc->group)
+		emit_cpu(h, (unsigned)c, h->pcpu[c].was_khz);
 	if (w.hi)
-		host_notify_limits(h, pcpu);
+		host_notify_limits(h, &pc->group);
 	return 0;
 }
 
 /*
- * Recompute what physical CPU `pcpu` should do from every live request and
- * apply it if it differs from what is applied.
+ * Recompute what physical CPU `pcpu` (and the CPUs sharing its policy)
+ * should do from every live request and apply it if it differs from what
+ * is applied.
  */
 int host_rearbitrate(struct vpwr_host *h, unsigned pcpu)
 {
@@ -390,10 +483,11 @@ int host_rearbitrate(struct vpwr_host *h, unsigned pcpu)
 	return host_rearbitrate_set(h, &one);
 }
 
-/* The same for every CPU of `cpus`; 0 or the first error. */
+/* The same for every CPU of `cpus`, each group once; 0 or the first
+ * error. */
 int host_rearbitrate_set(struct vpwr_host *h, const struct vpwr_cpuset *cpus)
 {
-	struct vpwr_cpuset mine;
+	struct vpwr_cpuset leaders;
 	int rc = 0;
 
 	if (!h->wishes) {
@@ -401,12 +495,12 @@ int host_rearbitrate_set(struct vpwr_host *h, const struct vpwr_cpuset *cpus)
 		if (!h->wishes)
 			return -ENOMEM;
 	}
-	vpwr_cpuset_zero(&mine);
+	vpwr_cpuset_zero(&leaders);
 	vpwr_cpuset_foreach(c, cpus)
 		if ((unsigned)c < h->nr_pcpus)
-			vpwr_cpuset_set(&mine, (unsigned)c);
-	collect(h, &mine, h->wishes);
-	vpwr_cpuset_foreach(c, &mine) {
+			vpwr_cpuset_set(&leaders, h->pcpu[c].leader);
+	collect(h, &leaders, h->wishes);
+	vpwr_cpuset_foreach(c, &leaders) {
 		int r = decide(h, (unsigned)c, h->wishes[c]);
 
 		if (r < 0 && !rc)
@@ -418,5 +512,93 @@ int host_rearbitrate_set(struct vpwr_host *h, const struct vpwr_cpuset *cpus)
 void host_restore_all(struct vpwr_host *h)
 {
 	for (unsigned p = 0; p < h->nr_pcpus; p++)
-		unmanage(h, p);
+		if (h->pcpu[p].leader == p)
+			unmanage_group(h, p);
+}
+
+/* ------------------------------------------------- frequency domains */
+
+/* While groups are built, `leader` links each CPU towards its root. */
+static unsigned group_root(const struct vpwr_host *h, unsigned c)
+{
+	while (h->pcpu[c].leader != c)
+		c = h->pcpu[c].leader;
+	return c;
+}
+
+/*
+ * Groups from what the backend says of each CPU, joined transitively (a
+ * backend that names a CPU in two groups gets one group of both), each
+ * led by its lowest CPU.
+ */
+void host_groups_init(struct vpwr_host *h)
+{
+	unsigned n = h->nr_pcpus;
+	struct vpwr_cpuset set;
+	char text[256];
+
+	for (unsigned p = 0; p < n; p++)
+		h->pcpu[p].leader = p;
+	for (unsigned p = 0; p < n; p++) {
+		if (vpwr_backend_policy_cpus(h->backend, p, &set) <= 1)
+			continue;
+		vpwr_cpuset_foreach(c, &set) {
+			unsigned a, b;
+
+			if ((unsigned)c >= n)
+				continue;
+			a = group_root(h, p);
+			b = group_root(h, (unsigned)c);
+			if (a < b)
+				h->pcpu[b].leader = a;
+			else
+				h->pcpu[a].leader = b;
+		}
+	}
+	for (unsigned p = 0; p < n; p++) {
+		h->pcpu[p].leader = group_root(h, p);
+		vpwr_cpuset_zero(&h->pcpu[p].group);
+	}
+	for (unsigned p = 0; p < n; p++)
+		vpwr_cpuset_set(&h->pcpu[h->pcpu[p].leader].group, p);
+	for (unsigned p = 0; p < n; p++) {
+		const struct host_pcpu *l = &h->pcpu[h->pcpu[p].leader];
+
+		h->pcpu[p].group = l->group;
+		if (l == &h->pcpu[p] && vpwr_cpuset_count(&l->group) > 1) {
+			vpwr_cpuset_format(&l->group, text, sizeof(text));
+			log_info(&h->log, "pCPUs %s share a cpufreq policy: "
+				 "arbitrated as one", text);
+		}
+	}
+}
+
+unsigned host_groups_of(const struct vpwr_host *h,
+			const struct vpwr_cpuset *cpus, struct vpwr_cpuset *out)
+{
+	struct vpwr_cpuset seen;
+	unsigned n = 0;
+
+	vpwr_cpuset_zero(&seen);
+	vpwr_cpuset_foreach(c, cpus) {
+		unsigned l;
+
+		if ((unsigned)c >= h->nr_pcpus)
+			break;
+		l = h->pcpu[c].leader;
+		if (vpwr_cpuset_isset(&seen, l))
+			continue;
+		vpwr_cpuset_set(&seen, l);
+		n++;
+		for (size_t i = 0; i < VPWR_ARRAY_SIZE(out->bits); i++)
+			out->bits[i] |= h->pcpu[l].group.bits[i];
+	}
+	return n;
+}
+
+bool host_domain_running(const struct vpwr_host *h, const char *name)
+{
+	/* 0 only when the resolver knows it does not run; a scheme that
+	 * cannot tell (static:) runs every domain it knows. */
+	return vpwr_resolver_domain_running(h->resolver, name) != 0;
 }

@@ -147,6 +147,7 @@ VPWR_API int vpwr_host_new(const struct vpwr_host_opts *opts,
 		rc = h->pcpu ? -errno : -ENOMEM;
 		goto fail;
 	}
+	host_groups_init(h);
 	rc = watch(h, EPOLL_CTL_ADD, h->stopfd, EPOLLIN, NULL);
 	if (rc == 0) /* the host itself tags the retry timer */
 		rc = watch(h, EPOLL_CTL_ADD, h->retryfd, EPOLLIN, h);
@@ -715,7 +716,18 @@ static int send_msg(struct vpwr_host *h, struct host_source *s,
  * towards a reset, so a guest that reads only when it asks is never
  * punished for its neighbours' changes.
  */
-void host_notify_limits(struct vpwr_host *h, unsigned pcpu)
+/* The first CPU in both sets, or -1. */
+static int first_common(const struct vpwr_cpuset *a,
+			const struct vpwr_cpuset *b)
+{
+	for (size_t i = 0; i < VPWR_ARRAY_SIZE(a->bits); i++)
+		if (a->bits[i] & b->bits[i])
+			return (int)(i * 64) +
+			       __builtin_ctzll(a->bits[i] & b->bits[i]);
+	return -1;
+}
+
+void host_notify_limits(struct vpwr_host *h, const struct vpwr_cpuset *cpus)
 {
 	struct vpwr_cpuset set;
 
@@ -725,15 +737,17 @@ void host_notify_limits(struct vpwr_host *h, unsigned pcpu)
 			continue;
 		for (unsigned v = 0; v < s->dom->nr_vcpus; v++) {
 			struct vpwr_msg m;
+			int pcpu;
 
 			if (!s->dom->req[v].hi_khz ||
 			    vpwr_resolver_lookup(h->resolver, s->dom->name, v,
 						 &set) < 0 ||
-			    !vpwr_cpuset_isset(&set, pcpu))
+			    (pcpu = first_common(&set, cpus)) < 0)
 				continue;
 			vpwr_msg_init(&m, VPWR_MSG_LIMITS_CHANGED, 0, v);
 			m.flags = VPWR_MSG_F_NOTIFY;
-			host_fill_state(h, s->dom, v, pcpu, &m.u.state);
+			host_fill_state(h, s->dom, v, (unsigned)pcpu,
+					&m.u.state);
 			s->failed = send_msg(h, s, &m);
 			if (s->failed)
 				break;
@@ -1086,9 +1100,15 @@ static void sync_channels(struct vpwr_host *h)
 			continue;
 		log_info(&h->log, "domain %s: %s is gone; detaching",
 			 s->dom ? s->dom->name : "?", s->uri);
-		/* A connector's channel goes with it. */
+		/* A connector's channel goes with it: as a guest gone away
+		 * (its wishes wait out the grace period, ignored while the
+		 * domain is down) if the domain stopped, else as a channel
+		 * taken out of its definition. */
 		if (s->kind == SRC_CONNECTOR && s->link)
-			source_close(h, s->link, 0);
+			source_close(h, s->link,
+				     host_domain_running(h, s->dom->name)
+					     ? 0
+					     : -VPWR_E_CLOSED);
 		source_close(h, s, 0);
 		next = h->sources;
 	}
@@ -1114,9 +1134,11 @@ VPWR_API int vpwr_host_refresh(struct vpwr_host *h)
 	if (rc > 0) {
 		struct vpwr_cpuset all;
 
-		/* A domain that stopped loses its channels, and with them its
-		 * wishes, first: read shut off it has its defined pinning, and
-		 * its wishes must not land there on the way out. */
+		/* A domain that stopped loses its channels.  Read shut off it
+		 * has its defined pinning, where it does not run: its wishes,
+		 * kept for the grace period, count for nothing until it runs
+		 * again (collect() leaves them out), so the CPUs it ran on are
+		 * restored below and the defined ones left alone. */
 		if (h->opts.auto_channels)
 			sync_channels(h);
 		/* Pinning may have moved: policies decide for the vCPUs'

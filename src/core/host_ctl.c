@@ -99,6 +99,9 @@ static json_t *cmd_domains(struct vpwr_host *h)
 
 		if (!o)
 			continue;
+		/* Its wishes count for nothing while it does not run. */
+		if (!host_domain_running(h, d->name))
+			json_object_set_new(o, "running", json_false());
 		if (d->bound_min || d->bound_max)
 			json_object_set_new(o, "bounds",
 					    json_pack("{s:i, s:i}", "min_khz",
@@ -186,6 +189,14 @@ static json_t *cmd_cpus(struct vpwr_host *h)
 					  (json_int_t)h->pcpu[p].bound_min,
 					  "max_khz",
 					  (json_int_t)h->pcpu[p].bound_max));
+		/* CPUs sharing a cpufreq policy are decided together. */
+		if (o && vpwr_cpuset_count(&h->pcpu[p].group) > 1) {
+			char list[1024];
+
+			vpwr_cpuset_format(&h->pcpu[p].group, list,
+					   sizeof(list));
+			json_object_set_new(o, "group", json_string(list));
+		}
 		json_array_append_new(arr, o);
 	}
 	return json_pack("{s:b, s:s, s:o}", "ok", 1, "backend",

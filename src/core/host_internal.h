@@ -85,7 +85,13 @@ struct host_domain {
 	struct host_domain *next;
 };
 
-/* The host's view of one physical CPU. */
+/*
+ * The host's view of one physical CPU.  CPUs that share a cpufreq policy
+ * (vpwr_backend_policy_cpus) are one frequency domain, arbitrated as one
+ * unit: the backend is driven through the group's `leader` (its lowest
+ * CPU), and the applied state below (managed .. winner) is the same on
+ * every CPU of the group.  Operator bounds stay per CPU.
+ */
 struct host_pcpu {
 	bool managed;              /* the host has changed it */
 	uint32_t min_khz, max_khz; /* applied effective limits */
@@ -94,6 +100,9 @@ struct host_pcpu {
 	uint32_t bound_min, bound_max; /* operator bounds, 0: none */
 	uint32_t nr_requests;
 	const struct host_domain *winner;
+	unsigned leader;           /* the lowest CPU of its group */
+	uint32_t was_khz;          /* scratch: its frequency before a change */
+	struct vpwr_cpuset group;  /* every CPU of its group, itself too */
 	/* BRANCH_RATIO counters of this CPU. */
 	int perf_fds[2];           /* perf group (branches, misses); -1 */
 	bool br_based;             /* br_* hold an earlier reading */
@@ -172,6 +181,15 @@ int host_handle_request(struct vpwr_host *h, struct host_domain *d,
 int host_rearbitrate(struct vpwr_host *h, unsigned pcpu);
 int host_rearbitrate_set(struct vpwr_host *h, const struct vpwr_cpuset *cpus);
 void host_restore_all(struct vpwr_host *h);
+/* Read the groups of CPUs sharing a cpufreq policy from the backend. */
+void host_groups_init(struct vpwr_host *h);
+/* Add the groups of the CPUs of `cpus` to *out (CPUs >= nr_pcpus are
+ * left out); the number of groups met. */
+unsigned host_groups_of(const struct vpwr_host *h,
+			const struct vpwr_cpuset *cpus, struct vpwr_cpuset *out);
+/* Does the domain run, as far as the resolver knows?  Its wishes count
+ * only then: a shut-off libvirt domain reads as its config pinning. */
+bool host_domain_running(const struct vpwr_host *h, const char *name);
 void host_emit(struct vpwr_host *h, const struct vpwr_host_event *ev);
 
 /* host.c */
@@ -190,9 +208,10 @@ void host_domain_cpus(struct vpwr_host *h, const struct host_domain *d,
 void host_fill_state(struct vpwr_host *h, struct host_domain *d,
 		     unsigned vcpu, unsigned pcpu, struct vpwr_vcpu_state *st);
 
-/* host.c: the effective state of `pcpu` changed; tell the domains with a
- * frequency wish on it (other than the one whose request did it). */
-void host_notify_limits(struct vpwr_host *h, unsigned pcpu);
+/* host.c: the effective state of the CPUs of `cpus` (one group) changed;
+ * tell the domains with a frequency wish on them (other than the one
+ * whose request did it), once per vCPU. */
+void host_notify_limits(struct vpwr_host *h, const struct vpwr_cpuset *cpus);
 
 /* host.c: what the control interface shows of each channel. */
 struct host_channel_info {

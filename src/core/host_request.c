@@ -44,6 +44,16 @@ static void probe_domain(const char *name, void *userdata)
 	}
 }
 
+/* The CPU of `set` that shares pcpu's policy. */
+static int first_in_group(const struct vpwr_host *h,
+			  const struct vpwr_cpuset *set, unsigned pcpu)
+{
+	vpwr_cpuset_foreach(c, set)
+		if (h->pcpu[c].leader == h->pcpu[pcpu].leader)
+			return c;
+	return -1;
+}
+
 /*
  * The physical CPUs of vCPU `vcpu`, if the domain may act on them.  A vCPU
  * that floats over several CPUs is only steered when the domain has them
@@ -54,6 +64,7 @@ int host_resolve_vcpu(struct vpwr_host *h, struct host_domain *d,
 		      unsigned vcpu, const struct vpwr_msg *req,
 		      struct vpwr_cpuset *set, struct vpwr_msg *reply)
 {
+	struct vpwr_cpuset reach;
 	unsigned n;
 	int rc;
 
@@ -61,6 +72,10 @@ int host_resolve_vcpu(struct vpwr_host *h, struct host_domain *d,
 		return NACK(reply, req, -VPWR_E_VCPU_RANGE,
 			    "vCPU %u out of range: domain %s has %u vCPUs",
 			    vcpu, d->name, d->nr_vcpus);
+	if (!host_domain_running(h, d->name))
+		return NACK(reply, req, -VPWR_E_NOT_PINNED,
+			    "domain %s is not running: its vCPUs have no "
+			    "physical CPU", d->name);
 	rc = vpwr_resolver_lookup(h->resolver, d->name, vcpu, set);
 	if (rc < 0)
 		return NACK(reply, req, rc, "vCPU %u: %s", vcpu,
@@ -76,16 +91,28 @@ int host_resolve_vcpu(struct vpwr_host *h, struct host_domain *d,
 				    "backend does not have",
 				    vcpu, c, vpwr_backend_name(h->backend));
 	}
+	/* CPUs that share a cpufreq policy are one frequency domain: a vCPU
+	 * floating within one floats nowhere, frequency-wise, and another
+	 * domain on any CPU of it shares its frequency. */
+	vpwr_cpuset_zero(&reach);
+	n = host_groups_of(h, set, &reach);
 	if ((n > 1 && !h->opts.allow_shared) ||
 	    h->opts.mode == VPWR_ARB_EXCLUSIVE) {
-		struct share_probe sp = { .h = h, .self = d->name, .set = set,
-					  .pcpu = -1 };
+		struct share_probe sp = { .h = h, .self = d->name,
+					  .set = &reach, .pcpu = -1 };
 
 		vpwr_resolver_foreach_domain(h->resolver, probe_domain, &sp);
-		if (sp.pcpu >= 0)
+		if (sp.pcpu >= 0 && vpwr_cpuset_isset(set, (unsigned)sp.pcpu))
 			return NACK(reply, req, -VPWR_E_SHARED_CPU,
 				    "vCPU %u: pCPU %d is shared with domain %s",
 				    vcpu, sp.pcpu, sp.other);
+		if (sp.pcpu >= 0)
+			return NACK(reply, req, -VPWR_E_SHARED_CPU,
+				    "vCPU %u: pCPU %d, which shares a cpufreq "
+				    "policy with its pCPU %d, is used by domain "
+				    "%s", vcpu, sp.pcpu,
+				    first_in_group(h, set, (unsigned)sp.pcpu),
+				    sp.other);
 	}
 	return 0;
 }

@@ -147,6 +147,16 @@ VPWR_API int vpwr_resolver_domain_cid(struct vpwr_resolver *r,
 	return r->ops->domain_cid(r, domain, cid);
 }
 
+VPWR_API int vpwr_resolver_domain_running(struct vpwr_resolver *r,
+					  const char *domain)
+{
+	if (!r || !domain)
+		return -EINVAL;
+	if (!r->ops->domain_running)
+		return -ENOTSUP;
+	return r->ops->domain_running(r, domain);
+}
+
 struct by_cid {
 	struct vpwr_resolver *r;
 	uint32_t cid;

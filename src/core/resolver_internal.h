@@ -40,6 +40,8 @@ struct vpwr_resolver_ops {
 	/* The domain's vsock CID, -ENOENT if it has none. */
 	int (*domain_cid)(struct vpwr_resolver *r, const char *domain,
 			  uint32_t *cid);
+	/* 1 running, 0 known not to be.  NULL: the scheme cannot tell. */
+	int (*domain_running)(struct vpwr_resolver *r, const char *domain);
 	/*
 	 * Change notification (libvirt: pinning and lifecycle events).
 	 * change_fd() gives an fd that turns readable when the mapping may

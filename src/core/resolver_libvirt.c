@@ -426,6 +426,13 @@ static int lv_domain_cid(struct vpwr_resolver *r, const char *domain,
 	return 0;
 }
 
+static int lv_domain_running(struct vpwr_resolver *r, const char *domain)
+{
+	const struct vpwr_lv_domain *d = find(r, domain);
+
+	return d ? d->running : -VPWR_E_NO_DOMAIN;
+}
+
 /* Report d's channels; *count grows.  Returns fn's non-zero value. */
 static int report_channels(const struct vpwr_lv_domain *d,
 			   int (*fn)(const struct vpwr_resolver_channel *ch,
@@ -479,6 +486,7 @@ const struct vpwr_resolver_ops vpwr_resolver_libvirt_ops = {
 	.lookup = lv_lookup,
 	.foreach_domain = lv_foreach_domain,
 	.domain_cid = lv_domain_cid,
+	.domain_running = lv_domain_running,
 	.change_fd = lv_change_fd,
 	.refresh = lv_refresh,
 	.foreach_channel = lv_foreach_channel,

@@ -27,6 +27,16 @@ def test_own_table_without_turbo():
         assert sim.limits(1) == (2000000, 2000000)
 
 
+def test_cpus_per_policy():
+    # CPUs 0-1 and 2-3 share a policy: a change to one moves its partner.
+    with vpwr.SimBackend(nr_cpus=4, cpus_per_policy=2) as sim:
+        sim.set_limits(1, SIM_TABLE[0], SIM_TABLE[2])
+        assert sim.limits(0) == (SIM_TABLE[0], SIM_TABLE[2])
+        assert sim.limits(2)[1] != SIM_TABLE[2]
+    with pytest.raises(ValueError):
+        vpwr.SimBackend(cpus_per_policy=-1)
+
+
 def test_virtual_clock_energy_and_residency():
     with vpwr.SimBackend(nr_cpus=1) as sim:
         assert sim.now == 0

@@ -277,6 +277,11 @@ class SimBackend(Backend):
     (freqs, turbo_khz) pair per CPU (turbo_khz 0: none), for
     heterogeneous cores.
 
+    `cpus_per_policy` n models CPUs clocked together: CPUs k*n .. k*n+n-1
+    share one cpufreq policy, so a change to one is a change to all, as on
+    real hardware whose CPUs share a policy (the host then arbitrates each
+    policy as one unit).  None or 1: every CPU is its own.
+
     The work model: set_offered(cpu, per_s) offers a CPU work (packets/s)
     that it serves at work_per_ghz * f (default 1e6 per GHz); what it
     cannot serve waits in a backlog, dropped past max_backlog (default 1e6
@@ -296,7 +301,8 @@ class SimBackend(Backend):
                  util: Optional[float] = None, wallclock: bool = False,
                  cpus: Optional[Sequence[Tuple[Sequence[int], int]]] = None,
                  work_per_ghz: Optional[float] = None,
-                 max_backlog: Optional[float] = None):
+                 max_backlog: Optional[float] = None,
+                 cpus_per_policy: Optional[int] = None):
         n = 0 if nr_cpus is None else as_uint(nr_cpus, "nr_cpus",
                                               _vpwr.VPWR_MAX_CPUS)
         if nr_cpus is not None and n == 0:
@@ -344,10 +350,13 @@ class SimBackend(Backend):
             cpus = tables
         work = self._positive(work_per_ghz, "work_per_ghz")
         backlog = self._positive(max_backlog, "max_backlog")
+        per_policy = 0 if cpus_per_policy is None else as_uint(
+            cpus_per_policy, "cpus_per_policy", _vpwr.VPWR_MAX_CPUS)
         ref = Ref("backend", _vpwr.vpwr_backend_free)
         rc, ptr = _vpwr.vpwr_py_backend_open_sim(n, freqs, turbo, *model,
                                                  *shares, int(wall), cpus,
-                                                 work, backlog, ref.log)
+                                                 work, backlog, per_policy,
+                                                 ref.log)
         self._adopt(ref, rc, ptr)
 
     @staticmethod
