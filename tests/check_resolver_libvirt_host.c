@@ -361,6 +361,47 @@ START_TEST(test_stopped_past_grace)
 }
 END_TEST
 
+/*
+ * Exclusive mode: a domain shares a pCPU only with domains that run.
+ * "hotplug" (node.xml) pins its vCPU 0 to pCPU 0 as "agent" does; shut
+ * off, it is no neighbour.
+ */
+START_TEST(test_exclusive_ignores_stopped)
+{
+	VPWR_OPTS(vpwr_host_opts, ho, .backend = b, .resolver = r,
+		  .mode = VPWR_ARB_EXCLUSIVE);
+	virDomainPtr other = virDomainLookupByName(conn, "hotplug");
+
+	virDomainPtr *all;
+	int n = virConnectListAllDomains(conn, &all,
+					 VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+
+	/* Only "hotplug" runs beside "agent" (the unpinned ones float over
+	 * every pCPU). */
+	ck_assert_int_ge(n, 0);
+	for (int i = 0; i < n; i++) {
+		if (strcmp(virDomainGetName(all[i]), "hotplug"))
+			ck_assert_int_eq(virDomainDestroy(all[i]), 0);
+		virDomainFree(all[i]);
+	}
+	free(all);
+	ck_assert_ptr_nonnull(other);
+	ck_assert_int_eq(virDomainIsActive(other), 1);
+	ck_assert_int_eq(virDomainCreate(dom), 0);
+	ck_assert_int_eq(vpwr_host_new(&ho, &h), 0);
+	ck_assert_int_ge(vpwr_host_refresh(h), 0);
+	ck_assert_int_eq(handle_scale_max(0), -VPWR_E_SHARED_CPU);
+	ck_assert_int_eq(virDomainDestroy(other), 0);
+	ck_assert_int_ge(vpwr_host_refresh(h), 0);
+	ck_assert_int_eq(handle_scale_max(0), 0);
+	ck_assert_uint_eq(freq(0), hi);
+	ck_assert_int_eq(virDomainCreate(other), 0);
+	ck_assert_int_ge(vpwr_host_refresh(h), 0);
+	ck_assert_int_eq(handle_scale_max(0), -VPWR_E_SHARED_CPU);
+	virDomainFree(other);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("resolver_libvirt_host");
@@ -371,6 +412,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_lifecycle_and_repin);
 	tcase_add_test(tc, test_stopped_within_grace);
 	tcase_add_test(tc, test_stopped_past_grace);
+	tcase_add_test(tc, test_exclusive_ignores_stopped);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -27,7 +27,10 @@ static void probe_domain(const char *name, void *userdata)
 	struct vpwr_cpuset theirs;
 	int n;
 
-	if (sp->pcpu >= 0 || !strcmp(name, sp->self))
+	/* A domain that does not run uses no CPU; its config pinning says
+	 * where it would, not where it is. */
+	if (sp->pcpu >= 0 || !strcmp(name, sp->self) ||
+	    !host_domain_running(sp->h, name))
 		return;
 	n = vpwr_resolver_nr_vcpus(sp->h->resolver, name);
 	for (int v = 0; v < n; v++) {

@@ -307,6 +307,7 @@ def vpwr_py_backend_open_sim(
     cpus: Optional[Sequence[Tuple[Sequence[int], int]]],
     work_per_ghz: float,
     max_backlog: float,
+    cpus_per_policy: int,
     log: Optional[_LogSink],
 ) -> Tuple[int, Optional[_Ptr]]: ...
 def vpwr_py_cb_free(cb: Optional[_CallbackSink]) -> None: ...
