@@ -200,15 +200,18 @@ static int vf_by_pf_mac(const struct tsrc_env *env, struct tsrc_set *s,
 				vf = &vs->vfs.vf[j];
 		return add_vf(env, s, vf, &pick, why, len);
 	}
-	snprintf(why, len, "no VF has it (sysfs, rtnetlink)");
 	return -ENODEV;
 }
 
-/* One chosen interface into s; -ENODEV with why if it cannot be counted. */
+/*
+ * One chosen interface into s; -ENODEV with why if it cannot be counted.
+ * The reasons are short: a guest's reply holds VPWR_REASON_MAX bytes.
+ */
 static int add_interface(const struct tsrc_env *env, struct tsrc_set *s,
 			 struct vf_search *vs, const struct ifc *c, char *why,
 			 size_t len)
 {
+	char netdev[IF_NAMESIZE + 16] = "";
 	const struct pci_vf *vf;
 	int rc;
 
@@ -216,25 +219,25 @@ static int add_interface(const struct tsrc_env *env, struct tsrc_set *s,
 		add_netdev(s, c->target_dev, c->target_dev);
 		return 0;
 	}
+	if (c->target_dev[0])
+		snprintf(netdev, sizeof(netdev), "no netdev %s, ",
+			 c->target_dev);
 	if (!c->pci[0] && !memcmp(c->mac, zero_mac, 6)) {
-		snprintf(why, len, "%s%s%s not under %s/class/net",
-			 c->target_dev[0] ? "target dev " : "no target dev",
-			 c->target_dev, c->target_dev[0] ? "" : ",",
-			 env->sysfs_root);
+		snprintf(why, len, "%s", c->target_dev[0] ? netdev
+							  : "no target dev");
+		why[strcspn(why, ",")] = '\0';
 		return -ENODEV;
 	}
 	rc = vf_scan(env, vs);
 	if (rc < 0) {
-		snprintf(why, len, "%s%s, and no VF list: %s",
-			 c->target_dev[0] ? "no netdev " : "no target dev",
-			 c->target_dev, vs->scan_why);
+		snprintf(why, len, "%slibpci: %s", netdev, vs->scan_why);
 		return rc == -ENOMEM ? rc : -ENODEV;
 	}
 	if (c->pci[0]) {
 		vf = pci_vf_by_addr(&vs->vfs, c->pci);
 		if (!vf) {
-			snprintf(why, len, "PCI %s is no Ethernet VF under "
-				 "%s/bus/pci", c->pci, env->sysfs_root);
+			snprintf(why, len, "%sPCI %s is no Ethernet VF", netdev,
+				 c->pci);
 			return -ENODEV;
 		}
 		return add_found_vf(env, s, vf, why, len);
@@ -242,7 +245,10 @@ static int add_interface(const struct tsrc_env *env, struct tsrc_set *s,
 	vf = pci_vf_by_netdev_mac(&vs->vfs, c->mac);
 	if (vf)
 		return add_found_vf(env, s, vf, why, len);
-	return vf_by_pf_mac(env, s, vs, c->mac, why, len);
+	rc = vf_by_pf_mac(env, s, vs, c->mac, why, len);
+	if (rc == -ENODEV)
+		snprintf(why, len, "%sno VF with its MAC", netdev);
+	return rc;
 }
 
 static const char *mac_text(const uint8_t mac[6], char buf[18])
@@ -323,8 +329,8 @@ static int prepare_resolver(const struct tsrc_env *env, const char *domain,
 	if (rc == -ENOMEM)
 		return rc;
 	if (!s->nr) {
-		snprintf(why, len, "no interface of domain %s can be counted "
-			 "(%s)", domain, first);
+		/* The first reason; the log has every one. */
+		snprintf(why, len, "%s", first);
 		return -ENODEV;
 	}
 	return 0;
