@@ -320,6 +320,23 @@ static const struct {
 	{ "bad-name-empty.json", "domain name is empty" },
 	{ "bad-name-long.json", "name is 65 bytes" },
 	{ "bad-name-control.json", "control character" },
+	{ "bad-ifc-array.json", "domain \"vm1\": \"interfaces\" must be an array" },
+	{ "bad-ifc-element.json", "domain \"vm1\": interfaces[0] must be an object" },
+	{ "bad-ifc-key.json", "interfaces[0]: unknown key \"ifname\"" },
+	{ "bad-ifc-nothing.json", "interfaces[0] needs a \"mac\" or a \"pci\"" },
+	{ "bad-ifc-mac.json", "interfaces[0]: \"mac\" \"52:54:00:12:34\" is not" },
+	{ "bad-ifc-mac-multicast.json", "\"01:00:5e:00:00:01\" is not a unicast" },
+	{ "bad-ifc-mac-zero.json", "\"00:00:00:00:00:00\" is not a unicast" },
+	{ "bad-ifc-mac-number.json", "interfaces[0]: \"mac\" must be a string" },
+	{ "bad-ifc-pci.json", "\"pci\" \"03:10.1\" is not a PCI address" },
+	{ "bad-ifc-pci-slot.json", "\"pci\" \"0000:03:20.1\" is not a PCI" },
+	{ "bad-ifc-dev.json", "\"dev\" \"../eth0\" is not an interface name" },
+	{ "bad-ifc-dev-long.json", "\"a-name-of-16-byt\" is not an interface" },
+	{ "bad-ifc-type.json", "interfaces[0]: \"type\" must be 1 to 31" },
+	{ "bad-ifc-duplicate-mac.json", "interfaces[1] has the \"mac\" of "
+					"interfaces[0]" },
+	{ "bad-ifc-duplicate-pci.json", "interfaces[1] has the \"pci\" of "
+					"interfaces[0]" },
 };
 
 START_TEST(test_bad_file)
@@ -466,6 +483,75 @@ START_TEST(test_empty_domains_ok)
 }
 END_TEST
 
+/* ------------------------------------------------------ interfaces */
+
+struct ifcs {
+	char text[1024];
+	int calls, stop_at;
+};
+
+static int collect_interface(const struct vpwr_resolver_interface *ifc,
+			     void *ud)
+{
+	struct ifcs *c = ud;
+	size_t len = strlen(c->text);
+
+	ck_assert_uint_eq(ifc->sz, sizeof(*ifc));
+	snprintf(c->text + len, sizeof(c->text) - len,
+		 "%s|%02x:%02x:%02x:%02x:%02x:%02x|%s|%s|%s|%d\n", ifc->domain,
+		 ifc->mac[0], ifc->mac[1], ifc->mac[2], ifc->mac[3],
+		 ifc->mac[4], ifc->mac[5], ifc->type ? ifc->type : "-",
+		 ifc->target_dev ? ifc->target_dev : "-",
+		 ifc->pci_addr ? ifc->pci_addr : "-", ifc->running);
+	return ++c->calls == c->stop_at ? -42 : 0;
+}
+
+START_TEST(test_interfaces)
+{
+	struct vpwr_resolver *r = NULL;
+	struct ifcs c = { 0 };
+	struct logbuf lb;
+
+	ck_assert_int_eq(open_logged("static:" PINS "good-interfaces.json",
+				     &lb, &r), 0);
+	ck_assert_int_eq(vpwr_resolver_foreach_interface(
+				 r, "web", collect_interface, &c), 3);
+	ck_assert_str_eq(c.text,
+			 "web|52:54:00:12:34:56|ethernet|tap0|-|1\n"
+			 "web|52:54:00:aa:bb:cc|hostdev|-|0000:03:10.1|1\n"
+			 "web|00:00:00:00:00:00|-|-|0000:03:10.3|1\n");
+	/* An empty list says "none"; no list says nothing. */
+	memset(&c, 0, sizeof(c));
+	ck_assert_int_eq(vpwr_resolver_foreach_interface(
+				 r, "db", collect_interface, &c), 0);
+	ck_assert_int_eq(vpwr_resolver_foreach_interface(
+				 r, "batch", collect_interface, &c), -ENOTSUP);
+	ck_assert_int_eq(c.calls, 0);
+	/* Every domain that lists them; the callback stops the walk. */
+	ck_assert_int_eq(vpwr_resolver_foreach_interface(
+				 r, NULL, collect_interface, &c), 3);
+	memset(&c, 0, sizeof(c));
+	c.stop_at = 2;
+	ck_assert_int_eq(vpwr_resolver_foreach_interface(
+				 r, NULL, collect_interface, &c), -42);
+	ck_assert_int_eq(vpwr_resolver_foreach_interface(
+				 r, "nope", collect_interface, &c),
+			 -VPWR_E_NO_DOMAIN);
+	ck_assert_int_eq(vpwr_resolver_foreach_interface(r, "web", NULL, &c),
+			 -EINVAL);
+	ck_assert_int_eq(vpwr_resolver_foreach_interface(
+				 NULL, "web", collect_interface, &c), -EINVAL);
+	vpwr_resolver_free(r);
+	/* A file where no domain lists them. */
+	r = open_good();
+	ck_assert_int_eq(vpwr_resolver_foreach_interface(
+				 r, NULL, collect_interface, &c), -ENOTSUP);
+	ck_assert_int_eq(vpwr_resolver_foreach_interface(
+				 r, "web", collect_interface, &c), -ENOTSUP);
+	vpwr_resolver_free(r);
+}
+END_TEST
+
 static Suite *resolver_suite(void)
 {
 	Suite *s = suite_create("resolver");
@@ -487,6 +573,7 @@ static Suite *resolver_suite(void)
 	tcase_add_test(tc, test_name_length_limit);
 	tcase_add_test(tc, test_cid_bounds);
 	tcase_add_test(tc, test_empty_domains_ok);
+	tcase_add_test(tc, test_interfaces);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -312,6 +312,97 @@ START_TEST(test_parse_xml)
 }
 END_TEST
 
+START_TEST(test_interfaces)
+{
+	struct vpwr_resolver *r = NULL;
+	struct chans c = { 0 };
+	struct logbuf lb;
+
+	ck_assert_int_eq(open_logged("libvirt:" URI, &lb, &r), 0);
+	/* In the XML's order, the bare PCI <hostdev>s after the interfaces;
+	 * the interface's VF not twice, the USB one not at all.  The test
+	 * driver names the live target devs of a running domain testnetN
+	 * (QEMU's driver: vnetN, and none for type='hostdev'). */
+	ck_assert_int_eq(vpwr_resolver_foreach_interface(
+				 r, "pinned", collect_interface, &c), 3);
+	ck_assert_str_eq(c.text,
+			 "pinned|52:54:00:00:00:01|network|testnet0|-|1\n"
+			 "pinned|52:54:00:00:00:02|hostdev|testnet1|"
+			 "0000:03:10.1|1\n"
+			 "pinned|00:00:00:00:00:00|hostdev|-|0000:03:10.3|1\n");
+	/* A shut-off domain's config: no live target dev. */
+	memset(&c, 0, sizeof(c));
+	ck_assert_int_eq(vpwr_resolver_foreach_interface(
+				 r, "off", collect_interface, &c), 1);
+	ck_assert_str_eq(c.text, "off|52:54:00:00:00:09|direct|-|-|0\n");
+	memset(&c, 0, sizeof(c));
+	ck_assert_int_eq(vpwr_resolver_foreach_interface(
+				 r, "partial", collect_interface, &c), 0);
+	ck_assert_int_eq(vpwr_resolver_foreach_interface(
+				 r, NULL, collect_interface, &c), 4);
+	ck_assert_ptr_nonnull(strstr(c.text, "off|"));
+	ck_assert(strstr(c.text, "off|") < strstr(c.text, "pinned|"));
+	memset(&c, 0, sizeof(c));
+	c.stop_at = 2;
+	ck_assert_int_eq(vpwr_resolver_foreach_interface(
+				 r, NULL, collect_interface, &c), -42);
+	ck_assert_int_eq(vpwr_resolver_foreach_interface(
+				 r, "nope", collect_interface, &c),
+			 -VPWR_E_NO_DOMAIN);
+	vpwr_resolver_free(r);
+}
+END_TEST
+
+/* Interfaces and PCI <hostdev>s the parser meets. */
+START_TEST(test_parse_interfaces)
+{
+	struct vpwr_lv_domain d;
+	struct logbuf lb;
+	struct vpwr_logger log;
+
+	memset(&lb, 0, sizeof(lb));
+	vpwr_logger_init(&log, capture, &lb, VPWR_LOG_DEBUG);
+	memset(&d, 0, sizeof(d));
+	strcpy(d.name, "x");
+	d.running = true;
+	ck_assert_int_eq(vpwr_lv_parse_domain_xml(
+		"<domain><devices>"
+		/* no MAC, no type: still an interface, zero MAC */
+		"<interface><target dev='tap9'/></interface>"
+		/* a MAC that does not parse: zero, with a warning */
+		"<interface type='bridge'><mac address='52:54:00'/></interface>"
+		/* hostdev without a source address; one out of range */
+		"<interface type='hostdev'><mac address='02:00:00:00:00:01'/>"
+		"</interface>"
+		"<hostdev mode='subsystem' type='pci'><source><address "
+		"domain='0x0000' bus='0x03' slot='0x20' function='0x0'/>"
+		"</source></hostdev>"
+		/* decimal numbers and no domain: libvirt accepts both */
+		"<hostdev mode='subsystem' type='pci'><source><address "
+		"bus='3' slot='16' function='5'/></source></hostdev>"
+		"<hostdev mode='subsystem' type='pci'><source><address "
+		"bus='x3' slot='16' function='5'/></source></hostdev>"
+		"</devices></domain>", &log, &d), 0);
+	ck_assert_uint_eq(d.nr_interfaces, 4);
+	ck_assert_ptr_null(d.interfaces[0].type);
+	ck_assert_str_eq(d.interfaces[0].target_dev, "tap9");
+	ck_assert_str_eq(d.interfaces[1].type, "bridge");
+	ck_assert_int_eq(d.interfaces[1].mac[0], 0);
+	ck_assert_ptr_nonnull(strstr(lb.text, "interface MAC \"52:54:00\""));
+	ck_assert_ptr_null(d.interfaces[2].pci_addr);
+	ck_assert_int_eq(d.interfaces[2].mac[5], 1);
+	ck_assert_str_eq(d.interfaces[3].pci_addr, "0000:03:10.5");
+	ck_assert_ptr_nonnull(strstr(lb.text, "3:20.0 out of range"));
+	ck_assert_ptr_nonnull(strstr(lb.text, "bus \"x3\" is not a number"));
+	for (size_t i = 0; i < d.nr_interfaces; i++) {
+		free(d.interfaces[i].type);
+		free(d.interfaces[i].target_dev);
+		free(d.interfaces[i].pci_addr);
+	}
+	free(d.interfaces);
+}
+END_TEST
+
 /* ------------------------------------------- changes, no event loop */
 
 START_TEST(test_repin_refresh)
@@ -398,6 +489,48 @@ START_TEST(test_lifecycle_refresh)
 	memset(&nm, 0, sizeof(nm));
 	ck_assert_int_eq(vpwr_resolver_foreach_domain(s.r, collect, &nm), 6);
 	ck_assert_str_eq(nm.seen[0], "added");
+	shared_close(&s);
+}
+END_TEST
+
+/* A new interface in a domain's config is a change; so is a start, which
+ * makes its target dev live. */
+START_TEST(test_interfaces_refresh)
+{
+	struct shared s;
+	struct chans c = { 0 };
+	virDomainPtr d;
+	char *xml, *at, *grown;
+
+	shared_open(&s);
+	d = domain(&s, "off");
+	xml = virDomainGetXMLDesc(d, VIR_DOMAIN_XML_INACTIVE);
+	ck_assert_ptr_nonnull(xml);
+	at = strstr(xml, "</devices>");
+	ck_assert_ptr_nonnull(at);
+	ck_assert_int_ge(asprintf(&grown, "%.*s<interface type='ethernet'>"
+				  "<mac address='52:54:00:00:00:0a'/>"
+				  "<target dev='tap-off'/></interface>%s",
+				  (int)(at - xml), xml, at), 0);
+	free(xml);
+	virDomainFree(d);
+	d = virDomainDefineXML(s.conn, grown);
+	free(grown);
+	ck_assert_ptr_nonnull(d);
+	ck_assert_int_eq(vpwr_resolver_refresh(s.r), 1);
+	ck_assert_int_eq(vpwr_resolver_foreach_interface(
+				 s.r, "off", collect_interface, &c), 2);
+	ck_assert_ptr_nonnull(strstr(c.text, "off|52:54:00:00:00:0a|ethernet|-|-|0\n"));
+	ck_assert_int_eq(vpwr_resolver_refresh(s.r), 0);
+	ck_assert_int_eq(virDomainCreate(d), 0);
+	ck_assert_int_eq(vpwr_resolver_refresh(s.r), 1);
+	memset(&c, 0, sizeof(c));
+	ck_assert_int_eq(vpwr_resolver_foreach_interface(
+				 s.r, "off", collect_interface, &c), 2);
+	/* Live now: the target dev it asked for (the test driver renames
+	 * only the ones libvirt would generate). */
+	ck_assert_ptr_nonnull(strstr(c.text, "|ethernet|tap-off|-|1\n"));
+	virDomainFree(d);
 	shared_close(&s);
 }
 END_TEST
@@ -606,10 +739,13 @@ static Suite *resolver_libvirt_suite(void)
 	tcase_add_test(tc, test_channels);
 	tcase_add_test(tc, test_channel_names);
 	tcase_add_test(tc, test_parse_xml);
+	tcase_add_test(tc, test_interfaces);
+	tcase_add_test(tc, test_parse_interfaces);
 	suite_add_tcase(s, tc);
 
 	tcase_add_test(ch, test_repin_refresh);
 	tcase_add_test(ch, test_lifecycle_refresh);
+	tcase_add_test(ch, test_interfaces_refresh);
 	tcase_add_test(ch, test_reconnect);
 	tcase_add_test(ch, test_reconnect_fails);
 	tcase_add_test(ch, test_default_uri);

@@ -172,4 +172,24 @@ static inline int collect_channel(const struct vpwr_resolver_channel *ch, void *
 	return 0;
 }
 
+/* Interfaces as "domain|mac|type|target_dev|pci_addr|running" lines. */
+static inline int collect_interface(const struct vpwr_resolver_interface *ifc,
+				    void *ud)
+{
+	struct chans *c = ud;
+	size_t len = strlen(c->text);
+
+	ck_assert_uint_ge(ifc->sz, sizeof(*ifc));
+	c->calls++;
+	if (c->calls == c->stop_at)
+		return -42;
+	snprintf(c->text + len, sizeof(c->text) - len,
+		 "%s|%02x:%02x:%02x:%02x:%02x:%02x|%s|%s|%s|%d\n", ifc->domain,
+		 ifc->mac[0], ifc->mac[1], ifc->mac[2], ifc->mac[3],
+		 ifc->mac[4], ifc->mac[5], ifc->type ? ifc->type : "-",
+		 ifc->target_dev ? ifc->target_dev : "-",
+		 ifc->pci_addr ? ifc->pci_addr : "-", ifc->running);
+	return 0;
+}
+
 #endif

@@ -3,9 +3,11 @@
  * Resolvers map a domain's vCPUs to the physical CPUs they run on.
  *
  *   static:/etc/vpwr/pins.json   a JSON file:
- *       { "domains": { "vm1": { "vcpus": ["2", "3", "4-5"], "cid": 3 } } }
- *     element i of "vcpus" is the cpulist vCPU i may run on.  Read once:
- *     no change notification.
+ *       { "domains": { "vm1": { "vcpus": ["2", "3", "4-5"], "cid": 3,
+ *           "interfaces": [ { "mac": "52:54:00:12:34:56", "dev": "tap0" },
+ *                           { "pci": "0000:03:10.1" } ] } } }
+ *     element i of "vcpus" is the cpulist vCPU i may run on; "cid" and
+ *     "interfaces" are optional.  Read once: no change notification.
  *
  *   libvirt:URI                  any libvirt connection URI after the
  *     "libvirt:" prefix: libvirt:qemu:///system,
@@ -21,7 +23,8 @@
  *         the domain's <vcpu cpuset=...>), reported as that full set, which
  *         the host then handles as a floating vCPU;
  *       - the vsock CID: <devices><vsock><cid address='N'/>;
- *       - channels: see vpwr_resolver_foreach_channel().
+ *       - channels: see vpwr_resolver_foreach_channel();
+ *       - network interfaces: see vpwr_resolver_foreach_interface().
  *     Everything is read into a cache when the resolver opens and again by
  *     vpwr_resolver_refresh(); lookups only read the cache and never block
  *     on libvirt.
@@ -157,7 +160,8 @@ VPWR_API int vpwr_resolver_change_fd(struct vpwr_resolver *r);
 /*
  * Re-read the mapping (libvirt: reconnecting first if the connection was
  * lost) and empty the change fd.  Returns 1 if anything a lookup, a
- * foreach, the CID or the channels report is now different, 0 if not.
+ * foreach, the CID, the channels or the interfaces report is now
+ * different, 0 if not.
  * On error the previous mapping stays in place.  Errors: -ENOTCONN
  * (libvirt unreachable: retry later), -ENOTSUP (static:), -ENOMEM, or
  * another -errno libvirt's failure maps to (the log has libvirt's text).
@@ -211,6 +215,62 @@ struct vpwr_resolver_channel {
 VPWR_API int vpwr_resolver_foreach_channel(
 	struct vpwr_resolver *r, const char *domain,
 	int (*fn)(const struct vpwr_resolver_channel *ch, void *userdata),
+	void *userdata);
+
+/*
+ * One network interface of a domain, as vpwr_resolver_foreach_interface()
+ * reports it.  The library fills it; the strings are valid only during the
+ * callback.  Fields are only ever appended: `sz` is the size of the struct
+ * the library filled, so a caller built against a later header checks
+ * `offsetof(struct vpwr_resolver_interface, field) < ifc->sz` before
+ * reading a newer field.
+ */
+struct vpwr_resolver_interface {
+	size_t sz;
+	const char *domain;
+	uint8_t mac[6];            /* the guest's MAC; all zero: unknown (a
+				    * PCI device passed with <hostdev>) */
+	const char *type;          /* libvirt's interface type: "network",
+				    * "bridge", "direct", "hostdev",
+				    * "ethernet"...; "hostdev" too for a bare
+				    * <hostdev>; NULL if the scheme does not
+				    * say */
+	const char *target_dev;    /* the host netdev (<target dev=...>: a
+				    * tap, a macvtap), live only; NULL if
+				    * none */
+	const char *pci_addr;      /* a passed-through PCI function (a VF):
+				    * "DDDD:BB:SS.F", lower case; NULL if
+				    * none */
+	int running;               /* 1: the domain runs and this is its live
+				    * definition; 0: shut off, from its
+				    * config */
+};
+
+/*
+ * The network interfaces of `domain` (NULL: of every domain, in domain
+ * order), in the order of the domain's definition.
+ *
+ * libvirt: every <devices><interface> of the domain's XML (live for a
+ * running domain, the config for a shut-off one: no target_dev then), with
+ * its <mac address>, its type, <target dev> and, for type='hostdev', the
+ * PCI address of its <source><address type='pci'>.  A
+ * <hostdev mode='subsystem' type='pci'> (a VF passed without an
+ * <interface>: libvirt knows no MAC for it) is reported too, after the
+ * interfaces, with an all-zero MAC, type "hostdev" and its PCI address;
+ * it may be any PCI device, not only a NIC: the caller checks.
+ * static: the domain's optional "interfaces" array (resolver_static.c);
+ * a domain without one gives -ENOTSUP (the file does not say), an empty
+ * one 0.
+ *
+ * fn returns 0 to go on; any other value stops the walk and is returned
+ * (return a negative errno to tell it from a count).  Otherwise returns
+ * the number of interfaces reported.  fn must not refresh or free the
+ * resolver.  Errors: -VPWR_E_NO_DOMAIN, -ENOTSUP (the scheme, or the
+ * static file for this domain, knows no interfaces), -EINVAL.
+ */
+VPWR_API int vpwr_resolver_foreach_interface(
+	struct vpwr_resolver *r, const char *domain,
+	int (*fn)(const struct vpwr_resolver_interface *ifc, void *userdata),
 	void *userdata);
 
 #ifdef __cplusplus

@@ -10,6 +10,7 @@
 
 #include "framer.h"
 #include "internal.h"
+#include "traffic_source.h"
 #include "libvpwr/backend.h"
 #include "libvpwr/host.h"
 #include "libvpwr/resolver.h"
@@ -54,7 +55,7 @@ struct traffic_state {
 	uint64_t packets;          /* the cumulative count at at_ms */
 	int64_t at_ms;
 	uint64_t pps;              /* the last rate */
-	struct netdev_set *nd;     /* the default source's interfaces */
+	struct tsrc_set *src;      /* the host's own sources (no traffic_fn) */
 };
 
 /* Which traffic_state of a domain. */
@@ -160,6 +161,8 @@ struct vpwr_host {
 	struct vpwr_tz *tz;        /* the zone of TIME policies' hours */
 	struct host_wish *wishes;  /* arbiter's scratch, nr_pcpus entries */
 	char *sysfs_root;          /* where netdev statistics are read */
+	struct tsrc_env tsrc;      /* what traffic sources read through (tests
+				      replace tsrc.nl with crafted replies) */
 	struct host_source *sources; /* channels and listeners */
 	unsigned nr_channels;
 	int next_channel_id;

@@ -338,7 +338,7 @@ void host_policy_time_event(struct vpwr_host *h)
 static bool traffic_source(const struct vpwr_host *h,
 			   const struct traffic_state *ts)
 {
-	return h->opts.traffic_fn || ts->nd;
+	return h->opts.traffic_fn || ts->src;
 }
 
 /* Whether the rate of traffic[k] can decide anything now. */
@@ -376,17 +376,19 @@ static int traffic_read(struct vpwr_host *h, struct host_domain *d, int k,
 {
 	const struct vpwr_policy *p = traffic_policy(d, k);
 	struct traffic_state *ts = &d->traffic[k];
+	char why[VPWR_REASON_MAX];
 	int rc;
 
 	if (h->opts.traffic_fn)
 		return h->opts.traffic_fn(d->name, p, packets,
 					  h->opts.traffic_userdata);
-	rc = netdev_packets(h->sysfs_root, ts->nd, packets);
-	if (rc < 0 && netdev_find(h->sysfs_root, p, ts->nd) == 0) {
+	rc = tsrc_read(&h->tsrc, ts->src, packets);
+	if (rc < 0 && rc != -ENOMEM &&
+	    tsrc_prepare(&h->tsrc, d->name, p, ts->src, why, sizeof(why)) == 0) {
 		/* Interfaces come and go with the guest's NICs: count
 		 * afresh over the ones there are now. */
 		ts->based = false;
-		rc = netdev_packets(h->sysfs_root, ts->nd, packets);
+		rc = tsrc_read(&h->tsrc, ts->src, packets);
 	}
 	return rc;
 }
@@ -505,47 +507,28 @@ static void sampling_update(struct vpwr_host *h)
 	}
 }
 
-/* Where a policy's packets come from: the embedder's callback, or host
- * interfaces found by MAC.  0, or -errno with `why` filled. */
-static int traffic_prepare(struct vpwr_host *h, const struct vpwr_policy *p,
-			   struct netdev_set **out, char *why, size_t len)
+/* Where a policy's packets come from: the embedder's callback, or the
+ * host's own sources (traffic_source.h).  0, or -errno with `why` filled. */
+static int traffic_prepare(struct vpwr_host *h, const struct host_domain *d,
+			   const struct vpwr_policy *p, struct tsrc_set **out,
+			   char *why, size_t len)
 {
-	struct netdev_set *nd;
-	char mac[18];
+	struct tsrc_set *src;
 	int rc;
 
 	*out = NULL;
 	if (h->opts.traffic_fn)
 		return 0;
-	if (!p->nr_macs) {
-		snprintf(why, len, "no MAC address given to count the "
-			 "packets of");
-		return -EINVAL;
-	}
-	nd = calloc(1, sizeof(*nd));
-	if (!nd)
+	src = calloc(1, sizeof(*src));
+	if (!src)
 		return -ENOMEM;
-	rc = netdev_find(h->sysfs_root, p, nd);
+	rc = tsrc_prepare(&h->tsrc, d->name, p, src, why, len);
 	if (rc < 0) {
-		netdev_format_mac(p->macs[0], mac);
-		snprintf(why, len, "no interface under %s/class/net has MAC "
-			 "%s%s", h->sysfs_root, mac,
-			 p->nr_macs > 1 ? " (or the others)" : "");
-		free(nd);
+		free(src);
 		return rc;
 	}
-	*out = nd;
+	*out = src;
 	return 0;
-}
-
-static void traffic_describe(const struct netdev_set *nd, char *buf,
-			     size_t len)
-{
-	size_t off = (size_t)snprintf(buf, len, "counting packets of");
-
-	for (unsigned i = 0; i < nd->nr && off < len; i++)
-		off += (size_t)snprintf(buf + off, len - off, "%s %s",
-					i ? "," : "", nd->name[i]);
 }
 
 /* -------------------------------------------------------- BRANCH_RATIO */
@@ -811,7 +794,7 @@ static void policy_state_reset(struct host_domain *d, unsigned kind)
 		int k = kind == VPWR_POLICY_TIME ? TRAFFIC_OF_TIME
 						 : TRAFFIC_OF_TRAFFIC;
 
-		free(d->traffic[k].nd);
+		free(d->traffic[k].src);
 		memset(&d->traffic[k], 0, sizeof(d->traffic[k]));
 	}
 	if (kind == VPWR_POLICY_TIME)
@@ -828,7 +811,7 @@ static int policies_changed(struct vpwr_host *h, struct host_domain *d)
 
 /* What a TRAFFIC or TIME policy will count, or why it cannot. */
 static int prepare_source(struct vpwr_host *h, struct host_domain *d,
-			  const struct vpwr_policy *p, struct netdev_set **nd,
+			  const struct vpwr_policy *p, struct tsrc_set **nd,
 			  char *why, size_t len)
 {
 	*nd = NULL;
@@ -838,11 +821,11 @@ static int prepare_source(struct vpwr_host *h, struct host_domain *d,
 				 "be max");
 			return -EINVAL;
 		}
-		return traffic_prepare(h, p, nd, why, len);
+		return traffic_prepare(h, d, p, nd, why, len);
 	}
 	if (p->kind == VPWR_POLICY_TIME && p->traffic_hours && p->max_pps) {
 		char detail[VPWR_REASON_MAX];
-		int rc = traffic_prepare(h, p, nd, detail, sizeof(detail));
+		int rc = traffic_prepare(h, d, p, nd, detail, sizeof(detail));
 
 		/* Its busy and quiet hours still work: accept, and say so. */
 		if (rc == -ENOMEM)
@@ -872,7 +855,7 @@ int host_policy_set(struct vpwr_host *h, struct host_domain *d,
 	struct vpwr_policy saved = d->policy[kind];
 	struct traffic_state saved_ts = d->traffic[k];
 	char why[VPWR_REASON_MAX] = "";
-	struct netdev_set *nd;
+	struct tsrc_set *nd;
 	int rc;
 
 	rc = check_vcpus(h, d, req, reply);
@@ -883,12 +866,12 @@ int host_policy_set(struct vpwr_host *h, struct host_domain *d,
 		return NACK(reply, req, rc, "%spolicy refused: %s",
 			    policy_names[kind], why);
 	if (nd && !why[0])
-		traffic_describe(nd, why, sizeof(why));
+		tsrc_describe(nd, why, sizeof(why));
 	if (counts) /* the old state is kept until the new one holds */
 		memset(&d->traffic[k], 0, sizeof(d->traffic[k]));
 	policy_state_reset(d, kind);
 	if (counts)
-		d->traffic[k].nd = nd;
+		d->traffic[k].src = nd;
 	d->policy[kind] = *p;
 	d->policy_mask |= 1u << kind;
 	rc = policies_changed(h, d);
@@ -905,7 +888,7 @@ int host_policy_set(struct vpwr_host *h, struct host_domain *d,
 			    vpwr_strerror(rc));
 	}
 	if (counts)
-		free(saved_ts.nd);
+		free(saved_ts.src);
 	vpwr_msg_reply(reply, req, 0, why[0] ? "%s%s" : NULL,
 		       policy_names[kind], why);
 	return 0;
@@ -942,8 +925,8 @@ void host_policy_drop(struct vpwr_host *h, struct host_domain *d)
 
 void host_policy_domain_free(struct host_domain *d)
 {
-	free(d->traffic[0].nd);
-	free(d->traffic[1].nd);
+	free(d->traffic[0].src);
+	free(d->traffic[1].src);
 	free(d->branch);
 }
 
@@ -967,6 +950,12 @@ int host_policy_init(struct vpwr_host *h)
 	h->opts.sysfs_root = NULL;
 	if (!h->sysfs_root)
 		return -ENOMEM;
+	h->tsrc = (struct tsrc_env){
+		.sysfs_root = h->sysfs_root,
+		.resolver = h->resolver,
+		.log = &h->log,
+		.nl = vf_nl_exchange_kernel,
+	};
 	if (!h->opts.traffic_period_ms)
 		h->opts.traffic_period_ms = TRAFFIC_PERIOD_MS;
 	h->last_sample_ms = INT64_MIN;

@@ -48,6 +48,20 @@ int vpwr_opts_load(void *dst, size_t dst_sz, const void *src);
 /* strlcpy-like: always NUL-terminates when len > 0; returns strlen(src). */
 size_t vpwr_strlcpy(char *dst, const char *src, size_t len);
 
+/*
+ * "aa:bb:cc:dd:ee:ff" (hex, either case, nothing else; a trailing newline
+ * allowed, as sysfs has it) into mac.  0 or -EINVAL.
+ */
+int vpwr_mac_parse(const char *s, uint8_t mac[6]);
+
+/* A PCI address "DDDD:BB:SS.F" as sysfs names functions (lower case). */
+#define VPWR_PCI_ADDR_LEN 13       /* with the NUL */
+int vpwr_pci_addr_format(char buf[VPWR_PCI_ADDR_LEN], unsigned long domain,
+			 unsigned long bus, unsigned long slot,
+			 unsigned long function);
+/* Check and canonicalise "DDDD:BB:SS.F" (hex, either case): 0 or -EINVAL. */
+int vpwr_pci_addr_parse(const char *s, char buf[VPWR_PCI_ADDR_LEN]);
+
 /* Monotonic clock in ns. */
 uint64_t vpwr_now_ns(void);
 

@@ -218,3 +218,15 @@ VPWR_API int vpwr_resolver_foreach_channel(
 		return -ENOTSUP;
 	return r->ops->foreach_channel(r, domain, fn, userdata);
 }
+
+VPWR_API int vpwr_resolver_foreach_interface(
+	struct vpwr_resolver *r, const char *domain,
+	int (*fn)(const struct vpwr_resolver_interface *ifc, void *userdata),
+	void *userdata)
+{
+	if (!r || !fn)
+		return -EINVAL;
+	if (!r->ops->foreach_interface)
+		return -ENOTSUP;
+	return r->ops->foreach_interface(r, domain, fn, userdata);
+}

@@ -55,6 +55,12 @@ struct vpwr_resolver_ops {
 			       int (*fn)(const struct vpwr_resolver_channel *ch,
 					 void *userdata),
 			       void *userdata);
+	/* domain NULL: every domain.  See vpwr_resolver_foreach_interface(). */
+	int (*foreach_interface)(
+		struct vpwr_resolver *r, const char *domain,
+		int (*fn)(const struct vpwr_resolver_interface *ifc,
+			  void *userdata),
+		void *userdata);
 };
 
 struct vpwr_resolver {

@@ -478,6 +478,54 @@ static int lv_foreach_channel(struct vpwr_resolver *r, const char *domain,
 	return rc ? rc : count;
 }
 
+/* Report d's interfaces; *count grows.  Returns fn's non-zero value. */
+static int report_interfaces(const struct vpwr_lv_domain *d,
+			     int (*fn)(const struct vpwr_resolver_interface *,
+				       void *userdata),
+			     void *userdata, int *count)
+{
+	for (size_t i = 0; i < d->nr_interfaces; i++) {
+		const struct vpwr_lv_interface *li = &d->interfaces[i];
+		struct vpwr_resolver_interface ifc = {
+			.sz = sizeof(ifc),
+			.domain = d->name,
+			.type = li->type,
+			.target_dev = li->target_dev,
+			.pci_addr = li->pci_addr,
+			.running = d->running,
+		};
+		int rc;
+
+		memcpy(ifc.mac, li->mac, sizeof(ifc.mac));
+		rc = fn(&ifc, userdata);
+		if (rc)
+			return rc;
+		(*count)++;
+	}
+	return 0;
+}
+
+static int lv_foreach_interface(
+	struct vpwr_resolver *r, const char *domain,
+	int (*fn)(const struct vpwr_resolver_interface *ifc, void *userdata),
+	void *userdata)
+{
+	const struct vpwr_lv_snapshot *s =
+		&((struct libvirt_resolver *)r->priv)->snap;
+	int count = 0, rc = 0;
+
+	if (domain) {
+		const struct vpwr_lv_domain *d = find(r, domain);
+
+		if (!d)
+			return -VPWR_E_NO_DOMAIN;
+		rc = report_interfaces(d, fn, userdata, &count);
+	}
+	for (size_t i = 0; !domain && !rc && i < s->nr; i++)
+		rc = report_interfaces(&s->domains[i], fn, userdata, &count);
+	return rc ? rc : count;
+}
+
 const struct vpwr_resolver_ops vpwr_resolver_libvirt_ops = {
 	.scheme = "libvirt",
 	.open = lv_open,
@@ -490,6 +538,7 @@ const struct vpwr_resolver_ops vpwr_resolver_libvirt_ops = {
 	.change_fd = lv_change_fd,
 	.refresh = lv_refresh,
 	.foreach_channel = lv_foreach_channel,
+	.foreach_interface = lv_foreach_interface,
 };
 
 /* ------------------------------------------------ test entry points */

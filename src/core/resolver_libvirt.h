@@ -3,7 +3,8 @@
  * The "libvirt:URI" resolver's pieces, shared by its three files:
  *   resolver_libvirt.c       the connection, libvirt events, the ops table
  *   resolver_libvirt_read.c  one snapshot of every domain, read from libvirt
- *   resolver_libvirt_xml.c   what a domain's XML says (vsock CID, channels)
+ *   resolver_libvirt_xml.c   what a domain's XML says (vsock CID, channels,
+ *                            interfaces)
  * and two entry points the unit tests use.  Never installed: libvirt types
  * stay out of the public headers.
  */
@@ -21,6 +22,14 @@ struct vpwr_lv_channel {
 	int source_mode;           /* enum vpwr_channel_source_mode */
 };
 
+/* An <interface>, or a PCI <hostdev> (mac all zero, type "hostdev"). */
+struct vpwr_lv_interface {
+	uint8_t mac[6];
+	char *type;
+	char *target_dev;          /* live only; NULL if none */
+	char *pci_addr;            /* "DDDD:BB:SS.F"; NULL if none */
+};
+
 /* What the resolver knows of one domain. */
 struct vpwr_lv_domain {
 	char name[VPWR_RESOLVER_NAME_MAX + 1];
@@ -30,6 +39,8 @@ struct vpwr_lv_domain {
 	uint32_t cid;              /* 0: no vsock CID */
 	size_t nr_channels;
 	struct vpwr_lv_channel *channels;
+	size_t nr_interfaces;
+	struct vpwr_lv_interface *interfaces;
 };
 
 /* Every domain at one moment, sorted by name. */
@@ -64,8 +75,9 @@ const char *vpwr_lv_error_message(void);
 /* ---- resolver_libvirt_xml.c -------------------------------------- */
 
 /*
- * Fill d->cid and d->channels from a domain's XML description (d->name
- * is set, for the messages).  Returns 0, -ENOMEM, or -VPWR_E_CONFIG (XML that does not
+ * Fill d->cid, d->channels and d->interfaces from a domain's XML
+ * description (d->name and d->running are set: the messages, and whether
+ * <target dev> is live).  Returns 0, -ENOMEM, or -VPWR_E_CONFIG (XML that does not
  * parse; logged).
  */
 int vpwr_lv_parse_domain_xml(const char *xml, const struct vpwr_logger *log,

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * One snapshot of every domain libvirt knows: state, vCPU count, pinning,
- * and what the XML says (CID, channels).  Always read whole and compared
- * whole: the resolver swaps snapshots, so a lookup never sees half of one,
- * and "did anything change" is a plain comparison.
+ * and what the XML says (CID, channels, interfaces).  Always read whole
+ * and compared whole: the resolver swaps snapshots, so a lookup never
+ * sees half of one, and "did anything change" is a plain comparison.
  */
 #include <stdlib.h>
 
@@ -62,6 +62,12 @@ static void domain_free(struct vpwr_lv_domain *d)
 		free(d->channels[i].target_name);
 	}
 	free(d->channels);
+	for (size_t i = 0; i < d->nr_interfaces; i++) {
+		free(d->interfaces[i].type);
+		free(d->interfaces[i].target_dev);
+		free(d->interfaces[i].pci_addr);
+	}
+	free(d->interfaces);
 	free(d->pins);
 	memset(d, 0, sizeof(*d));
 }
@@ -101,18 +107,37 @@ static bool channel_equal(const struct vpwr_lv_channel *a,
 	       !strcmp(a->target_name, b->target_name);
 }
 
+/* Two optional strings. */
+static bool str_equal(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+static bool interface_equal(const struct vpwr_lv_interface *a,
+			    const struct vpwr_lv_interface *b)
+{
+	return !memcmp(a->mac, b->mac, sizeof(a->mac)) &&
+	       str_equal(a->type, b->type) &&
+	       str_equal(a->target_dev, b->target_dev) &&
+	       str_equal(a->pci_addr, b->pci_addr);
+}
+
 static bool domain_equal(const struct vpwr_lv_domain *a,
 			 const struct vpwr_lv_domain *b)
 {
 	if (strcmp(a->name, b->name) || a->running != b->running ||
 	    a->nr_vcpus != b->nr_vcpus || a->cid != b->cid ||
-	    a->nr_channels != b->nr_channels)
+	    a->nr_channels != b->nr_channels ||
+	    a->nr_interfaces != b->nr_interfaces)
 		return false;
 	if (a->nr_vcpus &&
 	    memcmp(a->pins, b->pins, a->nr_vcpus * sizeof(*a->pins)))
 		return false;
 	for (size_t i = 0; i < a->nr_channels; i++)
 		if (!channel_equal(&a->channels[i], &b->channels[i]))
+			return false;
+	for (size_t i = 0; i < a->nr_interfaces; i++)
+		if (!interface_equal(&a->interfaces[i], &b->interfaces[i]))
 			return false;
 	return true;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What the libvirt resolver takes from a domain's XML description: the
- * vsock CID and the power-agent channels.  libxml2 parses it; we walk the
+ * vsock CID, the power-agent channels and the network interfaces (with
+ * PCI <hostdev>s, which may be VFs passed without an <interface>).  libxml2 parses it; we walk the
  * few elements we need.  No XPath: its errors go to libxml2's process-wide
  * handler, which prints.  Parser errors are kept off stderr with
  * XML_PARSE_NOERROR and logged through the resolver's logger instead.
@@ -143,6 +144,130 @@ out:
 	return err;
 }
 
+/*
+ * A <source><address> of a PCI device as "DDDD:BB:SS.F" into *out (NULL
+ * when there is none, or a bad one: logged).  libvirt writes the numbers
+ * as 0x-prefixed hex; a missing domain is 0.
+ */
+static int parse_pci_source(const xmlNode *dev, const char *what,
+			    const struct vpwr_logger *log,
+			    const struct vpwr_lv_domain *d, char **out)
+{
+	static const char *const names[4] = { "domain", "bus", "slot",
+					       "function" };
+	const xmlNode *source = child(dev, "source");
+	const xmlNode *addr = source ? child(source, "address") : NULL;
+	char buf[VPWR_PCI_ADDR_LEN];
+	unsigned long v[4] = { 0 };
+
+	*out = NULL;
+	if (!addr)
+		return 0;
+	for (int i = 0; i < 4; i++) {
+		char *s, *end;
+		int err = attr(addr, names[i], &s);
+
+		if (err)
+			return err;
+		if (!s && i == 0)
+			continue;
+		errno = 0;
+		v[i] = s ? strtoul(s, &end, 0) : 0;
+		if (!s || errno || end == s || *end || s[0] == '-') {
+			log_warn(log, "libvirt: domain \"%s\": %s: PCI address "
+				 "%s \"%.20s\" is not a number: ignored",
+				 d->name, what, names[i], s ? s : "(none)");
+			free(s);
+			return 0;
+		}
+		free(s);
+	}
+	if (vpwr_pci_addr_format(buf, v[0], v[1], v[2], v[3])) {
+		log_warn(log, "libvirt: domain \"%s\": %s: PCI address "
+			 "%lx:%lx:%lx.%lx out of range: ignored", d->name, what,
+			 v[0], v[1], v[2], v[3]);
+		return 0;
+	}
+	*out = strdup(buf);
+	return *out ? 0 : -ENOMEM;
+}
+
+static int add_interface(struct vpwr_lv_domain *d,
+			 struct vpwr_lv_interface *ifc)
+{
+	struct vpwr_lv_interface *grown =
+		realloc(d->interfaces, (d->nr_interfaces + 1) * sizeof(*grown));
+
+	if (!grown)
+		return -ENOMEM;
+	d->interfaces = grown;
+	d->interfaces[d->nr_interfaces++] = *ifc;
+	memset(ifc, 0, sizeof(*ifc));
+	return 0;
+}
+
+static void interface_clear(struct vpwr_lv_interface *ifc)
+{
+	free(ifc->type);
+	free(ifc->target_dev);
+	free(ifc->pci_addr);
+	memset(ifc, 0, sizeof(*ifc));
+}
+
+/* One <interface>. */
+static int parse_interface(const xmlNode *n, const struct vpwr_logger *log,
+			   struct vpwr_lv_domain *d)
+{
+	const xmlNode *mac = child(n, "mac"), *target = child(n, "target");
+	struct vpwr_lv_interface ifc = { 0 };
+	char *s = NULL;
+	int err = attr(n, "type", &ifc.type);
+
+	if (!err && mac)
+		err = attr(mac, "address", &s);
+	if (s && vpwr_mac_parse(s, ifc.mac))
+		log_warn(log, "libvirt: domain \"%s\": interface MAC \"%.20s\" "
+			 "does not parse: ignored", d->name, s);
+	free(s);
+	/* A shut-off domain's <target dev> is a wish at most (libvirt drops
+	 * generated names): only a live one names a netdev. */
+	if (!err && target && d->running)
+		err = attr(target, "dev", &ifc.target_dev);
+	if (!err && ifc.type && !strcmp(ifc.type, "hostdev"))
+		err = parse_pci_source(n, "interface", log, d, &ifc.pci_addr);
+	if (!err)
+		err = add_interface(d, &ifc);
+	interface_clear(&ifc);
+	return err;
+}
+
+/* A <hostdev mode='subsystem' type='pci'>, unless an <interface
+ * type='hostdev'> already stands for it. */
+static int parse_hostdev(const xmlNode *n, const struct vpwr_logger *log,
+			 struct vpwr_lv_domain *d)
+{
+	struct vpwr_lv_interface ifc = { 0 };
+	int err;
+
+	if (!attr_is(n, "mode", "subsystem") || !attr_is(n, "type", "pci"))
+		return 0;
+	err = parse_pci_source(n, "hostdev", log, d, &ifc.pci_addr);
+	if (err || !ifc.pci_addr)
+		return err;
+	for (size_t i = 0; i < d->nr_interfaces; i++) {
+		const char *a = d->interfaces[i].pci_addr;
+
+		if (a && !strcmp(a, ifc.pci_addr)) {
+			interface_clear(&ifc);
+			return 0;
+		}
+	}
+	ifc.type = strdup("hostdev");
+	err = ifc.type ? add_interface(d, &ifc) : -ENOMEM;
+	interface_clear(&ifc);
+	return err;
+}
+
 static int walk_devices(const xmlNode *devices, const struct vpwr_logger *log,
 			struct vpwr_lv_domain *d)
 {
@@ -153,6 +278,15 @@ static int walk_devices(const xmlNode *devices, const struct vpwr_logger *log,
 			parse_cid(n, log, d);
 		else if (is(n, "channel"))
 			err = parse_channel(n, log, d);
+		else if (is(n, "interface"))
+			err = parse_interface(n, log, d);
+		if (err)
+			return err;
+	}
+	/* After every <interface>, whatever the order of the elements. */
+	for (const xmlNode *n = devices->children; n; n = n->next) {
+		int err = is(n, "hostdev") ? parse_hostdev(n, log, d) : 0;
+
 		if (err)
 			return err;
 	}

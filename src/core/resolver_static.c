@@ -2,10 +2,19 @@
 /*
  * The "static:PATH" resolver: vCPU pinning read once from a JSON file,
  *
- *   { "domains": { "vm1": { "vcpus": ["2", "3", "4-5", 7], "cid": 3 } } }
+ *   { "domains": { "vm1": { "vcpus": ["2", "3", "4-5", 7], "cid": 3,
+ *       "interfaces": [ { "mac": "52:54:00:12:34:56", "dev": "tap0" },
+ *                       { "mac": "52:54:00:aa:bb:cc",
+ *                         "pci": "0000:03:10.1", "type": "hostdev" } ]
+ *   } } }
  *
  * where element i of "vcpus" is the cpulist (or CPU number) vCPU i may run
- * on, and the optional "cid" is the domain's vsock CID.  The file is
+ * on, the optional "cid" is the domain's vsock CID, and the optional
+ * "interfaces" are its network interfaces: each has a "mac" (unicast, not
+ * all zero), a "pci" address "DDDD:BB:SS.F" (a VF passed through), or
+ * both, and optionally "dev" (its host netdev: a tap, a macvtap) and
+ * "type" (free text, reported as libvirt's interface type).  A domain
+ * without "interfaces" does not say (foreach_interface: -ENOTSUP).  The file is
  * checked strictly: anything unexpected, unknown keys included, refuses the
  * whole file with a message naming the file, the domain and the element,
  * because a typo that silently unpins a VM is worse than a daemon that does
@@ -13,6 +22,7 @@
  */
 #include <fcntl.h>
 #include <jansson.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -25,11 +35,24 @@
 				      vsock_loopback, for tests */
 #define CID_MAX 0xFFFFFFFEu        /* VMADDR_CID_ANY is 0xFFFFFFFF */
 
+#define TYPE_MAX 32                /* "type" of an interface, with NUL */
+#define INTERFACES_MAX 64          /* per domain */
+
+struct static_interface {
+	uint8_t mac[6];            /* all zero: none given */
+	char dev[IF_NAMESIZE];     /* "": none */
+	char pci[VPWR_PCI_ADDR_LEN]; /* "": none */
+	char type[TYPE_MAX];       /* "": none */
+};
+
 struct static_domain {
 	char name[VPWR_RESOLVER_NAME_MAX + 1];
 	uint32_t cid;              /* 0: none given */
 	unsigned nr_vcpus;
 	struct vpwr_cpuset *vcpus;
+	bool has_interfaces;       /* "interfaces" given (maybe empty) */
+	size_t nr_interfaces;
+	struct static_interface *interfaces;
 };
 
 struct static_pins {
@@ -190,6 +213,166 @@ static int parse_vcpus(const struct parse *p, const json_t *v,
 	return 0;
 }
 
+static bool mac_zero(const uint8_t mac[6])
+{
+	static const uint8_t zero[6];
+
+	return !memcmp(mac, zero, 6);
+}
+
+/* A string member of interfaces[i], NULL if absent; logs a non-string. */
+static int member_string(const struct parse *p, size_t i, const json_t *ifc,
+			 const char *key, const char **out)
+{
+	const json_t *v = json_object_get(ifc, key);
+
+	*out = NULL;
+	if (!v)
+		return 0;
+	if (!json_is_string(v)) {
+		perr(p, "interfaces[%zu]: \"%s\" must be a string", i, key);
+		return -VPWR_E_CONFIG;
+	}
+	*out = json_string_value(v);
+	return 0;
+}
+
+/* A Linux interface name: 1..15 bytes, no '/', ':' or white space, not
+ * "." or "..", as dev_valid_name() wants. */
+static bool ifname_valid(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (!len || len >= IF_NAMESIZE || !strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
+	for (; *s; s++)
+		if (*s == '/' || *s == ':' || (unsigned char)*s <= ' ' ||
+		    *s == 0x7f)
+			return false;
+	return true;
+}
+
+static int parse_interface(const struct parse *p, size_t i, const json_t *v,
+			   struct static_interface *ifc)
+{
+	const char *key, *mac, *dev, *pci, *type;
+	json_t *val;
+	int err;
+
+	if (!json_is_object(v)) {
+		perr(p, "interfaces[%zu] must be an object", i);
+		return -VPWR_E_CONFIG;
+	}
+	json_object_foreach((json_t *)v, key, val) {
+		if (strcmp(key, "mac") && strcmp(key, "dev") &&
+		    strcmp(key, "pci") && strcmp(key, "type")) {
+			perr(p, "interfaces[%zu]: unknown key \"%.64s\" (expected "
+			     "\"mac\", \"dev\", \"pci\" or \"type\")", i, key);
+			return -VPWR_E_CONFIG;
+		}
+	}
+	err = member_string(p, i, v, "mac", &mac);
+	if (!err)
+		err = member_string(p, i, v, "dev", &dev);
+	if (!err)
+		err = member_string(p, i, v, "pci", &pci);
+	if (!err)
+		err = member_string(p, i, v, "type", &type);
+	if (err)
+		return err;
+	if (!mac && !pci) {
+		perr(p, "interfaces[%zu] needs a \"mac\" or a \"pci\" address "
+		     "(or both)", i);
+		return -VPWR_E_CONFIG;
+	}
+	if (mac && (vpwr_mac_parse(mac, ifc->mac) || strchr(mac, '\n') ||
+		    mac_zero(ifc->mac) || (ifc->mac[0] & 1))) {
+		perr(p, "interfaces[%zu]: \"mac\" \"%.32s\" is not a unicast "
+		     "MAC address aa:bb:cc:dd:ee:ff", i, mac);
+		return -VPWR_E_CONFIG;
+	}
+	if (pci && vpwr_pci_addr_parse(pci, ifc->pci)) {
+		perr(p, "interfaces[%zu]: \"pci\" \"%.32s\" is not a PCI "
+		     "address DDDD:BB:SS.F (slot up to 1f, function up to 7)",
+		     i, pci);
+		return -VPWR_E_CONFIG;
+	}
+	if (dev && !ifname_valid(dev)) {
+		perr(p, "interfaces[%zu]: \"dev\" \"%.32s\" is not an interface "
+		     "name (1 to %d bytes, no '/', ':' or spaces)", i, dev,
+		     IF_NAMESIZE - 1);
+		return -VPWR_E_CONFIG;
+	}
+	if (dev)
+		vpwr_strlcpy(ifc->dev, dev, sizeof(ifc->dev));
+	if (type && (!*type || strlen(type) >= TYPE_MAX)) {
+		perr(p, "interfaces[%zu]: \"type\" must be 1 to %d bytes", i,
+		     TYPE_MAX - 1);
+		return -VPWR_E_CONFIG;
+	}
+	if (type)
+		vpwr_strlcpy(ifc->type, type, sizeof(ifc->type));
+	return 0;
+}
+
+/* The same MAC, device or PCI function twice in one domain is a typo. */
+static int check_duplicates(const struct parse *p,
+			    const struct static_domain *d, size_t i)
+{
+	const struct static_interface *a = &d->interfaces[i];
+
+	for (size_t j = 0; j < i; j++) {
+		const struct static_interface *b = &d->interfaces[j];
+		const char *what = NULL;
+
+		if (!mac_zero(a->mac) && !memcmp(a->mac, b->mac, 6))
+			what = "\"mac\"";
+		else if (a->dev[0] && !strcmp(a->dev, b->dev))
+			what = "\"dev\"";
+		else if (a->pci[0] && !strcmp(a->pci, b->pci))
+			what = "\"pci\"";
+		if (what) {
+			perr(p, "interfaces[%zu] has the %s of interfaces[%zu]",
+			     i, what, j);
+			return -VPWR_E_CONFIG;
+		}
+	}
+	return 0;
+}
+
+static int parse_interfaces(const struct parse *p, const json_t *v,
+			    struct static_domain *d)
+{
+	size_t n = json_array_size(v);
+
+	if (!v)
+		return 0;
+	if (!json_is_array(v)) {
+		perr(p, "%s", "\"interfaces\" must be an array");
+		return -VPWR_E_CONFIG;
+	}
+	if (n > INTERFACES_MAX) {
+		perr(p, "\"interfaces\" has %zu entries, at most %d", n,
+		     INTERFACES_MAX);
+		return -VPWR_E_CONFIG;
+	}
+	d->has_interfaces = true;
+	d->interfaces = calloc(n + 1, sizeof(*d->interfaces));
+	if (!d->interfaces)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		int err = parse_interface(p, i, json_array_get(v, i),
+					  &d->interfaces[i]);
+
+		if (!err)
+			err = check_duplicates(p, d, i);
+		if (err)
+			return err;
+		d->nr_interfaces++;
+	}
+	return 0;
+}
+
 static int parse_domain(struct parse *p, const char *name, json_t *v,
 			struct static_domain *d)
 {
@@ -206,14 +389,18 @@ static int parse_domain(struct parse *p, const char *name, json_t *v,
 		return -VPWR_E_CONFIG;
 	}
 	json_object_foreach(v, key, val) {
-		if (strcmp(key, "vcpus") && strcmp(key, "cid")) {
-			perr(p, "unknown key \"%.64s\" (expected \"vcpus\" or "
-			     "\"cid\")", key);
+		if (strcmp(key, "vcpus") && strcmp(key, "cid") &&
+		    strcmp(key, "interfaces")) {
+			perr(p, "unknown key \"%.64s\" (expected \"vcpus\", "
+			     "\"cid\" or \"interfaces\")", key);
 			return -VPWR_E_CONFIG;
 		}
 	}
 	err = parse_cid(p, json_object_get(v, "cid"), &d->cid);
-	return err ? err : parse_vcpus(p, json_object_get(v, "vcpus"), d);
+	if (!err)
+		err = parse_vcpus(p, json_object_get(v, "vcpus"), d);
+	return err ? err
+		   : parse_interfaces(p, json_object_get(v, "interfaces"), d);
 }
 
 static int parse_root(struct parse *p, json_t *root, struct static_pins *pins)
@@ -266,8 +453,10 @@ static void static_free(struct vpwr_resolver *r)
 
 	if (!pins)
 		return;
-	for (size_t i = 0; i < pins->nr; i++)
+	for (size_t i = 0; i < pins->nr; i++) {
 		free(pins->domains[i].vcpus);
+		free(pins->domains[i].interfaces);
+	}
 	free(pins->domains);
 	free(pins);
 	r->priv = NULL;
@@ -362,6 +551,61 @@ static int static_domain_cid(struct vpwr_resolver *r, const char *domain,
 	return 0;
 }
 
+/* Report d's interfaces; *count grows.  Returns fn's non-zero value. */
+static int report_interfaces(const struct static_domain *d,
+			     int (*fn)(const struct vpwr_resolver_interface *,
+				       void *userdata),
+			     void *userdata, int *count)
+{
+	for (size_t i = 0; i < d->nr_interfaces; i++) {
+		const struct static_interface *si = &d->interfaces[i];
+		struct vpwr_resolver_interface ifc = {
+			.sz = sizeof(ifc),
+			.domain = d->name,
+			.type = si->type[0] ? si->type : NULL,
+			.target_dev = si->dev[0] ? si->dev : NULL,
+			.pci_addr = si->pci[0] ? si->pci : NULL,
+			.running = 1,
+		};
+		int rc;
+
+		memcpy(ifc.mac, si->mac, sizeof(ifc.mac));
+		rc = fn(&ifc, userdata);
+		if (rc)
+			return rc;
+		(*count)++;
+	}
+	return 0;
+}
+
+/* domain NULL: every domain that lists its interfaces (-ENOTSUP if none
+ * does). */
+static int static_foreach_interface(
+	struct vpwr_resolver *r, const char *domain,
+	int (*fn)(const struct vpwr_resolver_interface *ifc, void *userdata),
+	void *userdata)
+{
+	const struct static_pins *pins = r->priv;
+	bool any = false;
+	int count = 0, rc = 0;
+
+	if (domain) {
+		const struct static_domain *d = find(r, domain);
+
+		if (!d)
+			return -VPWR_E_NO_DOMAIN;
+		if (!d->has_interfaces)
+			return -ENOTSUP;
+		rc = report_interfaces(d, fn, userdata, &count);
+		return rc ? rc : count;
+	}
+	for (size_t i = 0; !rc && i < pins->nr; i++) {
+		any |= pins->domains[i].has_interfaces;
+		rc = report_interfaces(&pins->domains[i], fn, userdata, &count);
+	}
+	return rc ? rc : any ? count : -ENOTSUP;
+}
+
 const struct vpwr_resolver_ops vpwr_resolver_static_ops = {
 	.scheme = "static",
 	.open = static_open,
@@ -370,5 +614,6 @@ const struct vpwr_resolver_ops vpwr_resolver_static_ops = {
 	.lookup = static_lookup,
 	.foreach_domain = static_foreach_domain,
 	.domain_cid = static_domain_cid,
+	.foreach_interface = static_foreach_interface,
 	/* A file read once changes never: no change_fd/refresh. */
 };

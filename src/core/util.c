@@ -72,6 +72,72 @@ uint64_t vpwr_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int vpwr_mac_parse(const char *s, uint8_t mac[6])
+{
+	uint8_t v[6];
+
+	for (int i = 0; i < 6; i++, s += 3) {
+		int hi = hexval(s[0]), lo = hi < 0 ? -1 : hexval(s[1]);
+
+		if (lo < 0 || (i < 5 && s[2] != ':'))
+			return -EINVAL;
+		v[i] = (uint8_t)(hi << 4 | lo);
+	}
+	s -= 1; /* the byte after the last pair */
+	if (*s && (s[0] != '\n' || s[1]))
+		return -EINVAL;
+	memcpy(mac, v, sizeof(v));
+	return 0;
+}
+
+int vpwr_pci_addr_format(char buf[VPWR_PCI_ADDR_LEN], unsigned long domain,
+			 unsigned long bus, unsigned long slot,
+			 unsigned long function)
+{
+	if (domain > 0xffff || bus > 0xff || slot > 0x1f || function > 7)
+		return -EINVAL;
+	snprintf(buf, VPWR_PCI_ADDR_LEN, "%04lx:%02lx:%02lx.%lx", domain, bus,
+		 slot, function);
+	return 0;
+}
+
+/* `n` hex digits at *p, exactly. */
+static int hex_field(const char **p, int n, unsigned long *out)
+{
+	*out = 0;
+	for (int i = 0; i < n; i++) {
+		int v = hexval((*p)[i]);
+
+		if (v < 0)
+			return -EINVAL;
+		*out = *out << 4 | (unsigned long)v;
+	}
+	*p += n;
+	return 0;
+}
+
+int vpwr_pci_addr_parse(const char *s, char buf[VPWR_PCI_ADDR_LEN])
+{
+	unsigned long d, b, sl, f;
+
+	if (hex_field(&s, 4, &d) || *s++ != ':' || hex_field(&s, 2, &b) ||
+	    *s++ != ':' || hex_field(&s, 2, &sl) || *s++ != '.' ||
+	    hex_field(&s, 1, &f) || *s)
+		return -EINVAL;
+	return vpwr_pci_addr_format(buf, d, b, sl, f);
+}
+
 static int parse_uint(const char **p, unsigned *out)
 {
 	char *end;
