@@ -17,6 +17,10 @@
  * or irq); its errors then leak nothing except on an entry of devices/
  * whose name does not parse (its directory handle), which we refuse
  * before libpci sees it.
+ *
+ * libpci (and the libudev it links) is loaded with dlopen() for the one
+ * scan and unloaded after it, so that programs that never scan -- every
+ * guest -- do not load it: only its header is needed at build time.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -27,6 +31,7 @@
 #include <unistd.h>
 
 #ifdef VPWR_WITH_LIBPCI
+#include <dlfcn.h>
 #include <pci/pci.h>
 #endif
 
@@ -266,17 +271,62 @@ static int add_vf(struct pci_vf_list *out, const struct pci_vf *vf)
  * The guarded part: everything that calls into libpci.  `acc` and `out`
  * live in the caller so that they survive a longjmp.
  */
-static int scan_guarded(struct pci_access *acc, const char *devices,
-			struct pci_vf_list *out)
+/* The part of libpci we call, from its shared object. */
+struct libpci {
+	void *so;
+	__typeof__(pci_alloc) *alloc;
+	__typeof__(pci_init) *init;
+	__typeof__(pci_cleanup) *cleanup;
+	__typeof__(pci_scan_bus) *scan_bus;
+	__typeof__(pci_fill_info) *fill_info;
+	__typeof__(pci_set_param) *set_param;
+};
+
+#define LIBPCI_SONAME "libpci.so.3"
+
+static int libpci_open(struct libpci *p, char *why, size_t len)
+{
+	const char *name = NULL;
+
+	p->so = dlopen(LIBPCI_SONAME, RTLD_NOW | RTLD_LOCAL);
+	if (!p->so) {
+		snprintf(why, len, "cannot load %s: %s", LIBPCI_SONAME,
+			 dlerror());
+		return -ENOTSUP;
+	}
+#define SYM(field, sym)                                                        \
+	do {                                                                   \
+		*(void **)&p->field = dlsym(p->so, #sym);                      \
+		if (!p->field && !name)                                        \
+			name = #sym;                                           \
+	} while (0)
+	SYM(alloc, pci_alloc);
+	SYM(init, pci_init);
+	SYM(cleanup, pci_cleanup);
+	SYM(scan_bus, pci_scan_bus);
+	SYM(fill_info, pci_fill_info);
+	SYM(set_param, pci_set_param);
+#undef SYM
+	if (name) {
+		snprintf(why, len, "%s has no %s", LIBPCI_SONAME, name);
+		dlclose(p->so);
+		p->so = NULL;
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+static int scan_guarded(const struct libpci *lib, struct pci_access *acc,
+			const char *devices, struct pci_vf_list *out)
 {
 	char addr[VPWR_PCI_ADDR_LEN];
 	struct pci_vf vf;
 	int err = 0;
 
-	pci_init(acc);
-	pci_scan_bus(acc);
+	lib->init(acc);
+	lib->scan_bus(acc);
 	for (struct pci_dev *d = acc->devices; d && !err; d = d->next) {
-		pci_fill_info(d, PCI_FILL_IDENT | PCI_FILL_CLASS);
+		lib->fill_info(d, PCI_FILL_IDENT | PCI_FILL_CLASS);
 		if (d->device_class != PCI_CLASS_ETHERNET ||
 		    vpwr_pci_addr_format(addr, (unsigned long)d->domain, d->bus,
 					 d->dev, d->func))
@@ -294,6 +344,7 @@ int pci_vf_scan(const char *sysfs_root, const struct vpwr_logger *log,
 	struct pci_guard *saved = pci_guard;
 	char bus[ROOT_LEN + 16], devices[ROOT_LEN + 32];
 	struct pci_access *volatile acc = NULL;
+	struct libpci lib;
 	volatile int err;
 
 	pci_vf_list_free(out);
@@ -307,11 +358,14 @@ int pci_vf_scan(const char *sysfs_root, const struct vpwr_logger *log,
 	err = check_names(devices, why, len);
 	if (err)
 		return err;
+	err = libpci_open(&lib, why, len);
+	if (err)
+		return err;
 	pci_guard = &g;
 	if (setjmp(g.env)) {
 		err = -EIO;
 	} else {
-		acc = pci_alloc();
+		acc = lib.alloc();
 		if (!acc) {
 			err = -ENOMEM;
 		} else {
@@ -320,17 +374,18 @@ int pci_vf_scan(const char *sysfs_root, const struct vpwr_logger *log,
 			acc->debug = pci_on_debug;
 			/* sysfs only: never probe port I/O or /proc. */
 			acc->method = PCI_ACCESS_SYS_BUS_PCI;
-			if (pci_set_param(acc, "sysfs.path", bus)) {
+			if (lib.set_param(acc, "sysfs.path", bus)) {
 				snprintf(why, len, "libpci has no sysfs.path");
 				err = -ENOTSUP;
 			} else {
-				err = scan_guarded(acc, devices, out);
+				err = scan_guarded(&lib, acc, devices, out);
 			}
 		}
 	}
 	if (acc)
-		pci_cleanup(acc); /* frees what libpci held when it failed */
+		lib.cleanup(acc); /* frees what libpci held when it failed */
 	pci_guard = saved;
+	dlclose(lib.so);
 	if (err < 0) {
 		pci_vf_list_free(out);
 		return err;
