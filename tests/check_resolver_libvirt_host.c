@@ -402,6 +402,52 @@ START_TEST(test_exclusive_ignores_stopped)
 }
 END_TEST
 
+/*
+ * auto_channels with a grace period: the channel the host attached goes
+ * when the domain stops, which counts as its guest going away: the wishes
+ * are kept (not applied: it does not run) and come back when the domain
+ * starts again within the grace period, on its live pinning.
+ */
+START_TEST(test_auto_channels_grace)
+{
+	VPWR_OPTS(vpwr_host_opts, ho, .backend = b, .resolver = r,
+		  .auto_channels = 1, .grace_ms = 60000, .event_fn = on_event);
+	struct vpwr_listener *qemu;
+	struct vpwr_channel *q;
+	unsigned char map = 1u << 3;
+	uint32_t orig0 = freq(0);
+	char uri[4300];
+
+	snprintf(uri, sizeof(uri), "unix-listen:%s/agent.0", dir);
+	ck_assert_int_eq(vpwr_listener_open(uri, NULL, &qemu), 0);
+	ck_assert_int_eq(vpwr_host_new(&ho, &h), 0);
+	ck_assert_int_eq(virDomainCreate(dom), 0);
+	ck_assert(pump_until(one_channel, 3000));
+	ck_assert_int_eq(vpwr_listener_accept(qemu, &q), 0);
+	ck_assert_int_eq(scale_max(q, 0), 0);
+	ck_assert_uint_eq(freq(0), hi);
+
+	ck_assert_int_eq(virDomainDestroy(dom), 0);
+	ck_assert(pump_until(no_channel, 3000));
+	vpwr_channel_free(q);
+	ck_assert_uint_eq(freq(0), orig0);
+	ck_assert_ptr_nonnull(host_dom("agent"));
+	ck_assert_uint_ne(host_dom("agent")->grace_due_ns, 0);
+
+	/* Back within the grace period, vCPU 0 now on pCPU 3. */
+	ck_assert_int_eq(virDomainCreate(dom), 0);
+	ck_assert_int_eq(virDomainPinVcpu(dom, 0, &map, 1), 0);
+	ck_assert_int_ge(vpwr_host_refresh(h), 0);
+	ck_assert(pump_until(one_channel, 3000));
+	ck_assert_uint_eq(freq(3), hi);
+	ck_assert_uint_eq(freq(0), orig0);
+	ck_assert_uint_eq(host_dom("agent")->grace_due_ns, 0);
+	ck_assert_int_eq(vpwr_listener_accept(qemu, &q), 0);
+	vpwr_channel_free(q);
+	vpwr_listener_free(qemu);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("resolver_libvirt_host");
@@ -413,6 +459,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_stopped_within_grace);
 	tcase_add_test(tc, test_stopped_past_grace);
 	tcase_add_test(tc, test_exclusive_ignores_stopped);
+	tcase_add_test(tc, test_auto_channels_grace);
 	suite_add_tcase(s, tc);
 	return s;
 }
