@@ -271,9 +271,8 @@ static int detach(void)
 		_exit(1);
 	if (pid > 0)
 		_exit(0);
-	if (chdir("/") < 0) {
-		/* "/" is always there */
-	}
+	/* The working directory stays: relative paths in the options and
+	 * the file keep their meaning, at start and on reload. */
 	umask(022);
 	return p[1];
 }
@@ -509,6 +508,54 @@ static void reload_warn_fixed(const struct hostd_config *o,
 }
 
 /*
+ * Operator bounds from `o` to `n` without lifting a cap on the way: a
+ * target (a pCPU, a domain) that no bound of `n` names any more is
+ * cleared; every bound of `n` is then set once, to its final value.
+ */
+static void reload_bounds(const struct hostd_config *o,
+			  const struct hostd_config *n)
+{
+	struct vpwr_cpuset kept, set;
+	size_t i, j;
+
+	vpwr_cpuset_zero(&kept);
+	for (j = 0; j < n->nr_bounds; j++) {
+		if (n->bounds[j].domain ||
+		    vpwr_cpuset_parse(&set, n->bounds[j].cpus) < 0)
+			continue;
+		vpwr_cpuset_foreach(cpu, &set)
+			vpwr_cpuset_set(&kept, (unsigned)cpu);
+	}
+	for (i = 0; i < o->nr_bounds; i++) {
+		const struct hostd_bound *b = &o->bounds[i];
+
+		if (b->domain) {
+			for (j = 0; j < n->nr_bounds; j++)
+				if (n->bounds[j].domain &&
+				    !strcmp(n->bounds[j].domain, b->domain))
+					break;
+			if (j == n->nr_bounds)
+				apply_bound(b, true);
+			continue;
+		}
+		if (vpwr_cpuset_parse(&set, b->cpus) < 0)
+			continue;
+		vpwr_cpuset_foreach(cpu, &set) {
+			struct hostd_bound one = { .cpus = NULL };
+			char name[16];
+
+			if (vpwr_cpuset_isset(&kept, (unsigned)cpu))
+				continue;
+			snprintf(name, sizeof(name), "%d", cpu);
+			one.cpus = name;
+			apply_bound(&one, true);
+		}
+	}
+	for (j = 0; j < n->nr_bounds; j++)
+		apply_bound(&n->bounds[j], false);
+}
+
+/*
  * SIGHUP: read the file again (on top of the command line's options) and
  * apply what can change while running: channels (new ones served, gone
  * ones detached), operator bounds, the log level; then re-read the
@@ -523,13 +570,15 @@ static void reload(const char *path, const struct hostd_config *cli,
 
 	notify("RELOADING=1\nMONOTONIC_USEC=%llu", monotonic_usec());
 	hostd_config_init(&n);
+	err[0] = '\0';
 	if (path && hostd_config_load(&n, path, err, sizeof(err)) < 0) {
 		say(VPWR_LOG_ERR, "reload: %s; the running configuration "
 		    "stays", err);
 		goto out;
 	}
-	if (hostd_config_overlay(&n, cli) < 0 ||
-	    hostd_config_finish(&n, err, sizeof(err)) < 0) {
+	if (hostd_config_overlay(&n, cli) < 0)
+		snprintf(err, sizeof(err), "out of memory");
+	if (err[0] || hostd_config_finish(&n, err, sizeof(err)) < 0) {
 		say(VPWR_LOG_ERR, "reload: %s; the running configuration "
 		    "stays", err);
 		goto out;
@@ -549,23 +598,24 @@ static void reload(const char *path, const struct hostd_config *cli,
 							: "listening on",
 			       cur->channels[i].uri);
 	}
-	for (j = 0; j < n.nr_channels; j++) {
+	for (j = 0; j < n.nr_channels;) {
 		for (i = 0; i < cur->nr_channels; i++)
 			if (hostd_channel_equal(&cur->channels[i],
 						&n.channels[j]))
 				break;
-		if (i == cur->nr_channels)
-			serve_channel(&n.channels[j]);
+		if (i < cur->nr_channels || serve_channel(&n.channels[j]) == 0) {
+			j++;
+			continue;
+		}
+		/* Not served: not remembered either, so that the next reload
+		 * tries it again. */
+		free(n.channels[j].domain);
+		free(n.channels[j].uri);
+		memmove(&n.channels[j], &n.channels[j + 1],
+			(n.nr_channels - j - 1) * sizeof(n.channels[0]));
+		n.nr_channels--;
 	}
-	for (i = 0; i < cur->nr_bounds; i++) {
-		for (j = 0; j < n.nr_bounds; j++)
-			if (hostd_bound_equal(&cur->bounds[i], &n.bounds[j]))
-				break;
-		if (j == n.nr_bounds)
-			apply_bound(&cur->bounds[i], true);
-	}
-	for (j = 0; j < n.nr_bounds; j++)
-		apply_bound(&n.bounds[j], false);
+	reload_bounds(cur, &n);
 	logs.level = n.log_level;
 	/* Keep what cannot change as it runs, so that the next reload
 	 * compares against what is in effect. */
@@ -592,6 +642,7 @@ static void reload(const char *path, const struct hostd_config *cli,
 	    path ? path : "(command line)", cur->nr_channels, cur->nr_bounds);
 out:
 	hostd_config_free(&n);
+	flush_pending(); /* what the new bounds changed */
 	fflush(stdout);
 	notify("READY=1\nSTATUS=serving %zu channels", cur->nr_channels);
 }
@@ -733,8 +784,13 @@ int main(int argc, char **argv)
 		hostd_config_free(&cli);
 		return rc;
 	}
+	/* A broken pipe on stdout or stderr (a reader that went away) must
+	 * not end the daemon before it restores the CPUs. */
+	signal(SIGPIPE, SIG_IGN);
+	err[0] = '\0';
 	if ((config && hostd_config_load(&cfg, config, err, sizeof(err)) < 0) ||
-	    hostd_config_overlay(&cfg, &cli) < 0 ||
+	    (hostd_config_overlay(&cfg, &cli) < 0 &&
+	     snprintf(err, sizeof(err), "out of memory") > 0) ||
 	    hostd_config_finish(&cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "vpwr-hostd: %s\n", err);
 		rc = 2;

@@ -6,7 +6,7 @@
 #
 #   bash tests/tools-hostd.sh BUILD/examples
 set -euo pipefail
-bin=$1
+bin=$(cd "$1" && pwd)
 hostd=$bin/vpwr-hostd
 ctl_bin=$bin/vpwr-ctl
 guest=$bin/vpwr-guest
@@ -141,6 +141,36 @@ ctl cpus | grep -E '^2 .*bounds 0-1800 MHz' >/dev/null || fail "pCPU bounds relo
 "$guest" "unix:$dir/vm2.sock" scale 0 max >"$dir/g2.txt" || fail "vm2 guest"
 grep -q 'cur=1800000kHz.*clamped' "$dir/g2.txt" || fail "vm2 clamped by the new bound"
 
+# A bound that changes while a wish is under it goes straight to its new
+# value: the cap is never lifted on the way (pCPU 2 never sees 3000 MHz).
+"$guest" "unix:$dir/vm2.sock" scale 0 max sleep 30000 >"$dir/g3.txt" 2>&1 &
+gpid=$!
+pids+=($gpid)
+for _ in $(seq 100); do
+	[ "$(grep -c '^    pCPU 2: 2400 -> 1800 MHz' "$dir/out.log")" = 2 ] && break
+	sleep 0.05
+done
+[ "$(grep -c '^    pCPU 2: 2400 -> 1800 MHz' "$dir/out.log")" = 2 ] || fail "held wish"
+conf vm2 2000000 ', "grace_ms": 100' >"$dir/hostd.json"
+kill -HUP "$hpid"
+wait_for "$dir/out.log" '^    pCPU 2: 1800 -> 2000 MHz' || fail "bound moved on reload"
+grep -q 'pCPU 2: 1800 -> 3000' "$dir/out.log" && fail "cap lifted during the reload"
+kill "$gpid" 2>/dev/null || fail "the held guest ended early"
+wait "$gpid" 2>/dev/null || true
+# A channel that cannot be served yet is not remembered as served: the
+# next reload tries it again.
+conf vm2 2000000 ", \"grace_ms\": 100, \"channels\": [
+  { \"domain\": \"vm2\", \"listen\": \"unix-listen:$dir/vm2.sock\" },
+  { \"domain\": \"vm1\", \"listen\": \"unix-listen:$dir/later/vm1.sock\" } ]" |
+	sed '/"channels": \[ { "domain": "vm2", "listen"/d' >"$dir/hostd.json"
+kill -HUP "$hpid"
+wait_for "$dir/err.log" "domain vm1 on unix-listen:$dir/later/vm1.sock: " || fail "unservable channel reported"
+wait_for "$dir/err.log" 'reloaded .*: 1 channels' || fail "unserved channel not counted"
+mkdir "$dir/later"
+kill -HUP "$hpid"
+wait_for "$dir/out.log" "listening on unix-listen:$dir/later/vm1.sock" || fail "channel tried again"
+"$guest" "unix:$dir/later/vm1.sock" hello >/dev/null || fail "retried channel serves"
+
 # A broken file on reload changes nothing; the daemon carries on.
 echo '{ "resolver": ' >"$dir/hostd.json"
 kill -HUP "$hpid"
@@ -156,6 +186,21 @@ wait_for "$dir/notify.txt" '^STOPPING=1' || fail "STOPPING=1"
 grep -q '^restoring every CPU and exiting' "$dir/out.log" || fail "restore said"
 grep -q '<5> signal 15: restoring every CPU' "$dir/err.log" || fail "signal logged"
 
+# ---- a reader of its output that goes away does not end it (SIGPIPE)
+conf vm1 2000000 >"$dir/hostd.json"
+"$hostd" -F -f "$dir/hostd.json" 2>"$dir/pipe.log" > >(read -r _) &
+ppid_=$!
+pids+=($ppid_)
+wait_for "$dir/pipe.log" 'ready: ' || fail "hostd with a short-lived reader"
+sleep 0.2
+for i in 1 2 3; do
+	"$guest" "unix:$dir/vm1.sock" scale 0 max >/dev/null || fail "request $i with no reader"
+done
+kill -0 "$ppid_" || fail "killed by a broken pipe"
+kill -TERM "$ppid_"
+rc=0; wait "$ppid_" || rc=$?
+[ "$rc" = 0 ] || fail "exit $rc with no reader"
+
 # ---- journal: "<N>" priority prefixes when stderr is the journal's
 conf vm1 2000000 >"$dir/hostd.json"
 : >"$dir/journal.log"
@@ -164,6 +209,18 @@ JOURNAL_STREAM=$(stat -c '%d:%i' "$dir/journal.log") \
 	>/dev/null 2>>"$dir/journal.log" || true
 grep -q '^<3>resolver static:/nonexistent: ' "$dir/journal.log" || fail "journal prefix"
 grep -q 'vpwr-hostd: <' "$dir/journal.log" && fail "stderr format in the journal"
+
+# ---- detached with relative paths: they keep their meaning, on reload too
+(cd "$dir" && "$hostd" -f hostd.json --pid-file rel.pid -r static:pins.json \
+	--log-target syslog >/dev/null 2>"$dir/rel.log") || fail "detached, relative paths"
+[ -s "$dir/rel.pid" ] || fail "relative pid file"
+rpid=$(cat "$dir/rel.pid")
+kill -HUP "$rpid"
+sleep 0.3
+"$guest" "unix:$dir/vm1.sock" hello >/dev/null || fail "detached daemon after a reload"
+kill -TERM "$rpid"
+for _ in $(seq 100); do kill -0 "$rpid" 2>/dev/null || break; sleep 0.05; done
+[ ! -e "$dir/rel.pid" ] || fail "relative pid file left behind"
 
 # ---- detached: exit 0 once ready, pid file, serves, SIGTERM cleans up
 "$hostd" -f "$dir/hostd.json" --pid-file "$dir/pid" --log-target stderr \

@@ -19,6 +19,8 @@
  * reference count does the rest).
  */
 #include <dlfcn.h>
+#include <limits.h>
+#include <link.h>
 #include <stdio.h>
 #include <sys/stat.h>
 
@@ -29,25 +31,27 @@
 static int module_path(const struct vpwr_logger *log, const char *dir,
 		       char *buf, size_t len)
 {
+	char origin[PATH_MAX];
+	struct link_map *self = NULL;
 	Dl_info info;
-	const char *slash;
 	int n;
 
 	if (dir) {
 		n = snprintf(buf, len, "%s/%s", dir, VPWR_LIBVIRT_MODULE_FILE);
 	} else {
-		if (!dladdr((void *)vpwr_resolver_libvirt_load, &info) ||
-		    !info.dli_fname || !*info.dli_fname) {
+		/* The directory the dynamic loader found libvpwr in, made
+		 * absolute when it was loaded (a relative LD_LIBRARY_PATH
+		 * entry stays right after a chdir). */
+		if (!dladdr1((void *)vpwr_resolver_libvirt_load, &info,
+			     (void **)&self, RTLD_DL_LINKMAP) ||
+		    !self || dlinfo(self, RTLD_DI_ORIGIN, origin) != 0) {
 			log_err(log, "libvirt: cannot tell where libvpwr was "
-				"loaded from (dladdr), so not where its libvirt "
-				"resolver module is: set module_dir");
+				"loaded from, so not where its libvirt resolver "
+				"module is: set module_dir");
 			return -EPROTONOSUPPORT;
 		}
-		slash = strrchr(info.dli_fname, '/');
-		n = snprintf(buf, len, "%.*s%s%s/%s",
-			     slash ? (int)(slash - info.dli_fname) : 0,
-			     info.dli_fname, slash ? "/" : "",
-			     VPWR_MODULE_SUBDIR, VPWR_LIBVIRT_MODULE_FILE);
+		n = snprintf(buf, len, "%s/%s/%s", origin, VPWR_MODULE_SUBDIR,
+			     VPWR_LIBVIRT_MODULE_FILE);
 	}
 	if (n < 0 || (size_t)n >= len) {
 		log_err(log, "libvirt: the resolver module's path is too long");
