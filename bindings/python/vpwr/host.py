@@ -578,8 +578,14 @@ class Resolver(Handle):
         with Locked(self) as ptr:
             ref.clear_log()
             rc = _vpwr.vpwr_resolver_domain_running(ptr, domain)
-        if rc == -errno.ENOTSUP:
-            return None
+            if rc == -errno.ENOTSUP:
+                # A scheme without the answer (static:) says so before it
+                # looks the domain up: an unknown one must not pass as
+                # "cannot tell".
+                known = _vpwr.vpwr_resolver_nr_vcpus(ptr, domain)
+                if known != -_vpwr.VPWR_E_NO_DOMAIN:
+                    return None
+                rc = known
         return ref.check(rc) > 0
 
     @property
@@ -946,11 +952,15 @@ class Host(Handle):
         self._call(_vpwr.vpwr_host_remove_channel,
                    as_uint(channel_id, "channel_id", 0x7FFFFFFF))
 
-    def listen(self, domain: str, uri: str) -> None:
+    def listen(self, domain: Optional[str], uri: str) -> None:
         """Accept connections on `uri` ("unix-listen:/run/vpwr/vm1.sock");
-        each becomes a channel of `domain`."""
-        self._call(_vpwr.vpwr_host_listen, as_str(domain, "domain"),
-                   as_str(uri, "uri"))
+        each becomes a channel of `domain`.  With domain None (a
+        "vsock-listen:PORT" serving every guest) each connection is bound
+        to the domain whose vsock CID its peer has, and turned away when
+        none has it (a unix peer has no CID)."""
+        if domain is not None:
+            domain = as_str(domain, "domain")
+        self._call(_vpwr.vpwr_host_listen, domain, as_str(uri, "uri"))
 
     def connect(self, domain: str, uri: str) -> None:
         """Connect to `uri` ("virtio-serial-host:/run/vpwr/vm1.0", a QEMU
