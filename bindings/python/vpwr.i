@@ -176,6 +176,8 @@ VPWR_OUT_HANDLE(struct vpwr_listener)
 }
 
 %apply struct vpwr_cpuset *pcpus { struct vpwr_cpuset *set };
+/* vpwr_backend_policy_cpus(): the only cpuset handed back as `out`. */
+%apply struct vpwr_cpuset *pcpus { struct vpwr_cpuset *out };
 
 /* Scalars handed back through pointers. */
 %apply unsigned int *OUTPUT { uint32_t *khz, uint32_t *min_khz,
@@ -358,6 +360,7 @@ VPWR_WRAP(vpwr_backend_set_turbo)
 VPWR_WRAP(vpwr_backend_restore)
 VPWR_WRAP(vpwr_backend_get_epp)
 VPWR_WRAP(vpwr_backend_set_epp)
+VPWR_WRAP(vpwr_backend_policy_cpus)
 
 VPWR_WRAP(vpwr_sim_advance)
 VPWR_WRAP(vpwr_sim_now)
@@ -393,6 +396,7 @@ VPWR_WRAP(vpwr_resolver_free)
 VPWR_WRAP(vpwr_resolver_nr_vcpus)
 VPWR_WRAP(vpwr_resolver_lookup)
 VPWR_WRAP(vpwr_resolver_domain_cid)
+VPWR_WRAP(vpwr_resolver_domain_running)
 VPWR_WRAP(vpwr_resolver_change_fd)
 VPWR_WRAP(vpwr_resolver_refresh)
 
@@ -427,6 +431,7 @@ VPWR_WRAP(vpwr_host_refresh)
 VPWR_WRAP(vpwr_host_set_domain_bounds)
 VPWR_WRAP(vpwr_host_control_listen)
 VPWR_WRAP(vpwr_host_watch_dir)
+VPWR_WRAP(vpwr_host_detach)
 VPWR_WRAP(vpwr_host_remove_channel)
 VPWR_WRAP(vpwr_host_fd)
 VPWR_WRAP(vpwr_host_dispatch)
@@ -1039,12 +1044,14 @@ out:
 	return res;
 }
 
-static int vpwr_py_resolver_open(const char *uri, struct vpwr_py_log *log,
+static int vpwr_py_resolver_open(const char *uri, const char *module_dir,
+				 struct vpwr_py_log *log,
 				 struct vpwr_resolver **out)
 {
 	VPWR_OPTS(vpwr_resolver_opts, o, .log_fn = vpwr_py_log_fn,
 		  .log_userdata = log,
-		  .log_level = VPWR_PY_LOG_LEVEL(log));
+		  .log_level = VPWR_PY_LOG_LEVEL(log),
+		  .module_dir = module_dir);
 	return vpwr_resolver_open(uri, &o, out);
 }
 
@@ -1307,6 +1314,59 @@ static PyObject *vpwr_py_resolver_channels(struct vpwr_resolver *r,
 	return Py_BuildValue("(iN)", rc, list);
 }
 
+static int vpwr_py_interface_cb(const struct vpwr_resolver_interface *ifc,
+				void *userdata)
+{
+	static const uint8_t zero[6];
+	PyObject *mac, *item;
+
+	if (memcmp(ifc->mac, zero, sizeof(zero)) == 0) {
+		mac = Py_None;
+		Py_INCREF(mac);
+	} else {
+		mac = PyUnicode_FromFormat("%02x:%02x:%02x:%02x:%02x:%02x",
+					   ifc->mac[0], ifc->mac[1],
+					   ifc->mac[2], ifc->mac[3],
+					   ifc->mac[4], ifc->mac[5]);
+	}
+	item = mac ? Py_BuildValue("(NNNNNi)",
+				   vpwr_py_str_or_none(ifc->domain), mac,
+				   vpwr_py_str_or_none(ifc->type),
+				   vpwr_py_str_or_none(ifc->target_dev),
+				   vpwr_py_str_or_none(ifc->pci_addr),
+				   ifc->running)
+		   : NULL;
+	if (!item || PyList_Append(userdata, item) < 0) {
+		Py_XDECREF(item);
+		return -ENOMEM; /* stop: the exception is set */
+	}
+	Py_DECREF(item);
+	return 0;
+}
+
+/*
+ * (rc, [(domain, mac, type, target_dev, pci_addr, running), ...]):
+ * vpwr_resolver_foreach_interface() of `domain` (None: every domain); mac
+ * is "aa:bb:cc:dd:ee:ff", None when unknown (all zero).
+ */
+static PyObject *vpwr_py_resolver_interfaces(struct vpwr_resolver *r,
+					     const char *domain)
+{
+	PyObject *list = PyList_New(0);
+	int rc;
+
+	if (!list)
+		return NULL;
+	rc = r ? vpwr_resolver_foreach_interface(r, domain,
+						 vpwr_py_interface_cb, list)
+	       : -EINVAL;
+	if (PyErr_Occurred()) {
+		Py_DECREF(list);
+		return NULL;
+	}
+	return Py_BuildValue("(iN)", rc, list);
+}
+
 /* The reply to `request` (vpwr_msg_reply()), as bytes. */
 static PyObject *vpwr_py_msg_reply(const struct vpwr_msg *request,
 				   int status, const char *reason)
@@ -1488,6 +1548,7 @@ VPWR_WRAP(vpwr_py_channel_peer)
 VPWR_WRAP(vpwr_py_listener_open)
 VPWR_WRAP(vpwr_py_virtio_serial_discover)
 VPWR_WRAP(vpwr_py_resolver_channels)
+VPWR_WRAP(vpwr_py_resolver_interfaces)
 
 /* An opaque sink for the library's log messages of one handle. */
 struct vpwr_py_log;
@@ -1546,9 +1607,9 @@ PyObject *vpwr_py_backend_open_sim(unsigned nr_cpus, PyObject *freqs,
 				   double work_per_ghz, double max_backlog,
 				   unsigned cpus_per_policy,
 				   struct vpwr_py_log *log);
-/* vpwr_resolver_open(uri). */
-int vpwr_py_resolver_open(const char *uri, struct vpwr_py_log *log,
-			  struct vpwr_resolver **out);
+/* vpwr_resolver_open(uri); module_dir may be None (the default). */
+int vpwr_py_resolver_open(const char *uri, const char *module_dir,
+			  struct vpwr_py_log *log, struct vpwr_resolver **out);
 /* vpwr_host_new() with the options as arguments; backend and resolver
  * stay the caller's and must outlive the host.  `cb` (may be None) serves
  * the callbacks whose bit (1 << VPWR_PY_CB_*) is set in `callbacks`. */
@@ -1611,3 +1672,8 @@ PyObject *vpwr_py_virtio_serial_discover(const char *root);
 %nothread vpwr_py_resolver_channels;
 PyObject *vpwr_py_resolver_channels(struct vpwr_resolver *r,
 				    const char *domain);
+/* (rc, [(domain, mac, type, target_dev, pci_addr, running), ...]) of
+ * `domain`, None: of every domain; mac None when unknown. */
+%nothread vpwr_py_resolver_interfaces;
+PyObject *vpwr_py_resolver_interfaces(struct vpwr_resolver *r,
+				      const char *domain);

@@ -5,6 +5,7 @@ model, and the energy meters."""
 
 import errno
 import os
+import shutil
 
 import pytest
 
@@ -105,6 +106,25 @@ def test_backend_errors(acpi_root, tmp_path):
         vpwr.Backend("auto", sysfs_root=tmp_path / "empty")
     with pytest.raises(TypeError):
         vpwr.Backend("auto", state_file=3)
+
+
+def test_policy_cpus_of_a_real_driver(acpi_root):
+    # As the kernel shows a shared policy: cpu1/cpufreq is cpu0's, whose
+    # related_cpus names both.
+    cpu = os.path.join(acpi_root, "devices/system/cpu")
+    with vpwr.Backend("acpi-cpufreq", sysfs_root=acpi_root) as b:
+        assert b.policy_cpus(0) == {0} and b.policy_cpus(1) == {1}
+    shutil.rmtree(os.path.join(cpu, "cpu1/cpufreq"))
+    os.symlink("../cpu0/cpufreq", os.path.join(cpu, "cpu1/cpufreq"))
+    write(acpi_root, "devices/system/cpu/cpu0/cpufreq/related_cpus", "0 1")
+    write(acpi_root, "devices/system/cpu/cpu0/cpufreq/affected_cpus", "0 1")
+    with vpwr.Backend("acpi-cpufreq", sysfs_root=acpi_root) as b:
+        assert b.policy_cpus(0) == b.policy_cpus(1) == frozenset({0, 1})
+        assert isinstance(b.policy_cpus(1), frozenset)
+        assert vpwr.BackendCaps.PER_CPU not in b.caps(1)
+        with pytest.raises(vpwr.Error) as e:
+            b.policy_cpus(2)
+        assert e.value.errno == errno.EINVAL
 
 
 def test_sim_epp(sim):

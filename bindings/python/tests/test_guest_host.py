@@ -2,9 +2,11 @@
 """A guest and a host in one process: the guest's requests (main thread)
 are answered by host.dispatch() in another thread, on the simulator."""
 
+import errno
 import select
 import socket
 import threading
+import time
 
 import pytest
 
@@ -147,6 +149,79 @@ def test_listen_and_connect(tmp_path, host, dispatcher):
         khz, cur = g.query_freqs(1)
         assert cur == khz[-1]
         assert host.cpu_info(1).winner == "vm1"
+
+
+def _wait_for(cond, timeout=5.0):
+    end = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def test_detach_a_listener(tmp_path, host, dispatcher):
+    path = tmp_path / "vm1.sock"
+    uri = f"unix-listen:{path}"
+    host.listen("vm1", uri)
+    with socket.socket(socket.AF_UNIX) as qemu:
+        qemu.connect(str(path))
+        qemu.settimeout(5)
+        assert _wait_for(lambda: host.nr_channels == 1)
+        assert host.detach(uri) == 1           # the listener
+        assert qemu.recv(1) == b""             # its channel is closed too
+        assert host.nr_channels == 0
+        with pytest.raises(vpwr.Error) as e:
+            host.detach(uri)
+        assert e.value.errno == errno.ENOENT
+        assert isinstance(e.value, OSError)
+    with socket.socket(socket.AF_UNIX) as late, pytest.raises(OSError):
+        late.connect(str(path))                # nobody listens any more
+    with pytest.raises(vpwr.Error) as e:
+        host.detach(f"unix-listen:{tmp_path}/other.sock")
+    assert e.value.errno == errno.ENOENT
+    for bad in (None, 3, b"unix-listen:x", path):
+        with pytest.raises(TypeError):
+            host.detach(bad)
+    with pytest.raises(ValueError):
+        host.detach("unix-listen:\0")
+
+
+def test_listen_for_every_domain(tmp_path, host, dispatcher):
+    """domain None: the peer's vsock CID picks the domain; a unix peer has
+    none and is turned away."""
+    path = tmp_path / "any.sock"
+    uri = f"unix-listen:{path}"
+    host.listen(None, uri)
+    with socket.socket(socket.AF_UNIX) as peer:
+        peer.connect(str(path))
+        peer.settimeout(5)
+        assert peer.recv(1) == b""             # turned away
+    assert host.nr_channels == 0
+    assert host.detach(uri) == 1
+    with pytest.raises(TypeError):
+        host.listen(3, uri)
+
+
+def test_detach_a_connector(tmp_path, host, dispatcher):
+    """What connect() made stops reconnecting once detached."""
+    path = str(tmp_path / "vm1.0")
+    uri = f"virtio-serial-host:{path}"
+    with socket.socket(socket.AF_UNIX) as qemu:
+        qemu.bind(path)
+        qemu.listen(2)
+        qemu.settimeout(5)
+        host.connect("vm1", uri)
+        conn, _ = qemu.accept()
+        with conn:
+            conn.settimeout(5)
+            assert _wait_for(lambda: host.nr_channels == 1)
+            assert host.detach(uri) == 1
+            assert conn.recv(1) == b""
+        assert host.nr_channels == 0
+        qemu.settimeout(0.5)
+        with pytest.raises(socket.timeout):  # no reconnection
+            qemu.accept()
 
 
 def test_dispatch_and_fd(host):

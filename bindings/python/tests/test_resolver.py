@@ -5,6 +5,7 @@ through libvirt's C API with ctypes) and on static: pins; and
 Host(auto_channels=True) following a domain's channel."""
 
 import ctypes
+import dataclasses
 import errno
 import os
 import select
@@ -13,7 +14,8 @@ import socket
 import pytest
 
 import vpwr
-from vpwr import ChannelSourceMode as Mode, ResolverChannel
+from vpwr import ChannelSourceMode as Mode, ResolverChannel, \
+    ResolverInterface
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.dirname(os.path.abspath(__file__)))))
@@ -68,6 +70,77 @@ def test_domain_cid(node):
         node.domain_cid(None)
 
 
+def test_interfaces_of_the_fixture(node):
+    # A tap, a VF as an <interface type='hostdev'> and a bare PCI
+    # <hostdev> (no MAC), in that order; the USB <hostdev> is not one.
+    # The test driver makes up the live target devs of a running domain.
+    pinned = node.interfaces("pinned")
+    assert [(i.domain, i.mac, i.type, i.pci_addr, i.running)
+            for i in pinned] == [
+        ("pinned", "52:54:00:00:00:01", "network", None, True),
+        ("pinned", "52:54:00:00:00:02", "hostdev", "0000:03:10.1", True),
+        ("pinned", None, "hostdev", "0000:03:10.3", True)]
+    assert isinstance(pinned[0].target_dev, str) and pinned[0].target_dev
+    assert pinned[2].target_dev is None
+    # Shut off: from its config, without the target dev.
+    off = [ResolverInterface("off", "52:54:00:00:00:09", "direct", None,
+                             None, False)]
+    assert node.interfaces("off") == off
+    assert node.interfaces("partial") == []
+    assert node.interfaces() == off + pinned     # domain order
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        off[0].mac = "x"
+    with pytest.raises(vpwr.Error) as e:
+        node.interfaces("no-such-domain")
+    assert e.value.errno == vpwr.ErrorCode.NO_DOMAIN
+    for bad in (3, b"pinned", ["pinned"]):
+        with pytest.raises(TypeError):
+            node.interfaces(bad)
+
+
+def test_domain_running(node):
+    assert node.domain_running("pinned") is True
+    assert node.domain_running("off") is False
+    assert {d: node.domain_running(d) for d in node.domains} == {
+        "floating": True, "hotplug": True, "off": False, "partial": True,
+        "pinned": True, "unpinned": True}
+    with pytest.raises(vpwr.Error) as e:
+        node.domain_running("no-such-domain")
+    assert e.value.errno == vpwr.ErrorCode.NO_DOMAIN
+    for bad in (None, 3, b"off"):
+        with pytest.raises(TypeError):
+            node.domain_running(bad)
+    node.close()
+    with pytest.raises(ValueError):
+        node.domain_running("off")
+
+
+def test_static_interfaces_and_running():
+    with vpwr.StaticResolver(os.path.join(FIXTURES, "pins",
+                                          "good-interfaces.json")) as r:
+        assert r.interfaces("web") == [
+            ResolverInterface("web", "52:54:00:12:34:56", "ethernet",
+                              "tap0", None, True),
+            ResolverInterface("web", "52:54:00:aa:bb:cc", "hostdev", None,
+                              "0000:03:10.1", True),
+            ResolverInterface("web", None, None, None, "0000:03:10.3",
+                              True)]
+        assert r.interfaces("db") == []          # says: none
+        with pytest.raises(vpwr.Error) as e:
+            r.interfaces("batch")                # does not say
+        assert e.value.errno in (errno.ENOTSUP, errno.EOPNOTSUPP)
+        # Every domain: those that say (batch < db < web)
+        assert r.interfaces() == r.interfaces("web")
+        with pytest.raises(vpwr.Error) as e:
+            r.interfaces("nope")
+        assert e.value.errno == vpwr.ErrorCode.NO_DOMAIN
+        # static: cannot tell whether a domain runs
+        assert r.domain_running("web") is None
+        with pytest.raises(vpwr.Error) as e:
+            r.domain_running("nope")
+        assert e.value.errno == vpwr.ErrorCode.NO_DOMAIN
+
+
 def test_change_fd_and_refresh_without_changes(node):
     fd = node.change_fd
     assert isinstance(fd, int) and fd >= 0 and node.fileno() == fd
@@ -81,7 +154,9 @@ def test_static_resolver(tmp_path):
                                           "good.json")) as r:
         assert r.domain_cid("web") == 5
         assert r.domain_cid("db") is None
-        for call in (r.channels, lambda: r.change_fd, r.refresh, r.fileno):
+        assert r.domain_running("web") is None
+        for call in (r.channels, r.interfaces, lambda: r.change_fd,
+                     r.refresh, r.fileno):
             with pytest.raises(vpwr.Error) as e:
                 call()
             assert e.value.errno in (errno.ENOTSUP, errno.EOPNOTSUPP)
@@ -178,9 +253,12 @@ def test_refresh_sees_a_repin_and_a_stop(libvirt, qemu_side):
         assert r.refresh() is True
         assert r.lookup("pyvm", 0) == {4}
         assert r.refresh() is False
+        assert r.domain_running("pyvm") is True
         libvirt.destroy(dom)
+        assert r.domain_running("pyvm") is True  # the cache, until...
         assert r.refresh() is True
         assert r.channels("pyvm")[0].running is False
+        assert r.domain_running("pyvm") is False
 
 
 def test_host_auto_channels(libvirt, qemu_side, sim):

@@ -4,7 +4,9 @@ libvirt resolver from its module (libvpwr-0/libvpwr-resolver-libvirt.so
 beside itself) only when such a URI is opened.  Uses libvirt's built-in
 test:///default driver: no daemon."""
 
+import errno
 import os
+import pathlib
 import subprocess
 import sys
 import textwrap
@@ -54,3 +56,38 @@ def test_libvirt_loaded_on_demand_beside_libvpwr():
     assert out[2] == out[3]
     assert out[4] == "libvpwr-0"
 
+
+
+def _module_dir():
+    """Where libvpwr.so loads the libvirt resolver from by default:
+    libvpwr-0/ beside it."""
+    import vpwr._vpwr  # noqa: F401 (maps libvpwr.so)
+    with open("/proc/self/maps") as f:
+        libs = {line.split()[-1] for line in f if "/libvpwr.so" in line}
+    assert len(libs) == 1, libs
+    return os.path.join(os.path.dirname(libs.pop()), "libvpwr-0")
+
+
+def test_module_dir(tmp_path):
+    # The default directory, given explicitly (str or PathLike), works.
+    here = _module_dir()
+    for d in (here, pathlib.Path(here)):
+        with vpwr.Resolver("libvirt:test:///default", module_dir=d) as r:
+            assert r.domains == ["test"]
+    # An empty directory has no module: EPROTONOSUPPORT, saying where.
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(vpwr.Error) as e:
+        vpwr.Resolver("libvirt:test:///default", module_dir=empty)
+    assert e.value.errno == errno.EPROTONOSUPPORT
+    assert str(empty) in e.value.reason
+    # Ignored by the other schemes.
+    pins = tmp_path / "pins.json"
+    pins.write_text('{"domains": {"vm1": {"vcpus": ["0"]}}}')
+    with vpwr.Resolver(f"static:{pins}", module_dir=empty) as r:
+        assert r.domains == ["vm1"]
+    for bad in (3, ["x"]):
+        with pytest.raises(TypeError):
+            vpwr.Resolver("libvirt:test:///default", module_dir=bad)
+    with pytest.raises(TypeError):                 # keyword only
+        vpwr.Resolver("libvirt:test:///default", here)

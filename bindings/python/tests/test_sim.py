@@ -2,6 +2,8 @@
 """The simulator backend through Python: options, the virtual clock and
 the power model."""
 
+import errno
+
 import pytest
 
 import vpwr
@@ -35,6 +37,25 @@ def test_cpus_per_policy():
         assert sim.limits(2)[1] != SIM_TABLE[2]
     with pytest.raises(ValueError):
         vpwr.SimBackend(cpus_per_policy=-1)
+
+
+def test_policy_cpus():
+    with vpwr.SimBackend(nr_cpus=4, cpus_per_policy=2) as sim:
+        assert [sim.policy_cpus(c) for c in range(4)] == [
+            {0, 1}, {0, 1}, {2, 3}, {2, 3}]
+        assert isinstance(sim.policy_cpus(0), frozenset)
+    with vpwr.SimBackend(nr_cpus=3) as sim:        # every CPU its own
+        assert [sim.policy_cpus(c) for c in range(3)] == [{0}, {1}, {2}]
+        with pytest.raises(vpwr.Error) as e:
+            sim.policy_cpus(3)
+        assert e.value.errno == errno.EINVAL
+        for bad in ("0", None, 1.0, True):
+            with pytest.raises(TypeError):
+                sim.policy_cpus(bad)
+        with pytest.raises(ValueError):
+            sim.policy_cpus(-1)
+    with pytest.raises(ValueError):                # closed
+        sim.policy_cpus(0)
 
 
 def test_virtual_clock_energy_and_residency():

@@ -92,6 +92,10 @@ def test_struct_fields_match():
 
 
 @pytest.mark.parametrize("name", ["vpwr_py_host_new", "vpwr_py_channel_read",
+                                  "vpwr_py_resolver_interfaces",
+                                  "vpwr_resolver_domain_running",
+                                  "vpwr_backend_policy_cpus",
+                                  "vpwr_host_detach",
                                   "vpwr_py_resolver_channels",
                                   "vpwr_host_evaluate"])
 def test_the_layer_uses_declared_names(name):

@@ -2,6 +2,7 @@
 """Wrong argument types raise TypeError (bad values ValueError), never a
 crash: checked in the Python layer, and SWIG checks the low-level one."""
 
+import errno
 import socket
 
 import pytest
@@ -93,7 +94,9 @@ def test_guest_bad_values(idle_guest, method, args):
     ("add_channel", ("vm1", "sock")),
     ("add_channel", ("vm1", 1.0)),
     ("listen", ("vm1", None)),
-    ("listen", (None, "unix-listen:/tmp/x")),
+    ("listen", (3, "unix-listen:/tmp/x")),     # None: every domain
+    ("detach", (None,)),
+    ("detach", (b"unix-listen:/tmp/x",)),
     ("dispatch", (1.5,)),
     ("dispatch", ("100",)),
     ("cpu_info", ("0",)),
@@ -114,6 +117,13 @@ def test_backend_and_resolver_methods(sim, resolver):
         resolver.lookup(1, 0)
     with pytest.raises(TypeError):
         resolver.nr_vcpus(None)
+    for call in (lambda: sim.policy_cpus("0"),
+                 lambda: sim.policy_cpus(None),
+                 lambda: resolver.domain_running(None),
+                 lambda: resolver.interfaces(0),
+                 lambda: vpwr.Resolver(resolver.uri, module_dir=0)):
+        with pytest.raises(TypeError):
+            call()
 
 
 def test_low_level_module_checks_types_too(host):
@@ -123,6 +133,19 @@ def test_low_level_module_checks_types_too(host):
         _vpwr.vpwr_guest_scale(42, 0, 1)
     with pytest.raises(TypeError):
         _vpwr.vpwr_strerror("EINVAL")
+    with pytest.raises(TypeError):
+        _vpwr.vpwr_host_detach("not a host", "unix-listen:/tmp/x")
+    with pytest.raises(TypeError):
+        _vpwr.vpwr_py_resolver_interfaces(3, None)
+    with pytest.raises(TypeError):
+        _vpwr.vpwr_backend_policy_cpus(None, "0")
+    with pytest.raises(TypeError):
+        _vpwr.vpwr_py_resolver_open("static:/x", 3, None)
+    # NULL handles are refused by the library, not dereferenced
+    assert _vpwr.vpwr_host_detach(None, "x") == -errno.EINVAL
+    assert _vpwr.vpwr_resolver_domain_running(None, "x") == -errno.EINVAL
+    assert _vpwr.vpwr_backend_policy_cpus(None, 0)[0] == -errno.EINVAL
+    assert _vpwr.vpwr_py_resolver_interfaces(None, None)[0] == -errno.EINVAL
     with pytest.raises(TypeError):
         _vpwr.vpwr_py_backend_open_sim(0, ["x"], 0, 0.0, 0.0, 0.0, 0.0,
                                        0.0, 0.0, 0, None)

@@ -34,7 +34,8 @@ from ._errors import Error, ErrorCode
 from .guest import Guest
 from .host import (Arbitration, Backend, BackendCaps, ChannelSourceMode,
                    CpuInfo, Host, HostEvent, HostEventType, Meter, Resolver,
-                   ResolverChannel, SimBackend, StaticResolver, WorkStats)
+                   ResolverChannel, ResolverInterface, SimBackend,
+                   StaticResolver, WorkStats)
 from .transport import (Channel, Listener, Peer, VirtioPort,
                         discover_virtio_serial)
 from .message import (Codec, DecodeError, Epp, Freqs, Hello, HelloInfo,
@@ -57,7 +58,7 @@ __all__ = [
     "RemovePolicy", "Freqs",
     "Codec", "DecodeError",
     "Channel", "Listener", "Peer", "VirtioPort", "discover_virtio_serial",
-    "ResolverChannel", "ChannelSourceMode",
+    "ResolverChannel", "ResolverInterface", "ChannelSourceMode",
 ]
 
 

@@ -27,7 +27,8 @@ from ._errors import Error
 from .message import Epp, Message, Policy
 
 __all__ = ["Backend", "SimBackend", "BackendCaps", "WorkStats", "Resolver",
-           "StaticResolver", "ResolverChannel", "ChannelSourceMode", "Host",
+           "StaticResolver", "ResolverChannel", "ResolverInterface",
+           "ChannelSourceMode", "Host",
            "Arbitration", "CpuInfo", "HostEvent", "HostEventType", "Meter"]
 
 # In the main thread, waits are cut into slices this long so that Python's
@@ -105,6 +106,25 @@ class ResolverChannel:
     target_name: str         #: <target name=...>: the guest's port name
     source_mode: Union[ChannelSourceMode, int]
     running: bool            #: the domain runs (else: from its config)
+
+
+@dataclass(frozen=True)
+class ResolverInterface:
+    """A network interface of a domain, as a resolver reports it
+    (Resolver.interfaces()).  libvirt: an <interface> of its XML, or a PCI
+    <hostdev> (a VF passed without an <interface>: mac None, type
+    "hostdev"; it may be any PCI device, not only a NIC)."""
+    domain: str
+    mac: Optional[str]         #: "52:54:00:12:34:56" (lower case); None:
+                               #: unknown
+    type: Optional[str]        #: libvirt's interface type ("network",
+                               #: "bridge", "direct", "hostdev", ...);
+                               #: None if the resolver does not say
+    target_dev: Optional[str]  #: the host netdev (a tap, a macvtap),
+                               #: running domains only; None if none
+    pci_addr: Optional[str]    #: a passed-through PCI function
+                               #: "dddd:bb:ss.f"; None if none
+    running: bool              #: the domain runs (else: from its config)
 
 
 @dataclass(frozen=True)
@@ -256,6 +276,17 @@ class Backend(Handle):
     def restore(self, cpu: int) -> None:
         """Put back what the backend changed on `cpu`."""
         self._call(_vpwr.vpwr_backend_restore, self._cpu(cpu))
+
+    def policy_cpus(self, cpu: int) -> FrozenSet[int]:
+        """The CPUs whose frequency changes whenever `cpu`'s does, `cpu`
+        included, as a frozenset: the online CPUs sharing its cpufreq
+        policy (sysfs related_cpus; the simulator's cpus_per_policy).
+        Limits, frequency and EPP set on one of them apply to all.  A CPU
+        with its own policy (BackendCaps.PER_CPU) gives {cpu}.  vpwr.Error:
+        EINVAL (cpu out of range), ENODEV (offline, or no cpufreq
+        policy)."""
+        return frozenset(self._call(_vpwr.vpwr_backend_policy_cpus,
+                                    self._cpu(cpu))[1])
 
     def __repr__(self):
         return self._repr("" if self.closed else repr(self.name))
@@ -432,18 +463,27 @@ class SimBackend(Backend):
 class Resolver(Handle):
     """Maps a domain's vCPUs to the physical CPUs they run on.
 
-    Resolver(uri) opens any resolver URI ("static:/etc/vpwr/pins.json",
-    "libvirt:qemu:///system", which loads the libvirt resolver module and
-    libvirt with it); StaticResolver(path) is the usual way
-    to the static one.  Closing it closes a Host using it first.
+    Resolver(uri, *, module_dir=None) opens any resolver URI
+    ("static:/etc/vpwr/pins.json", "libvirt:qemu:///system", which loads
+    the libvirt resolver module and libvirt with it); StaticResolver(path)
+    is the usual way to the static one.  Closing it closes a Host using it
+    first.
+
+    `module_dir` (libvirt: URIs only) is the directory holding
+    libvpwr-resolver-libvirt.so; None: libvpwr-0/ beside the libvpwr.so in
+    use, where the build tree and an install put it.  vpwr.Error
+    EPROTONOSUPPORT when the module is not there or cannot be loaded (the
+    reason says which and where), as for a scheme nobody handles.
     """
 
     _kind = "resolver"
 
-    def __init__(self, uri):
+    def __init__(self, uri, *, module_dir=None):
         uri = as_str(uri, "uri")
+        if module_dir is not None:
+            module_dir = as_path(module_dir, "module_dir")
         ref = Ref("resolver", _vpwr.vpwr_resolver_free)
-        rc, ptr = _vpwr.vpwr_py_resolver_open(uri, ref.log)
+        rc, ptr = _vpwr.vpwr_py_resolver_open(uri, module_dir, ref.log)
         ref.check(rc)
         ref.ptr = ptr
         self._ref = ref
@@ -510,6 +550,43 @@ class Resolver(Handle):
             out.append(ResolverChannel(dom, path, target, mode,
                                        bool(running)))
         return out
+
+    def interfaces(self, domain: Optional[str] = None
+                   ) -> List[ResolverInterface]:
+        """The network interfaces of `domain` (None: of every domain, in
+        domain order), in the order of its definition, as
+        ResolverInterface values.  libvirt: every <interface> of the
+        domain's XML (live when it runs, else its config, without
+        target_dev), then every PCI <hostdev> not already an interface's.
+        static: the domain's "interfaces" array.  vpwr.Error:
+        ErrorCode.NO_DOMAIN, ENOTSUP (the scheme, or the static file for
+        this domain, does not say)."""
+        if domain is not None:
+            domain = as_str(domain, "domain")
+        _, raw = self._call(_vpwr.vpwr_py_resolver_interfaces, domain)
+        return [ResolverInterface(dom, mac, kind, dev, pci, bool(running))
+                for dom, mac, kind, dev, pci, running in raw]
+
+    def domain_running(self, domain: str) -> Optional[bool]:
+        """True if `domain` runs (libvirt: active or paused), False if it
+        is known not to (libvirt: shut off; what the other lookups say of
+        it then comes from its config), None where the scheme cannot tell
+        (static:, whose domains a host takes for running).  vpwr.Error:
+        ErrorCode.NO_DOMAIN."""
+        domain = as_str(domain, "domain")
+        ref = self._ref
+        with Locked(self) as ptr:
+            ref.clear_log()
+            rc = _vpwr.vpwr_resolver_domain_running(ptr, domain)
+            if rc == -errno.ENOTSUP:
+                # A scheme without the answer (static:) says so before it
+                # looks the domain up: an unknown one must not pass as
+                # "cannot tell".
+                known = _vpwr.vpwr_resolver_nr_vcpus(ptr, domain)
+                if known != -_vpwr.VPWR_E_NO_DOMAIN:
+                    return None
+                rc = known
+        return ref.check(rc) > 0
 
     @property
     def change_fd(self) -> int:
@@ -875,11 +952,15 @@ class Host(Handle):
         self._call(_vpwr.vpwr_host_remove_channel,
                    as_uint(channel_id, "channel_id", 0x7FFFFFFF))
 
-    def listen(self, domain: str, uri: str) -> None:
+    def listen(self, domain: Optional[str], uri: str) -> None:
         """Accept connections on `uri` ("unix-listen:/run/vpwr/vm1.sock");
-        each becomes a channel of `domain`."""
-        self._call(_vpwr.vpwr_host_listen, as_str(domain, "domain"),
-                   as_str(uri, "uri"))
+        each becomes a channel of `domain`.  With domain None (a
+        "vsock-listen:PORT" serving every guest) each connection is bound
+        to the domain whose vsock CID its peer has, and turned away when
+        none has it (a unix peer has no CID)."""
+        if domain is not None:
+            domain = as_str(domain, "domain")
+        self._call(_vpwr.vpwr_host_listen, domain, as_str(uri, "uri"))
 
     def connect(self, domain: str, uri: str) -> None:
         """Connect to `uri` ("virtio-serial-host:/run/vpwr/vm1.0", a QEMU
@@ -887,6 +968,17 @@ class Host(Handle):
         whenever it goes away or is not there yet."""
         self._call(_vpwr.vpwr_host_connect, as_str(domain, "domain"),
                    as_str(uri, "uri"))
+
+    def detach(self, uri: str) -> int:
+        """Stop serving `uri`: close the listener listen() opened on it or
+        the connector connect() made for it (also one the host attached
+        itself: auto_channels, watch_dir()), and every channel it made,
+        dropping their requests at once.  Returns how many listeners and
+        connectors were closed (> 0).  vpwr.Error ENOENT if none serves
+        `uri`, which must be spelled as it was given.  A channel the host
+        discovered comes back at the next refresh() if the resolver still
+        lists it."""
+        return self._call(_vpwr.vpwr_host_detach, as_str(uri, "uri"))
 
     def refresh(self) -> bool:
         """Re-read the resolver and re-decide every CPU (a re-pinned vCPU's
