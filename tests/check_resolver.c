@@ -180,6 +180,8 @@ START_TEST(test_optional_features)
 	ck_assert_int_eq(vpwr_resolver_domain_cid(NULL, "web", &cid), -EINVAL);
 	/* It cannot tell whether a domain runs (callers take it for yes). */
 	ck_assert_int_eq(vpwr_resolver_domain_running(r, "web"), -ENOTSUP);
+	ck_assert_int_eq(vpwr_resolver_domain_running(r, "nosuch"),
+			 -VPWR_E_NO_DOMAIN);
 	ck_assert_int_eq(vpwr_resolver_domain_running(r, NULL), -EINVAL);
 	/* A file read once never changes: no notification. */
 	ck_assert_int_eq(vpwr_resolver_change_fd(r), -ENOTSUP);

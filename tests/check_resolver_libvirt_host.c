@@ -448,6 +448,42 @@ START_TEST(test_auto_channels_grace)
 }
 END_TEST
 
+/* A discovered channel the operator detached comes back at the next
+ * refresh, although the resolver reports no change. */
+START_TEST(test_detach_discovered)
+{
+	VPWR_OPTS(vpwr_host_opts, ho, .backend = b, .resolver = r,
+		  .auto_channels = 1);
+	struct vpwr_listener *qemu;
+	struct vpwr_channel *q;
+	char uri[4300];
+
+	snprintf(uri, sizeof(uri), "unix-listen:%s/agent.0", dir);
+	ck_assert_int_eq(vpwr_listener_open(uri, NULL, &qemu), 0);
+	ck_assert_int_eq(vpwr_host_new(&ho, &h), 0);
+	ck_assert_int_eq(virDomainCreate(dom), 0);
+	ck_assert(pump_until(one_channel, 3000));
+	ck_assert_int_eq(vpwr_listener_accept(qemu, &q), 0);
+	vpwr_channel_free(q);
+	/* Every event of the start handled: nothing pending. */
+	for (int i = 0; i < 10; i++)
+		vpwr_host_dispatch(h, 20);
+	ck_assert_int_eq(vpwr_host_refresh(h), 0);
+	ck_assert(pump_until(one_channel, 3000));
+	ck_assert_int_eq(vpwr_listener_accept(qemu, &q), 0);
+	vpwr_channel_free(q);
+
+	snprintf(uri, sizeof(uri), "virtio-serial-host:%s/agent.0", dir);
+	ck_assert_int_eq(vpwr_host_detach(h, uri), 1);
+	ck_assert_int_eq(vpwr_host_nr_channels(h), 0);
+	ck_assert_int_eq(vpwr_host_refresh(h), 0); /* nothing changed */
+	ck_assert(pump_until(one_channel, 3000));
+	ck_assert_int_eq(vpwr_listener_accept(qemu, &q), 0);
+	vpwr_channel_free(q);
+	vpwr_listener_free(qemu);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("resolver_libvirt_host");
@@ -460,6 +496,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_stopped_past_grace);
 	tcase_add_test(tc, test_exclusive_ignores_stopped);
 	tcase_add_test(tc, test_auto_channels_grace);
+	tcase_add_test(tc, test_detach_discovered);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -236,7 +236,7 @@ VPWR_API int vpwr_host_watch_dir(struct vpwr_host *h, const char *dir);
  * vpwr_host_remove_channel() does.  Returns how many listeners and
  * connectors were closed (> 0), or -ENOENT if none serves `uri`, which
  * must be spelled as it was given.  A channel the host discovered comes
- * back at the next refresh if the resolver still lists it.
+ * back at the next vpwr_host_refresh() if the resolver still lists it.
  */
 VPWR_API int vpwr_host_detach(struct vpwr_host *h, const char *uri);
 

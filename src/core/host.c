@@ -621,6 +621,10 @@ VPWR_API int vpwr_host_detach(struct vpwr_host *h, const char *uri)
 		    s->uri && !strcmp(s->uri, uri)) {
 			log_info(&h->log, "domain %s: %s detached",
 				 s->dom ? s->dom->name : "(by CID)", uri);
+			/* One the resolver lists comes back at the next
+			 * vpwr_host_refresh(), changed or not. */
+			if (s->discovered)
+				h->resync = true;
 			endpoint_close(h, s);
 			n++;
 			s = h->sources; /* the list changed: from the top */
@@ -1087,6 +1091,7 @@ static void sync_channels(struct vpwr_host *h)
 	struct host_source *s, *next;
 	int rc;
 
+	h->resync = false;
 	for (s = h->sources; s; s = s->next)
 		s->seen = false;
 	rc = vpwr_resolver_foreach_channel(h->resolver, NULL, sync_one, &x);
@@ -1104,11 +1109,17 @@ static void sync_channels(struct vpwr_host *h)
 		 * (its wishes wait out the grace period, ignored while the
 		 * domain is down) if the domain stopped, else as a channel
 		 * taken out of its definition. */
-		if (s->kind == SRC_CONNECTOR && s->link)
+		if (s->kind == SRC_CONNECTOR && s->link) {
+			int run = vpwr_resolver_domain_running(h->resolver,
+							       s->dom->name);
+
+			/* Stopped, or gone from libvirt altogether (a
+			 * transient domain): a guest gone away. */
 			source_close(h, s->link,
-				     host_domain_running(h, s->dom->name)
-					     ? 0
-					     : -VPWR_E_CLOSED);
+				     run == 0 || run == -VPWR_E_NO_DOMAIN
+					     ? -VPWR_E_CLOSED
+					     : 0);
+		}
 		source_close(h, s, 0);
 		next = h->sources;
 	}
@@ -1150,6 +1161,8 @@ VPWR_API int vpwr_host_refresh(struct vpwr_host *h)
 			vpwr_cpuset_set(&all, p);
 		host_rearbitrate_set(h, &all);
 		reap_failed(h);
+	} else if (h->resync && h->opts.auto_channels) {
+		sync_channels(h); /* a detached discovered channel */
 	}
 	return rc;
 }

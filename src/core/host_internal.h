@@ -167,6 +167,8 @@ struct vpwr_host {
 	unsigned nr_channels;
 	int next_channel_id;
 	unsigned next_endpoint; /* serial of listeners and connectors */
+	bool resync;               /* a discovered channel was detached:
+				      sync at the next refresh */
 };
 
 /* arbiter.c */

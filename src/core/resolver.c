@@ -152,8 +152,12 @@ VPWR_API int vpwr_resolver_domain_running(struct vpwr_resolver *r,
 {
 	if (!r || !domain)
 		return -EINVAL;
-	if (!r->ops->domain_running)
-		return -ENOTSUP;
+	if (!r->ops->domain_running) {
+		/* Which domains exist, every scheme can say. */
+		int rc = r->ops->nr_vcpus(r, domain);
+
+		return rc < 0 ? rc : -ENOTSUP;
+	}
 	return r->ops->domain_running(r, domain);
 }
 
