@@ -87,6 +87,7 @@ START_TEST(test_module_missing)
 		strstr(lb.text, "the libvirt resolver package is not installed"));
 	ck_assert_int_eq(lb.count, 1);
 	vpwr_test_rmtree(dir);
+	free(dir);
 }
 END_TEST
 
@@ -105,6 +106,7 @@ START_TEST(test_module_not_elf)
 		lb.text, "cannot load the libvirt resolver module: "));
 	ck_assert_ptr_nonnull(strstr(lb.text, dir));
 	vpwr_test_rmtree(dir);
+	free(dir);
 }
 END_TEST
 
