@@ -484,6 +484,61 @@ START_TEST(test_detach_discovered)
 }
 END_TEST
 
+static unsigned traffic_calls;
+
+static int count_traffic(const char *domain, const struct vpwr_policy *p,
+			 uint64_t *packets, void *ud)
+{
+	(void)domain, (void)p, (void)ud;
+	traffic_calls++;
+	*packets = traffic_calls * 1000;
+	return 0;
+}
+
+/* A domain that does not run has no traffic to sample: its TRAFFIC
+ * policy's sampling stops while it is down (kept for the grace period)
+ * and starts again when it runs. */
+START_TEST(test_traffic_paused_while_stopped)
+{
+	VPWR_OPTS(vpwr_host_opts, ho, .backend = b, .resolver = r,
+		  .grace_ms = 60000, .traffic_fn = count_traffic,
+		  .traffic_period_ms = 10);
+	struct vpwr_msg req, reply;
+	unsigned before;
+	int peer;
+
+	ck_assert_int_eq(vpwr_host_new(&ho, &h), 0);
+	ck_assert_int_eq(virDomainCreate(dom), 0);
+	ck_assert_int_ge(vpwr_host_refresh(h), 0);
+	add_agent_channel(&peer);
+	vpwr_msg_init(&req, VPWR_MSG_POLICY_SET, 1, VPWR_VCPU_NONE);
+	req.u.policy.kind = VPWR_POLICY_TRAFFIC;
+	req.u.policy.min_pps = 1000;
+	req.u.policy.avg_pps = 10000;
+	req.u.policy.max_pps = 100000;
+	ck_assert_int_eq(vpwr_host_handle(h, "agent", &req, &reply), 0);
+	for (int i = 0; i < 10; i++)
+		vpwr_host_dispatch(h, 20);
+	ck_assert_uint_gt(traffic_calls, 2);
+
+	close(peer);
+	ck_assert(pump_until(no_channel, 3000));
+	ck_assert_int_eq(virDomainDestroy(dom), 0);
+	ck_assert_int_ge(vpwr_host_refresh(h), 0);
+	before = traffic_calls;
+	for (int i = 0; i < 10; i++)
+		vpwr_host_dispatch(h, 20);
+	ck_assert_uint_eq(traffic_calls, before);
+	ck_assert_ptr_nonnull(host_dom("agent")); /* kept: grace */
+
+	ck_assert_int_eq(virDomainCreate(dom), 0);
+	ck_assert_int_ge(vpwr_host_refresh(h), 0);
+	for (int i = 0; i < 10; i++)
+		vpwr_host_dispatch(h, 20);
+	ck_assert_uint_gt(traffic_calls, before);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("resolver_libvirt_host");
@@ -497,6 +552,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_exclusive_ignores_stopped);
 	tcase_add_test(tc, test_auto_channels_grace);
 	tcase_add_test(tc, test_detach_discovered);
+	tcase_add_test(tc, test_traffic_paused_while_stopped);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -351,6 +351,10 @@ static bool traffic_needed(const struct vpwr_host *h,
 
 	if (!traffic_source(h, &d->traffic[k]))
 		return false;
+	/* A domain that does not run has no traffic to count (its taps are
+	 * gone), and its wishes count for nothing until it runs again. */
+	if (!host_domain_running(h, d->name))
+		return false;
 	if (k == TRAFFIC_OF_TRAFFIC) {
 		if (!held(d, VPWR_POLICY_TRAFFIC))
 			return false;
@@ -761,6 +765,7 @@ void host_policy_repin(struct vpwr_host *h)
 		if (d->policy_mask)
 			domain_wishes(h, d);
 	branch_sync(h, false);
+	sampling_update(h); /* domains that stopped or started */
 }
 
 /* ------------------------------------------------------ set and remove */
