@@ -539,6 +539,60 @@ START_TEST(test_traffic_paused_while_stopped)
 }
 END_TEST
 
+/*
+ * Exclusive mode and the grace period: what "hotplug" was granted on
+ * pCPU 0 while "agent" was down stays hotplug's when agent comes back
+ * with a kept wish for the same pCPU; agent's wish is dropped.
+ */
+START_TEST(test_exclusive_kept_wish_returns)
+{
+	VPWR_OPTS(vpwr_host_opts, ho, .backend = b, .resolver = r,
+		  .mode = VPWR_ARB_EXCLUSIVE, .grace_ms = 60000);
+	virDomainPtr other = virDomainLookupByName(conn, "hotplug");
+	struct vpwr_host_cpu_info info;
+	struct vpwr_msg req, reply;
+	virDomainPtr *all;
+	int n = virConnectListAllDomains(conn, &all,
+					 VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+	int peer;
+
+	ck_assert_int_ge(n, 0);
+	for (int i = 0; i < n; i++) {
+		ck_assert_int_eq(virDomainDestroy(all[i]), 0);
+		virDomainFree(all[i]);
+	}
+	free(all);
+	ck_assert_ptr_nonnull(other);
+	ck_assert_int_eq(vpwr_host_new(&ho, &h), 0);
+	ck_assert_int_eq(virDomainCreate(dom), 0);
+	ck_assert_int_ge(vpwr_host_refresh(h), 0);
+	add_agent_channel(&peer);
+	ck_assert_int_eq(handle_scale_max(0), 0);
+	ck_assert_uint_eq(freq(0), hi);
+	close(peer);
+	ck_assert(pump_until(no_channel, 3000));
+	ck_assert_int_eq(virDomainDestroy(dom), 0);
+	ck_assert_int_ge(vpwr_host_refresh(h), 0);
+
+	/* hotplug runs on pCPU 0 meanwhile, and is granted min. */
+	ck_assert_int_eq(virDomainCreate(other), 0);
+	ck_assert_int_ge(vpwr_host_refresh(h), 0);
+	vpwr_msg_init(&req, VPWR_MSG_SCALE, 1, 0);
+	req.u.scale.op = VPWR_SCALE_MIN;
+	ck_assert_int_eq(vpwr_host_handle(h, "hotplug", &req, &reply), 0);
+	ck_assert_uint_eq(freq(0), lo);
+
+	/* agent is back: its kept wish for pCPU 0 is dropped. */
+	ck_assert_int_eq(virDomainCreate(dom), 0);
+	ck_assert_int_ge(vpwr_host_refresh(h), 0);
+	ck_assert_uint_eq(freq(0), lo);
+	ck_assert_int_eq(vpwr_host_cpu_info(h, 0, &info), 0);
+	ck_assert_str_eq(info.winner, "hotplug");
+	ck_assert_uint_eq(info.nr_requests, 1);
+	virDomainFree(other);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("resolver_libvirt_host");
@@ -553,6 +607,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_auto_channels_grace);
 	tcase_add_test(tc, test_detach_discovered);
 	tcase_add_test(tc, test_traffic_paused_while_stopped);
+	tcase_add_test(tc, test_exclusive_kept_wish_returns);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -43,6 +43,7 @@ struct host_domain *host_domain_get(struct vpwr_host *h, const char *name,
 		return NULL;
 	}
 	vpwr_strlcpy(d->name, name, sizeof(d->name));
+	d->ran = -1;
 	d->nr_vcpus = (unsigned)n;
 	for (unsigned v = 0; v < d->nr_vcpus; v++)
 		d->req[v] = d->pol[v] = VCPU_REQUEST_NONE;

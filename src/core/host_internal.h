@@ -83,6 +83,10 @@ struct host_domain {
 	uint64_t grace_due_ns;     /* no channel left: restore then; 0: no */
 	uint32_t bound_min, bound_max; /* operator bounds for the domain,
 					  0: none */
+	int8_t ran;                /* at the last refresh: 1 running, 0 not,
+				      -1 not seen yet */
+	struct vpwr_cpuset blocked; /* vCPUs its policies may not steer now
+				       (host_policy_repin) */
 	struct host_domain *next;
 };
 
@@ -201,6 +205,10 @@ void host_emit(struct vpwr_host *h, const struct vpwr_host_event *ev);
 void host_timer_arm(struct vpwr_host *h);
 
 /* host_request.c */
+/* Whether domain d may steer vCPU `vcpu` now (host_resolve_vcpu's
+ * checks); if not, why (into why[len]). */
+bool host_vcpu_allowed(struct vpwr_host *h, struct host_domain *d,
+		       unsigned vcpu, char *why, size_t len);
 int host_resolve_vcpu(struct vpwr_host *h, struct host_domain *d,
 		      unsigned vcpu, const struct vpwr_msg *req,
 		      struct vpwr_cpuset *set, struct vpwr_msg *reply);

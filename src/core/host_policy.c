@@ -170,6 +170,8 @@ static bool domain_wishes(struct vpwr_host *h, struct host_domain *d)
 		int n, pcpu;
 
 		/* Pinning may have changed since the policy was checked. */
+		if (vpwr_cpuset_isset(&d->blocked, v))
+			lv = 0;
 		if (lv && vpwr_resolver_lookup(h->resolver, d->name, v, &set) == 0 &&
 		    (pcpu = vpwr_cpuset_next(&set, 0)) >= 0 &&
 		    (unsigned)pcpu < h->nr_pcpus &&
@@ -759,8 +761,42 @@ VPWR_API int vpwr_host_evaluate(struct vpwr_host *h)
 	return rc;
 }
 
+/*
+ * A domain that starts again with wishes kept through its grace period
+ * gets only those that pass the checks a new request would (exclusive
+ * mode, floating vCPUs), against the domains that ran meanwhile: what
+ * they were granted while it was down stays theirs.
+ */
+static void revalidate_returning(struct vpwr_host *h, struct host_domain *d)
+{
+	char why[VPWR_REASON_MAX];
+	int run = vpwr_resolver_domain_running(h->resolver, d->name);
+
+	run = run != 0; /* static: runs */
+	if (!(run && d->ran == 0)) {
+		d->ran = (int8_t)run;
+		return;
+	}
+	d->ran = 1;
+	vpwr_cpuset_zero(&d->blocked);
+	for (unsigned v = 0; v < d->nr_vcpus; v++) {
+		bool req = d->req[v].lo_khz || d->req[v].hi_khz ||
+			   d->req[v].turbo >= 0 || d->req[v].epp >= 0;
+
+		if ((!req && !vcpu_level(d, v)) ||
+		    host_vcpu_allowed(h, d, v, why, sizeof(why)))
+			continue;
+		log_info(&h->log, "domain %s is back: vCPU %u's wishes "
+			 "dropped: %s", d->name, v, why);
+		d->req[v] = VCPU_REQUEST_NONE;
+		vpwr_cpuset_set(&d->blocked, v);
+	}
+}
+
 void host_policy_repin(struct vpwr_host *h)
 {
+	for (struct host_domain *d = h->domains; d; d = d->next)
+		revalidate_returning(h, d);
 	for (struct host_domain *d = h->domains; d; d = d->next)
 		if (d->policy_mask)
 			domain_wishes(h, d);
@@ -866,6 +902,7 @@ int host_policy_set(struct vpwr_host *h, struct host_domain *d,
 	rc = check_vcpus(h, d, req, reply);
 	if (rc < 0)
 		return rc;
+	vpwr_cpuset_zero(&d->blocked); /* checked again just now */
 	rc = prepare_source(h, d, p, &nd, why, sizeof(why));
 	if (rc < 0)
 		return NACK(reply, req, rc, "%spolicy refused: %s",

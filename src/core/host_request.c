@@ -120,6 +120,20 @@ int host_resolve_vcpu(struct vpwr_host *h, struct host_domain *d,
 	return 0;
 }
 
+bool host_vcpu_allowed(struct vpwr_host *h, struct host_domain *d,
+		       unsigned vcpu, char *why, size_t len)
+{
+	struct vpwr_msg req, reply;
+	struct vpwr_cpuset set;
+
+	vpwr_msg_init(&req, VPWR_MSG_SCALE, 0, vcpu);
+	if (host_resolve_vcpu(h, d, vcpu, &req, &set, &reply) == 0)
+		return true;
+	if (why)
+		vpwr_strlcpy(why, reply.reason, len);
+	return false;
+}
+
 int host_freq_table(struct vpwr_host *h, unsigned pcpu, uint32_t *tbl)
 {
 	int n = vpwr_backend_get_freqs(h->backend, pcpu, tbl, HOST_MAX_FREQS);
