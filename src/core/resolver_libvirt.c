@@ -14,6 +14,15 @@
  * reference for the resolver, one per registered event callback.  The
  * close callback needs none: libvirt runs it and its unregistration under
  * one lock.
+ *
+ * Port events (opts.port_events).  QEMU's VSERPORT_CHANGE (a guest opened
+ * or closed a virtio-serial port) reaches a libvirt client only as a raw
+ * QEMU monitor event (libvirt-qemu), whose registration libvirt refuses on
+ * a read-only connection.  So for that one event the resolver opens a
+ * second, read-write connection to the same URI; everything else is still
+ * read on the read-only one.  Its callback, like the others, only wakes
+ * the change fd: refresh() reads the port's state from the live XML,
+ * where libvirt keeps it.
  */
 #include <stdatomic.h>
 #include <stdio.h>
@@ -21,6 +30,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <libvirt/libvirt-qemu.h>
 #include <libvirt/virterror.h>
 
 #include "resolver_libvirt.h"
@@ -37,6 +47,9 @@ enum { EV_LIFECYCLE, EV_TUNABLE, EV_DEVICE_ADDED, EV_DEVICE_REMOVED, EV_NR };
 struct libvirt_resolver {
 	char *uri;                 /* as libvirt resolved it: reconnections */
 	virConnectPtr conn;        /* NULL while reconnection fails */
+	virConnectPtr rw;          /* port events only, or NULL */
+	int port_event_id;         /* -1: not registered */
+	bool said_no_port_events;  /* the warning, once per handle */
 	struct notify *notify;
 	int event_ids[EV_NR];      /* -1: not registered */
 	bool close_cb;
@@ -115,6 +128,15 @@ static void on_device(virConnectPtr conn, virDomainPtr dom,
 	notify_wake(opaque);
 }
 
+static void on_port(virConnectPtr conn, virDomainPtr dom, const char *event,
+		    long long seconds, unsigned int micros,
+		    const char *details, void *opaque)
+{
+	(void)conn, (void)dom, (void)event, (void)seconds, (void)micros,
+		(void)details;
+	notify_wake(opaque);
+}
+
 static void on_close(virConnectPtr conn, int reason, void *opaque)
 {
 	struct notify *n = opaque;
@@ -150,6 +172,68 @@ static const struct {
 };
 
 /* -------------------------------------------------------- connection */
+
+/* Say once per handle why there are no port events. */
+static void no_port_events(struct vpwr_resolver *r, const char *why)
+{
+	struct libvirt_resolver *lv = r->priv;
+
+	if (lv->said_no_port_events)
+		return;
+	lv->said_no_port_events = true;
+	log_warn(&r->log, "libvirt: %s: no port events (%s): a guest closing "
+		 "its port is seen only at the next refresh", lv->uri, why);
+}
+
+/*
+ * VSERPORT_CHANGE on a read-write connection of our own (a read-only one
+ * is refused it).  Failure leaves the resolver as it was, without them.
+ */
+static void subscribe_ports(struct vpwr_resolver *r)
+{
+	struct libvirt_resolver *lv = r->priv;
+	char why[320];
+
+	if (!lv->events) {
+		no_port_events(r, "no libvirt event loop");
+		return;
+	}
+	lv->rw = virConnectOpen(lv->uri);
+	if (!lv->rw) {
+		snprintf(why, sizeof(why), "a read-write connection is "
+			 "refused: %s", vpwr_lv_error_message());
+		no_port_events(r, why);
+		return;
+	}
+	virConnSetErrorFunc(lv->rw, NULL, swallow_error);
+	atomic_fetch_add(&lv->notify->refs, 1);
+	lv->port_event_id = virConnectDomainQemuMonitorEventRegister(
+		lv->rw, NULL, "VSERPORT_CHANGE", on_port, lv->notify,
+		notify_unref, 0);
+	if (lv->port_event_id < 0) {
+		/* A failed registration never calls the free callback. */
+		notify_unref(lv->notify);
+		snprintf(why, sizeof(why), "VSERPORT_CHANGE: %s",
+			 vpwr_lv_error_message());
+		virConnectClose(lv->rw);
+		lv->rw = NULL;
+		no_port_events(r, why);
+		return;
+	}
+	log_info(&r->log, "libvirt: %s: port events on", lv->uri);
+}
+
+static void unsubscribe_ports(struct libvirt_resolver *lv)
+{
+	if (!lv->rw)
+		return;
+	if (lv->port_event_id >= 0)
+		virConnectDomainQemuMonitorEventDeregister(lv->rw,
+							   lv->port_event_id);
+	lv->port_event_id = -1;
+	virConnectClose(lv->rw);
+	lv->rw = NULL;
+}
 
 /*
  * Subscribe to the events and the close callback.  Registration fails when
@@ -189,10 +273,13 @@ static void subscribe(struct vpwr_resolver *r)
 	}
 	lv->close_cb = !virConnectRegisterCloseCallback(lv->conn, on_close,
 							lv->notify, NULL);
+	if (r->port_events)
+		subscribe_ports(r);
 }
 
 static void unsubscribe(struct libvirt_resolver *lv)
 {
+	unsubscribe_ports(lv);
 	if (lv->close_cb)
 		virConnectUnregisterCloseCallback(lv->conn, on_close);
 	lv->close_cb = false;
@@ -305,6 +392,7 @@ static int lv_alloc(struct vpwr_resolver *r)
 	r->priv = lv;
 	for (int i = 0; i < EV_NR; i++)
 		lv->event_ids[i] = -1;
+	lv->port_event_id = -1;
 	lv->notify = notify_new();
 	return lv->notify ? 0 : -ENOMEM;
 }
@@ -447,6 +535,8 @@ static int report_channels(const struct vpwr_lv_domain *d,
 			.target_name = d->channels[i].target_name,
 			.source_mode = d->channels[i].source_mode,
 			.running = d->running,
+			.guest_open = d->running ? d->channels[i].guest_open
+						 : -1,
 		};
 		int rc = fn(&ch, userdata);
 
@@ -563,6 +653,7 @@ int vpwr_resolver_libvirt_adopt(virConnectPtr conn,
 		return -ENOMEM;
 	r->ops = &vpwr_resolver_libvirt_ops;
 	vpwr_logger_init(&r->log, o.log_fn, o.log_userdata, o.log_level);
+	r->port_events = o.port_events != 0;
 	err = lv_alloc(r);
 	if (!err && virConnectRef(conn) < 0)
 		err = -EINVAL;
