@@ -214,6 +214,14 @@ struct vpwr_resolver_channel {
 				    * or libvirt does not say).  libvirt: the
 				    * live <target state=...>; see
 				    * port_events in vpwr_resolver_opts */
+	unsigned guest_port_events; /* libvirt with port_events: how many
+				    * times any guest port of any domain was
+				    * reported opening or closing since the
+				    * resolver opened (wraps).  When it moves,
+				    * guest_open is a fresh report even if it
+				    * reads as before: QEMU's one-second window
+				    * can fold an open and a close into one
+				    * more "closed".  0 otherwise */
 };
 
 /*
@@ -237,8 +245,9 @@ struct vpwr_resolver_channel {
  * in its live XML), which QEMU's VSERPORT_CHANGE event updates.  QEMU
  * sends that event at most once a second per port (the last state after
  * the window), so an open and a close within a second may show as no
- * change at all.  A change of guest_open makes vpwr_resolver_refresh()
- * return 1; without port_events nothing wakes the caller for it.
+ * change at all (guest_port_events tells that one from nothing).  A change
+ * of guest_open or guest_port_events makes vpwr_resolver_refresh() return
+ * 1; without port_events nothing wakes the caller for it.
  */
 VPWR_API int vpwr_resolver_foreach_channel(
 	struct vpwr_resolver *r, const char *domain,

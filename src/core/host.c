@@ -70,6 +70,10 @@ struct host_source {
 				      (QEMU keeps the socket connected);
 				      counted in dom->nr_port_closed */
 	bool port_was_open;        /* channel: a guest had it open */
+	int port_report;           /* channel: the resolver's last guest_open
+				      and guest_port_events acted on; -2:
+				      none yet */
+	unsigned port_report_events;
 	char *port;                /* channel: the guest's port name, once
 				      the resolver named it */
 	bool closed;               /* closed during a dispatch, freed after */
@@ -435,6 +439,7 @@ VPWR_API int vpwr_host_add_channel(struct vpwr_host *h, const char *domain,
 		return -VPWR_E_LIMIT;
 	}
 	s->ch = ch;
+	s->port_report = -2;
 	s->tokens = (uint64_t)h->opts.rate_burst * 1000000u;
 	h->stats.channels_opened++;
 	s->refill_ns = vpwr_now_ns();
@@ -1217,6 +1222,7 @@ static const struct host_source *channel_endpoint(const struct vpwr_host *h,
 static int port_one(const struct vpwr_resolver_channel *c, void *userdata)
 {
 	struct vpwr_host *h = userdata;
+	unsigned events = 0;
 	char uri[4200];
 
 	/* A resolver of an older build, a shut-off domain, or no word. */
@@ -1224,6 +1230,10 @@ static int port_one(const struct vpwr_resolver_channel *c, void *userdata)
 			    sizeof(c->guest_open) ||
 	    !c->running || c->guest_open < 0)
 		return 0;
+	if (c->sz >= offsetof(struct vpwr_resolver_channel,
+			      guest_port_events) +
+			     sizeof(c->guest_port_events))
+		events = c->guest_port_events;
 	snprintf(uri, sizeof(uri), "virtio-serial-host:%s", c->path);
 	for (struct host_source *s = h->sources; s; s = s->next) {
 		const struct host_source *e;
@@ -1235,10 +1245,17 @@ static int port_one(const struct vpwr_resolver_channel *c, void *userdata)
 			continue;
 		if (!s->port)
 			s->port = strdup(c->target_name);
-		/* The state as it is now, not only its changes: an open and
-		 * a close within QEMU's one-second window of VSERPORT_CHANGE
-		 * show as "closed" again, after the bytes of the process
-		 * in between reopened the channel. */
+		/* Only a new report counts: the state read again by a refresh
+		 * for something else may be older than the bytes that
+		 * reopened the channel (QEMU holds back its event up to a
+		 * second).  A new event with the same state is one: an open
+		 * and a close within QEMU's window show as "closed" again,
+		 * after the bytes of the process in between reopened it. */
+		if (s->port_report == c->guest_open &&
+		    s->port_report_events == events)
+			continue;
+		s->port_report = c->guest_open;
+		s->port_report_events = events;
 		if (c->guest_open)
 			port_opened(h, s, "libvirt");
 		else

@@ -38,6 +38,7 @@
 struct notify {
 	atomic_int refs;
 	atomic_bool lost;          /* the connection closed under us */
+	atomic_uint port_events;   /* VSERPORT_CHANGE events seen */
 	int efd;                   /* readable: refresh() is worth calling */
 };
 
@@ -50,6 +51,7 @@ struct libvirt_resolver {
 	virConnectPtr rw;          /* port events only, or NULL */
 	int port_event_id;         /* -1: not registered */
 	bool said_no_port_events;  /* the warning, once per handle */
+	unsigned port_events;      /* notify->port_events at the last read */
 	struct notify *notify;
 	int event_ids[EV_NR];      /* -1: not registered */
 	bool close_cb;
@@ -73,6 +75,7 @@ static struct notify *notify_new(void)
 	}
 	atomic_init(&n->refs, 1);
 	atomic_init(&n->lost, false);
+	atomic_init(&n->port_events, 0);
 	return n;
 }
 
@@ -132,9 +135,12 @@ static void on_port(virConnectPtr conn, virDomainPtr dom, const char *event,
 		    long long seconds, unsigned int micros,
 		    const char *details, void *opaque)
 {
+	struct notify *n = opaque;
+
 	(void)conn, (void)dom, (void)event, (void)seconds, (void)micros,
 		(void)details;
-	notify_wake(opaque);
+	atomic_fetch_add(&n->port_events, 1);
+	notify_wake(n);
 }
 
 static void on_close(virConnectPtr conn, int reason, void *opaque)
@@ -428,11 +434,15 @@ static int lv_refresh(struct vpwr_resolver *r)
 {
 	struct libvirt_resolver *lv = r->priv;
 	struct vpwr_lv_snapshot snap = { 0 };
+	unsigned port_events;
 	bool changed;
 	int err;
 
 	/* Emptied first: an event during the read re-arms it. */
 	notify_drain(lv->notify);
+	/* Before the read: the state read is at least as new as the events
+	 * counted. */
+	port_events = atomic_load(&lv->notify->port_events);
 	for (int attempt = 0;; attempt++) {
 		if (connection_lost(lv)) {
 			err = reconnect(r);
@@ -446,7 +456,9 @@ static int lv_refresh(struct vpwr_resolver *r)
 		if (attempt || virConnectIsAlive(lv->conn) > 0)
 			return err;
 	}
-	changed = !vpwr_lv_snapshot_equal(&lv->snap, &snap);
+	changed = !vpwr_lv_snapshot_equal(&lv->snap, &snap) ||
+		  port_events != lv->port_events;
+	lv->port_events = port_events;
 	vpwr_lv_snapshot_free(&lv->snap);
 	lv->snap = snap;
 	if (changed)
@@ -522,7 +534,8 @@ static int lv_domain_running(struct vpwr_resolver *r, const char *domain)
 }
 
 /* Report d's channels; *count grows.  Returns fn's non-zero value. */
-static int report_channels(const struct vpwr_lv_domain *d,
+static int report_channels(const struct libvirt_resolver *lv,
+			   const struct vpwr_lv_domain *d,
 			   int (*fn)(const struct vpwr_resolver_channel *ch,
 				     void *userdata),
 			   void *userdata, int *count)
@@ -537,6 +550,7 @@ static int report_channels(const struct vpwr_lv_domain *d,
 			.running = d->running,
 			.guest_open = d->running ? d->channels[i].guest_open
 						 : -1,
+			.guest_port_events = lv->port_events,
 		};
 		int rc = fn(&ch, userdata);
 
@@ -561,10 +575,11 @@ static int lv_foreach_channel(struct vpwr_resolver *r, const char *domain,
 
 		if (!d)
 			return -VPWR_E_NO_DOMAIN;
-		rc = report_channels(d, fn, userdata, &count);
+		rc = report_channels(r->priv, d, fn, userdata, &count);
 	}
 	for (size_t i = 0; !domain && !rc && i < s->nr; i++)
-		rc = report_channels(&s->domains[i], fn, userdata, &count);
+		rc = report_channels(r->priv, &s->domains[i], fn, userdata,
+				     &count);
 	return rc ? rc : count;
 }
 
