@@ -14,7 +14,8 @@
  *     libvirt:test:///abs/path/node.xml; a bare "libvirt:" uses libvirt's
  *     default URI (LIBVIRT_DEFAULT_URI, then libvirt's own configuration).
  *     Opens a read-only connection (virConnectOpenReadOnly) and fails if
- *     it cannot.  Every defined domain is known, running or shut off:
+ *     it cannot (with port_events, a read-write one as well, for QEMU's
+ *     port events alone; see vpwr_resolver_opts).  Every defined domain is known, running or shut off:
  *       - vCPUs: the current (online) vCPU count, live for a running
  *         domain, from the persistent config for a shut-off one;
  *       - pinning: virDomainGetVcpuPinInfo(), live (VIR_DOMAIN_AFFECT_LIVE)
