@@ -30,7 +30,7 @@ void hostd_config_init(struct hostd_config *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->sim_cpus = c->sim_wallclock = c->auto_channels = HOSTD_UNSET;
-	c->mode = c->allow_shared = HOSTD_UNSET;
+	c->mode = c->allow_shared = c->port_events = HOSTD_UNSET;
 	c->max_channels = c->max_domain_channels = HOSTD_UNSET;
 	c->rate_per_s = c->rate_burst = HOSTD_UNSET;
 	c->traffic_period_ms = c->grace_ms = HOSTD_UNSET;
@@ -465,6 +465,7 @@ int hostd_config_load(struct hostd_config *c, const char *path, char *err,
 		{ "grace_ms", offsetof(struct hostd_config, grace_ms) },
 	}, bools[] = {
 		{ "auto_channels", offsetof(struct hostd_config, auto_channels) },
+		{ "port_events", offsetof(struct hostd_config, port_events) },
 		{ "allow_shared", offsetof(struct hostd_config, allow_shared) },
 	};
 	json_error_t jerr;
@@ -556,13 +557,13 @@ int hostd_config_overlay(struct hostd_config *c,
 		       &c->mode, &c->allow_shared, &c->max_channels,
 		       &c->max_domain_channels, &c->rate_per_s, &c->rate_burst,
 		       &c->traffic_period_ms, &c->grace_ms, &c->log_level,
-		       &c->log_target };
+		       &c->log_target, &c->port_events };
 	const long *on[] = { &o->sim_cpus, &o->sim_wallclock,
 			     &o->auto_channels, &o->mode, &o->allow_shared,
 			     &o->max_channels, &o->max_domain_channels,
 			     &o->rate_per_s, &o->rate_burst,
 			     &o->traffic_period_ms, &o->grace_ms,
-			     &o->log_level, &o->log_target };
+			     &o->log_level, &o->log_target, &o->port_events };
 
 	for (size_t i = 0; i < ARRAY_SIZE(dn); i++)
 		if (*on[i] != HOSTD_UNSET)
@@ -602,6 +603,7 @@ int hostd_config_finish(struct hostd_config *c, char *err, size_t errlen)
 	dflt(&c->sim_cpus, 0);
 	dflt(&c->sim_wallclock, 0);
 	dflt(&c->auto_channels, 0);
+	dflt(&c->port_events, 0);
 	dflt(&c->mode, VPWR_ARB_PERFORMANCE);
 	dflt(&c->allow_shared, 0);
 	dflt(&c->max_channels, 0);
@@ -658,14 +660,15 @@ char *hostd_config_dump(const struct hostd_config *c)
 					  "max_khz", (json_int_t)b->max_khz));
 	}
 	root = json_pack(
-		"{s:o, s:o, s:o, s:{s:I, s:b}, s:o, s:b, s:o, s:o, s:o, s:o,"
+		"{s:o, s:o, s:o, s:{s:I, s:b}, s:o, s:b, s:b, s:o, s:o, s:o, s:o,"
 		" s:s, s:b, s:{s:I, s:I, s:I, s:I}, s:I, s:I, s:{s:s, s:s},"
 		" s:o, s:o}",
 		"backend", opt_str(c->backend), "sysfs_root",
 		opt_str(c->sysfs_root), "state_file", opt_str(c->state_file),
 		"sim", "cpus", (json_int_t)c->sim_cpus, "wallclock",
 		(int)(c->sim_wallclock > 0), "resolver", opt_str(c->resolver),
-		"auto_channels", (int)(c->auto_channels > 0), "watch_dir",
+		"auto_channels", (int)(c->auto_channels > 0), "port_events",
+		(int)(c->port_events > 0), "watch_dir",
 		opt_str(c->watch_dir), "control", opt_str(c->control),
 		"pid_file", opt_str(c->pid_file), "time_zone",
 		opt_str(c->time_zone), "mode", hostd_mode_name(c->mode),

@@ -40,6 +40,7 @@ struct hostd_config {
 	long sim_cpus, sim_wallclock;
 	char *resolver;
 	long auto_channels;
+	long port_events;    /* libvirt: hear guests open/close their ports */
 	char *watch_dir, *control, *pid_file, *time_zone;
 	long mode;           /* enum vpwr_arbitration */
 	long allow_shared;

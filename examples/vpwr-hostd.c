@@ -86,6 +86,8 @@ static void usage(FILE *f)
 	      "                            libvirt:qemu:///system\n"
 	      "  -a, --auto-channels       serve the power-agent channels of the\n"
 	      "                            domains' XML (libvirt), as they start and stop\n"
+	      "      --port-events         libvirt: hear at once when a guest closes its\n"
+	      "                            port (a read-write libvirt connection)\n"
 	      "  -c, --channel DOM=URI     e.g. vm1=unix-listen:/run/vpwr/vm1.sock,\n"
 	      "                            vm1=virtio-serial-host:/run/vpwr/vm1.0;\n"
 	      "                            =vsock-listen:PORT binds each guest by\n"
@@ -478,6 +480,7 @@ static void reload_warn_fixed(const struct hostd_config *o,
 		{ "sim.cpus", offsetof(struct hostd_config, sim_cpus) },
 		{ "sim.wallclock", offsetof(struct hostd_config, sim_wallclock) },
 		{ "auto_channels", offsetof(struct hostd_config, auto_channels) },
+		{ "port_events", offsetof(struct hostd_config, port_events) },
 		{ "mode", offsetof(struct hostd_config, mode) },
 		{ "allow_shared", offsetof(struct hostd_config, allow_shared) },
 		{ "limits.max_channels",
@@ -652,7 +655,7 @@ out:
 enum {
 	OPT_SYSFS = 256, OPT_SIM_CPUS, OPT_SIM_WALL, OPT_SHARED, OPT_RATE,
 	OPT_CONTROL, OPT_TZ, OPT_PERIOD, OPT_GRACE, OPT_STATE, OPT_PID,
-	OPT_PRINT, OPT_LEVEL, OPT_TARGET,
+	OPT_PRINT, OPT_LEVEL, OPT_TARGET, OPT_PORT_EVENTS,
 };
 
 /* The command line into *c; 0, or 2 (usage) after saying why. */
@@ -677,6 +680,7 @@ static int parse_args(int argc, char **argv, struct hostd_config *c,
 		{ "rate", required_argument, NULL, OPT_RATE },
 		{ "control", required_argument, NULL, OPT_CONTROL },
 		{ "auto-channels", no_argument, NULL, 'a' },
+		{ "port-events", no_argument, NULL, OPT_PORT_EVENTS },
 		{ "watch-dir", required_argument, NULL, 'w' },
 		{ "time-zone", required_argument, NULL, OPT_TZ },
 		{ "traffic-period", required_argument, NULL, OPT_PERIOD },
@@ -724,6 +728,7 @@ static int parse_args(int argc, char **argv, struct hostd_config *c,
 		case OPT_SIM_WALL: c->sim_wallclock = 1; break;
 		case OPT_SHARED: c->allow_shared = 1; break;
 		case 'a': c->auto_channels = 1; break;
+		case OPT_PORT_EVENTS: c->port_events = 1; break;
 		case 'q': print_events = false; break;
 		case 'v': c->log_level = VPWR_LOG_DEBUG; break;
 		case 'm':
@@ -834,7 +839,8 @@ int main(int argc, char **argv)
 			  .state_file = cfg.state_file, .log_fn = log_lib,
 			  .log_level = (int)cfg.log_level);
 		VPWR_OPTS(vpwr_resolver_opts, ropts, .log_fn = log_lib,
-			  .log_level = (int)cfg.log_level);
+			  .log_level = (int)cfg.log_level,
+			  .port_events = cfg.port_events > 0);
 		VPWR_OPTS(vpwr_host_opts, hopts,
 			  .event_fn = print_events ? on_event : NULL,
 			  .mode = (unsigned)cfg.mode,

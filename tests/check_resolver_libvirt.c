@@ -5,6 +5,7 @@
  * check_resolver_libvirt_events.c: registering an event loop is
  * process-wide and for ever. */
 #include <fcntl.h>
+#include <stddef.h>
 #include <unistd.h>
 
 #include "lvtest.h"
@@ -309,6 +310,112 @@ START_TEST(test_parse_xml)
 	free(d.channels[0].path);
 	free(d.channels[0].target_name);
 	free(d.channels);
+}
+END_TEST
+
+/* A guest has its port open or not: the live <target state=...>, which
+ * the test:/// driver does not keep (so the parser is tested on its own),
+ * and a change of it is a change of the snapshot. */
+START_TEST(test_parse_port_state)
+{
+	static const char xml[] =
+		"<domain><devices>"
+		"<channel type='unix'><source mode='bind' path='/a'/>"
+		"<target type='virtio' name='org.libvpwr.a' state='connected'/>"
+		"</channel>"
+		"<channel type='unix'><source mode='bind' path='/b'/>"
+		"<target type='virtio' name='org.libvpwr.b' "
+		"state='disconnected'/></channel>"
+		"<channel type='unix'><source mode='bind' path='/c'/>"
+		"<target type='virtio' name='org.libvpwr.c'/></channel>"
+		"<channel type='unix'><source mode='bind' path='/d'/>"
+		"<target type='virtio' name='org.libvpwr.d' state='ajar'/>"
+		"</channel>"
+		"</devices></domain>";
+	struct vpwr_lv_snapshot a = { 0 }, b = { 0 };
+	struct vpwr_lv_domain d[2];
+	struct vpwr_logger log;
+
+	vpwr_logger_init(&log, NULL, NULL, VPWR_LOG_DEBUG);
+	memset(d, 0, sizeof(d));
+	strcpy(d[0].name, "x");
+	d[0].running = true;
+	ck_assert_int_eq(vpwr_lv_parse_domain_xml(xml, &log, &d[0]), 0);
+	ck_assert_uint_eq(d[0].nr_channels, 4);
+	ck_assert_int_eq(d[0].channels[0].guest_open, 1);
+	ck_assert_int_eq(d[0].channels[1].guest_open, 0);
+	ck_assert_int_eq(d[0].channels[2].guest_open, -1);
+	ck_assert_int_eq(d[0].channels[3].guest_open, -1);
+	/* A config (shut off) says nothing of a guest. */
+	strcpy(d[1].name, "x");
+	ck_assert_int_eq(vpwr_lv_parse_domain_xml(xml, &log, &d[1]), 0);
+	ck_assert_uint_eq(d[1].nr_channels, 4);
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(d[1].channels[i].guest_open, -1);
+	/* Two snapshots that differ only there differ. */
+	d[1].running = true;
+	for (int i = 0; i < 4; i++)
+		d[1].channels[i].guest_open = d[0].channels[i].guest_open;
+	a.nr = b.nr = 1;
+	a.domains = &d[0];
+	b.domains = &d[1];
+	ck_assert(vpwr_lv_snapshot_equal(&a, &b));
+	d[1].channels[0].guest_open = 0;
+	ck_assert(!vpwr_lv_snapshot_equal(&a, &b));
+	d[1].channels[0].guest_open = -1;
+	ck_assert(!vpwr_lv_snapshot_equal(&a, &b));
+	for (int k = 0; k < 2; k++) {
+		for (size_t i = 0; i < d[k].nr_channels; i++) {
+			free(d[k].channels[i].path);
+			free(d[k].channels[i].target_name);
+		}
+		free(d[k].channels);
+	}
+}
+END_TEST
+
+static int collect_guest_open(const struct vpwr_resolver_channel *ch,
+			      void *ud)
+{
+	struct chans *c = ud;
+	size_t len = strlen(c->text);
+
+	ck_assert_uint_ge(ch->sz, offsetof(struct vpwr_resolver_channel,
+					   guest_open) +
+					  sizeof(ch->guest_open));
+	snprintf(c->text + len, sizeof(c->text) - len, "%s:%d ", ch->path,
+		 ch->guest_open);
+	return 0;
+}
+
+/*
+ * The test:/// driver keeps no port state: unknown.  port_events without
+ * an event loop: one warning with the reason, then the resolver works as
+ * without.
+ */
+START_TEST(test_port_events_no_loop)
+{
+	VPWR_OPTS(vpwr_resolver_opts, o, .log_fn = capture,
+		  .log_level = VPWR_LOG_DEBUG, .port_events = 1);
+	struct vpwr_resolver *r = NULL;
+	struct chans c = { 0 };
+	struct logbuf lb = { 0 };
+
+	o.log_userdata = &lb;
+	ck_assert_int_eq(vpwr_resolver_open("libvirt:" URI, &o, &r), 0);
+	ck_assert_int_eq(vpwr_resolver_foreach_channel(r, NULL,
+						       collect_guest_open, &c),
+			 3);
+	ck_assert_str_eq(c.text, "/run/vpwr-test/off.0:-1 "
+				 "/run/vpwr-test/pinned.agent0:-1 "
+				 "/run/vpwr-test/pinned.ctl:-1 ");
+	ck_assert_ptr_nonnull(strstr(lb.text, "no port events (no libvirt "
+					      "event loop)"));
+	vpwr_resolver_libvirt_connection_lost(r);
+	ck_assert_int_ge(vpwr_resolver_refresh(r), 0);
+	ck_assert_int_eq(occurrences(lb.text, "no port events"), 1);
+	ck_assert_ptr_null(strstr(lb.text, "port events on"));
+	vpwr_resolver_free(r);
 }
 END_TEST
 
@@ -739,6 +846,8 @@ static Suite *resolver_libvirt_suite(void)
 	tcase_add_test(tc, test_channels);
 	tcase_add_test(tc, test_channel_names);
 	tcase_add_test(tc, test_parse_xml);
+	tcase_add_test(tc, test_parse_port_state);
+	tcase_add_test(tc, test_port_events_no_loop);
 	tcase_add_test(tc, test_interfaces);
 	tcase_add_test(tc, test_parse_interfaces);
 	suite_add_tcase(s, tc);

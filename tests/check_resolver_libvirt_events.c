@@ -130,6 +130,43 @@ START_TEST(test_events_define)
 }
 END_TEST
 
+/*
+ * port_events where libvirt cannot give QEMU's VSERPORT_CHANGE (the test
+ * driver is not QEMU): the reason once, and the events of the read-only
+ * connection work as before, after a reconnection too.
+ */
+START_TEST(test_port_events_refused)
+{
+	VPWR_OPTS(vpwr_resolver_opts, o, .log_fn = capture,
+		  .log_level = VPWR_LOG_DEBUG, .port_events = 1);
+	virConnectPtr conn = virConnectOpen(URI);
+	struct vpwr_resolver *r = NULL;
+	struct logbuf lb = { 0 };
+	int fd;
+
+	ck_assert_ptr_nonnull(conn);
+	virConnSetErrorFunc(conn, NULL, quiet_libvirt);
+	o.log_userdata = &lb;
+	ck_assert_int_eq(vpwr_resolver_libvirt_adopt(conn, &o, &r), 0);
+	ck_assert_ptr_nonnull(strstr(lb.text, "events on"));
+	/* libvirt's reason follows. */
+	ck_assert_ptr_nonnull(strstr(lb.text, "no port events (VSERPORT_CHANGE: "
+					      "this function is not supported"));
+	ck_assert_ptr_null(strstr(lb.text, "port events on"));
+	fd = vpwr_resolver_change_fd(r);
+	vpwr_resolver_libvirt_connection_lost(r);
+	ck_assert(readable(fd, 0));
+	ck_assert_int_ge(vpwr_resolver_refresh(r), 0);
+	ck_assert_ptr_nonnull(strstr(lb.text, "reconnected to " URI "\n"));
+	/* Once per handle; the other events are still there. */
+	ck_assert_int_eq(occurrences(lb.text, "no port events"), 1);
+	ck_assert_ptr_null(strstr(lb.text, "without events now"));
+	vpwr_resolver_free(r);
+	ck_assert_int_eq(virConnectClose(conn), 0);
+	pump(50);
+}
+END_TEST
+
 /* libvirt's loop on its own thread, as a daemon would run it. */
 struct loop_thread {
 	pthread_t tid;
@@ -200,6 +237,7 @@ static Suite *resolver_libvirt_events_suite(void)
 	tcase_add_test(ev, test_events_pumped);
 	tcase_add_test(ev, test_events_define);
 	tcase_add_test(ev, test_events_thread);
+	tcase_add_test(ev, test_port_events_refused);
 	tcase_set_timeout(ev, 30);
 	suite_add_tcase(s, ev);
 	return s;

@@ -593,6 +593,232 @@ START_TEST(test_exclusive_kept_wish_returns)
 }
 END_TEST
 
+/* ------------------------------------------------------ guest ports */
+
+/*
+ * The test:/// driver keeps no port state (<target state=...>): the
+ * resolver's channel list is patched on its way to the host, as if libvirt
+ * said that a guest has the port of agent.0 open (1), closed (0) or does
+ * not say (-1).
+ */
+static int port_state = -1;
+static unsigned port_events;       /* guest_port_events reported */
+static struct vpwr_resolver_ops patched_ops;
+static const struct vpwr_resolver_ops *real_ops;
+
+struct patch_ctx {
+	int (*fn)(const struct vpwr_resolver_channel *ch, void *userdata);
+	void *userdata;
+};
+
+static int patch_one(const struct vpwr_resolver_channel *ch, void *ud)
+{
+	struct patch_ctx *x = ud;
+	struct vpwr_resolver_channel c = *ch;
+	size_t n = strlen(c.path);
+
+	if (c.running && n >= 8 && !strcmp(c.path + n - 8, "/agent.0"))
+		c.guest_open = port_state;
+	c.guest_port_events = port_events;
+	return x->fn(&c, x->userdata);
+}
+
+static int patched_foreach_channel(
+	struct vpwr_resolver *res, const char *domain,
+	int (*fn)(const struct vpwr_resolver_channel *ch, void *userdata),
+	void *userdata)
+{
+	struct patch_ctx x = { fn, userdata };
+
+	return real_ops->foreach_channel(res, domain, patch_one, &x);
+}
+
+static void patch_resolver(void)
+{
+	port_state = -1;
+	if (r->ops == &patched_ops)
+		return;
+	real_ops = r->ops;
+	patched_ops = *r->ops;
+	patched_ops.foreach_channel = patched_foreach_channel;
+	r->ops = &patched_ops;
+	port_state = -1;
+}
+
+static struct logbuf hlog;
+
+/* Running, the host connected to agent.0 (QEMU listening: *qemu), a
+ * guest with the port open that asked for the maximum on vCPU 0. */
+static struct vpwr_channel *port_setup(unsigned grace_ms,
+				       struct vpwr_listener **qemu)
+{
+	VPWR_OPTS(vpwr_host_opts, ho, .backend = b, .resolver = r,
+		  .auto_channels = 1, .grace_ms = grace_ms,
+		  .log_fn = capture, .log_userdata = &hlog,
+		  .log_level = VPWR_LOG_DEBUG);
+	struct vpwr_channel *q;
+	char uri[4300];
+
+	memset(&hlog, 0, sizeof(hlog));
+	patch_resolver();
+	snprintf(uri, sizeof(uri), "unix-listen:%s/agent.0", dir);
+	ck_assert_int_eq(vpwr_listener_open(uri, NULL, qemu), 0);
+	ck_assert_int_eq(virDomainCreate(dom), 0);
+	ck_assert_int_eq(vpwr_host_new(&ho, &h), 0);
+	ck_assert(pump_until(one_channel, 3000));
+	ck_assert_int_eq(vpwr_listener_accept(*qemu, &q), 0);
+	port_state = 1;
+	ck_assert_int_ge(vpwr_host_refresh(h), 0);
+	ck_assert_int_eq(scale_max(q, 0), 0);
+	ck_assert_uint_eq(freq(0), hi);
+	return q;
+}
+
+static void port_teardown(struct vpwr_channel *q, struct vpwr_listener *qemu)
+{
+	vpwr_host_free(h);
+	h = NULL;
+	vpwr_channel_free(q);
+	vpwr_listener_free(qemu);
+}
+
+static bool guest_closed_shown(void)
+{
+	char *text = NULL;
+	bool yes;
+
+	ck_assert_int_eq(vpwr_host_control(h, "{\"cmd\":\"channels\"}",
+					   &text), 0);
+	yes = strstr(text, "\"guest_closed\":true") != NULL;
+	free(text);
+	return yes;
+}
+
+/*
+ * No grace: the guest closing its port releases the domain's wishes at
+ * once, the channel stays, what the process left half-sent is dropped,
+ * and the next process's bytes open it again.
+ */
+START_TEST(test_port_closed)
+{
+	const struct vpwr_codec *c = vpwr_codec_native();
+	struct vpwr_listener *qemu;
+	struct vpwr_channel *q = port_setup(0, &qemu);
+	uint32_t orig0 = freq(1);
+	uint8_t buf[VPWR_NATIVE_MAX_FRAME];
+	struct vpwr_msg m;
+	int n;
+
+	/* Half a frame, then the process goes. */
+	vpwr_msg_init(&m, VPWR_MSG_SCALE, 7, 1);
+	m.u.scale.op = VPWR_SCALE_MAX;
+	n = vpwr_codec_encode(c, &m, buf, sizeof(buf));
+	ck_assert_int_eq(vpwr_channel_write(q, buf, 10), 10);
+	for (int i = 0; i < 5; i++)
+		vpwr_host_dispatch(h, 10);
+	ck_assert(!guest_closed_shown());
+	port_state = 0;
+	ck_assert_int_ge(vpwr_host_refresh(h), 0);
+	ck_assert_uint_eq(freq(0), orig0);
+	ck_assert_int_eq(vpwr_host_nr_channels(h), 1);
+	ck_assert(guest_closed_shown());
+	ck_assert_ptr_nonnull(strstr(hlog.text, "domain agent: guest closed "
+				     "port virtio.serial.port.poweragent.0"));
+	/* Said once: the next refresh finds it closed already. */
+	ck_assert_int_ge(vpwr_host_refresh(h), 0);
+	ck_assert_int_eq(occurrences(hlog.text, "guest closed port"), 1);
+	/* The next process: its whole frames are understood (the old half
+	 * is gone) and its bytes show the port open before libvirt does. */
+	ck_assert_int_eq(scale_max(q, 0), 0);
+	ck_assert_uint_eq(freq(0), hi);
+	ck_assert(!guest_closed_shown());
+	ck_assert_ptr_nonnull(strstr(hlog.text, "guest opened port "
+				     "virtio.serial.port.poweragent.0 "
+				     "(channel 1, sent data)"));
+	/* libvirt still says closed (QEMU sends at most one event a second
+	 * per port): a refresh for something else reads that old state and
+	 * changes nothing... */
+	ck_assert_int_ge(vpwr_host_refresh(h), 0);
+	ck_assert_uint_eq(freq(0), hi);
+	ck_assert(!guest_closed_shown());
+	/* ...but a new port event saying "closed" again (the open and the
+	 * close of a short-lived process folded into one) closes it. */
+	port_events++;
+	ck_assert_int_ge(vpwr_host_refresh(h), 0);
+	ck_assert_uint_eq(freq(0), orig0);
+	ck_assert(guest_closed_shown());
+	ck_assert_int_eq(occurrences(hlog.text, "guest closed port"), 2);
+	(void)n;
+	port_teardown(q, qemu);
+}
+END_TEST
+
+/* With a grace period: kept while it lasts, back if the port opens again
+ * within it, released after it; the channel stays throughout. */
+START_TEST(test_port_closed_grace)
+{
+	struct vpwr_listener *qemu;
+	struct vpwr_channel *q = port_setup(300, &qemu);
+	uint32_t orig0 = freq(1);
+	uint64_t t0;
+
+	port_state = 0;
+	ck_assert_int_ge(vpwr_host_refresh(h), 0);
+	ck_assert_uint_eq(freq(0), hi);
+	ck_assert_uint_ne(host_dom("agent")->grace_due_ns, 0);
+	port_state = 1;
+	ck_assert_int_ge(vpwr_host_refresh(h), 0);
+	ck_assert_uint_eq(host_dom("agent")->grace_due_ns, 0);
+	ck_assert_ptr_nonnull(strstr(hlog.text, "guest opened port "
+				     "virtio.serial.port.poweragent.0 "
+				     "(channel 1, libvirt)"));
+	t0 = vpwr_test_now_ms();
+	while (vpwr_test_now_ms() - t0 < 500)
+		vpwr_host_dispatch(h, 50);
+	ck_assert_uint_eq(freq(0), hi);
+
+	port_state = 0;
+	ck_assert_int_ge(vpwr_host_refresh(h), 0);
+	t0 = vpwr_test_now_ms();
+	while (freq(0) == hi && vpwr_test_now_ms() - t0 < 5000)
+		vpwr_host_dispatch(h, 50);
+	ck_assert_uint_eq(freq(0), orig0);
+	ck_assert_uint_ge(vpwr_test_now_ms() - t0, 250);
+	ck_assert_int_eq(vpwr_host_nr_channels(h), 1);
+	ck_assert_ptr_nonnull(strstr(hlog.text, "no channel came back"));
+	port_teardown(q, qemu);
+}
+END_TEST
+
+/* Another channel of the domain still open: a closed port is one channel
+ * of several going, which leaves the wishes alone; when the other goes
+ * too, they go.  A port never opened since the start is no event. */
+START_TEST(test_port_closed_other_channel)
+{
+	struct vpwr_listener *qemu;
+	struct vpwr_channel *q = port_setup(0, &qemu);
+	uint32_t orig0 = freq(1);
+	int peer;
+
+	add_agent_channel(&peer);
+	port_state = 0;
+	ck_assert_int_ge(vpwr_host_refresh(h), 0);
+	ck_assert_uint_eq(freq(0), hi);
+	ck_assert_int_eq(vpwr_host_nr_channels(h), 2);
+	close(peer);
+	ck_assert(pump_until(one_channel, 3000));
+	ck_assert_uint_eq(freq(0), orig0);
+	port_teardown(q, qemu);
+
+	/* A fresh host finding the port not yet opened says so quietly. */
+	memset(&hlog, 0, sizeof(hlog));
+	ck_assert_int_eq(virDomainDestroy(dom), 0);
+	q = port_setup(0, &qemu);
+	ck_assert_ptr_null(strstr(hlog.text, "guest closed port"));
+	port_teardown(q, qemu);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("resolver_libvirt_host");
@@ -608,6 +834,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_detach_discovered);
 	tcase_add_test(tc, test_traffic_paused_while_stopped);
 	tcase_add_test(tc, test_exclusive_kept_wish_returns);
+	tcase_add_test(tc, test_port_closed);
+	tcase_add_test(tc, test_port_closed_grace);
+	tcase_add_test(tc, test_port_closed_other_channel);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -83,6 +83,16 @@ grep -q '"level": "info"' "$dir/merged.txt" || fail "log level read"
 # What --print-config writes reads back the same.
 "$hostd" -f "$dir/merged.txt" --print-config | diff - "$dir/merged.txt" >/dev/null ||
 	fail "--print-config output does not read back"
+# port_events: off by default, on from the file or --port-events, and
+# round-trips.
+grep -q '"port_events": false' "$dir/merged.txt" || fail "port_events off by default"
+conf vm1 2000000 ', "port_events": true' >"$dir/ports.json"
+"$hostd" -f "$dir/ports.json" --print-config >"$dir/ports.txt" || fail "port_events read"
+grep -q '"port_events": true' "$dir/ports.txt" || fail "port_events from the file"
+"$hostd" -f "$dir/ports.txt" --print-config | diff - "$dir/ports.txt" >/dev/null ||
+	fail "--print-config with port_events does not read back"
+"$hostd" -f "$dir/hostd.json" --port-events --print-config | grep -q '"port_events": true' ||
+	fail "--port-events"
 
 # ---- refusals: exit 2, naming what is wrong
 refuse() { # WHAT PATTERN JSON

@@ -131,7 +131,14 @@ struct vpwr_host_opts {
 	/* 1: serve the power-agent channels the resolver reports (libvirt
 	 * domain XML, vpwr_resolver_foreach_channel()): connect to those
 	 * QEMU listens on while their domain runs, listen on those QEMU
-	 * connects to, and drop them when they go from the XML. */
+	 * connects to, and drop them when they go from the XML.  When the
+	 * resolver reports that the guest closed such a channel's port
+	 * (vpwr_resolver_channel.guest_open 0: a guest process exited;
+	 * QEMU keeps the socket connected), the channel counts as gone for
+	 * the domain's wishes (grace_ms below) but stays open, its partial
+	 * frame dropped; it counts again when the resolver reports the port
+	 * open or the guest sends bytes.  libvirt reports it at once only
+	 * with the resolver's port_events (docs/TRANSPORTS.md). */
 	unsigned auto_channels;
 
 	/* ---- policies (docs/POLICIES.md); zero is the default ---------- */
@@ -161,7 +168,8 @@ struct vpwr_host_opts {
 	void *branch_userdata;
 	/*
 	 * When a domain's last channel goes away (not by
-	 * vpwr_host_remove_channel()), keep its requests and policies this
+	 * vpwr_host_remove_channel()), or its guest closed the port of its
+	 * last open one (auto_channels), keep its requests and policies this
 	 * long for a channel of the domain to come back; 0: restore at once.
 	 * While the resolver says the domain is not running
 	 * (vpwr_resolver_domain_running() 0) they are kept but not applied:

@@ -14,7 +14,8 @@
  *     libvirt:test:///abs/path/node.xml; a bare "libvirt:" uses libvirt's
  *     default URI (LIBVIRT_DEFAULT_URI, then libvirt's own configuration).
  *     Opens a read-only connection (virConnectOpenReadOnly) and fails if
- *     it cannot.  Every defined domain is known, running or shut off:
+ *     it cannot (with port_events, a read-write one as well, for QEMU's
+ *     port events alone; see vpwr_resolver_opts).  Every defined domain is known, running or shut off:
  *       - vCPUs: the current (online) vCPU count, live for a running
  *         domain, from the persistent config for a shut-off one;
  *       - pinning: virDomainGetVcpuPinInfo(), live (VIR_DOMAIN_AFFECT_LIVE)
@@ -89,6 +90,20 @@ struct vpwr_resolver_opts {
 	 * vpwr_resolver_open() only.  Ignored by the other schemes.
 	 */
 	const char *module_dir;
+	/*
+	 * libvirt: non-zero to hear at once when a guest opens or closes one
+	 * of its virtio-serial ports (vpwr_resolver_channel.guest_open).
+	 * QEMU reports it with its VSERPORT_CHANGE monitor event, which
+	 * libvirt passes on only through virConnectDomainQemuMonitorEvent-
+	 * Register() (libvirt-qemu) on a read-write connection: the resolver
+	 * then opens a second, read-write connection to the same URI for that
+	 * event alone (QEMU domains only; needs an event loop, see above).
+	 * If it cannot (not allowed to write, not QEMU, no event loop), it
+	 * logs libvirt's reason once and goes on without: the state is then
+	 * seen only when something else makes the caller refresh.  0 (the
+	 * default): no read-write connection.  Ignored by the other schemes.
+	 */
+	unsigned port_events;
 };
 
 /*
@@ -194,6 +209,20 @@ struct vpwr_resolver_channel {
 	int source_mode;           /* enum vpwr_channel_source_mode */
 	int running;               /* 1: the domain runs and the channel is
 				    * live; 0: shut off, from its config */
+	int guest_open;            /* 1: a guest process has the port open;
+				    * 0: closed (or never opened since the
+				    * domain started); -1: unknown (shut off,
+				    * or libvirt does not say).  libvirt: the
+				    * live <target state=...>; see
+				    * port_events in vpwr_resolver_opts */
+	unsigned guest_port_events; /* libvirt with port_events: how many
+				    * times any guest port of any domain was
+				    * reported opening or closing since the
+				    * resolver opened (wraps).  When it moves,
+				    * guest_open is a fresh report even if it
+				    * reads as before: QEMU's one-second window
+				    * can fold an open and a close into one
+				    * more "closed".  0 otherwise */
 };
 
 /*
@@ -211,6 +240,15 @@ struct vpwr_resolver_channel {
  * the number of channels reported.  fn must not refresh or free the
  * resolver.  Errors: -VPWR_E_NO_DOMAIN, -ENOTSUP
  * (the scheme knows no channels: static:), -EINVAL.
+ *
+ * guest_open comes from the state libvirt keeps for every virtio channel
+ * of a running QEMU domain (<target ... state='connected'|'disconnected'/>
+ * in its live XML), which QEMU's VSERPORT_CHANGE event updates.  QEMU
+ * sends that event at most once a second per port (the last state after
+ * the window), so an open and a close within a second may show as no
+ * change at all (guest_port_events tells that one from nothing).  A change
+ * of guest_open or guest_port_events makes vpwr_resolver_refresh() return
+ * 1; without port_events nothing wakes the caller for it.
  */
 VPWR_API int vpwr_resolver_foreach_channel(
 	struct vpwr_resolver *r, const char *domain,

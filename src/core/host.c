@@ -9,6 +9,7 @@
  * cannot be framed, is reset.  Nothing one channel does can block another.
  */
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <dirent.h>
@@ -65,6 +66,16 @@ struct host_source {
 				      channel list (auto_channels) */
 	bool watched;              /* connector for a socket found in a
 				      watched directory */
+	bool port_closed;          /* channel: its guest closed the port
+				      (QEMU keeps the socket connected);
+				      counted in dom->nr_port_closed */
+	bool port_was_open;        /* channel: a guest had it open */
+	int port_report;           /* channel: the resolver's last guest_open
+				      and guest_port_events acted on; -2:
+				      none yet */
+	unsigned port_report_events;
+	char *port;                /* channel: the guest's port name, once
+				      the resolver named it */
 	bool closed;               /* closed during a dispatch, freed after */
 	bool seen;                 /* ... and still on it */
 	char *line;                /* control: the request being read */
@@ -89,6 +100,7 @@ struct host_source {
 #define HOST_CONNECT_MAX_MS 5000
 
 static void sync_channels(struct vpwr_host *h);
+static void sync_ports(struct vpwr_host *h, const char *domain);
 
 static int watch(struct vpwr_host *h, int op, int fd, uint32_t events,
 		 void *ptr)
@@ -161,8 +173,10 @@ VPWR_API int vpwr_host_new(const struct vpwr_host_opts *opts,
 		rc = host_policy_init(h);
 	if (rc < 0)
 		goto fail;
-	if (h->opts.auto_channels)
+	if (h->opts.auto_channels) {
 		sync_channels(h);
+		sync_ports(h, NULL);
+	}
 	*out = h;
 	return 0;
 fail:
@@ -215,6 +229,7 @@ static void domain_orphaned(struct vpwr_host *h, struct host_domain *d,
 			    int why)
 {
 	if (!why || !h->opts.grace_ms || !host_domain_has_requests(d)) {
+		d->grace_due_ns = 0;
 		host_domain_release(h, d);
 		return;
 	}
@@ -265,10 +280,20 @@ static void source_close(struct vpwr_host *h, struct host_source *s, int why)
 		h->nr_channels--;
 		if (why < 0 && why != -VPWR_E_CLOSED)
 			h->stats.channels_reset++;
+		bool was_live = !s->port_closed;
+
 		log_info(&h->log, "domain %s: channel %d closed (%s)",
 			 s->dom->name, s->id, vpwr_strerror(why));
 		host_emit(h, &ev);
-		if (--s->dom->nr_channels == 0)
+		if (s->port_closed)
+			s->dom->nr_port_closed--;
+		free(s->port);
+		s->port = NULL;
+		/* A channel whose guest had closed its port held nothing up
+		 * any more: its going changes nothing, unless the operator
+		 * removes the domain's last channel (release now). */
+		if (--s->dom->nr_channels == s->dom->nr_port_closed &&
+		    (was_live || (!why && !s->dom->nr_channels)))
 			domain_orphaned(h, s->dom, why);
 		if (c) {
 			/* Its connector tries again (QEMU restarting, the VM
@@ -414,6 +439,7 @@ VPWR_API int vpwr_host_add_channel(struct vpwr_host *h, const char *domain,
 		return -VPWR_E_LIMIT;
 	}
 	s->ch = ch;
+	s->port_report = -2;
 	s->tokens = (uint64_t)h->opts.rate_burst * 1000000u;
 	h->stats.channels_opened++;
 	s->refill_ns = vpwr_now_ns();
@@ -530,6 +556,8 @@ static int connector_try(struct vpwr_host *h, struct host_source *c)
 			c->backoff_ms = HOST_CONNECT_MIN_MS;
 			log_info(&h->log, "domain %s: connected to %s",
 				 c->dom->name, c->uri);
+			if (c->discovered)
+				sync_ports(h, c->dom->name);
 			return 0;
 		}
 	}
@@ -802,6 +830,65 @@ static bool take_token(struct vpwr_host *h, struct host_source *s)
 	return true;
 }
 
+/* ---------------------------------------------------- guest ports */
+
+/*
+ * A guest process opening and closing its virtio-serial port is invisible
+ * on the socket QEMU keeps connected to the host; libvirt reports it
+ * (resolver channel guest_open, from QEMU's VSERPORT_CHANGE).  A closed
+ * port is a hang-up of that channel as far as the domain's wishes go (the
+ * grace period included), but the socket stays: the next process to open
+ * the port talks on it.
+ */
+static const char *port_name(const struct host_source *s)
+{
+	return s->port ? s->port : "?";
+}
+
+static void port_closed(struct vpwr_host *h, struct host_source *s)
+{
+	struct host_domain *d = s->dom;
+
+	if (s->port_closed)
+		return;
+	s->port_closed = true;
+	d->nr_port_closed++;
+	/* What the last process left half-sent is not the next one's, and
+	 * the next one may speak another codec and not want notifications. */
+	vpwr_framer_init(&s->rx, NULL);
+	s->notify = false;
+	s->over = 0;
+	if (s->port_was_open)
+		log_info(&h->log, "domain %s: guest closed port %s (channel "
+			 "%d)", d->name, port_name(s), s->id);
+	else
+		log_debug(&h->log, "domain %s: guest has not opened port %s "
+			  "(channel %d)", d->name, port_name(s), s->id);
+	if (d->nr_channels == d->nr_port_closed)
+		domain_orphaned(h, d, -VPWR_E_CLOSED);
+}
+
+/* `how`: what showed it (the resolver, or bytes from the guest). */
+static void port_opened(struct vpwr_host *h, struct host_source *s,
+			const char *how)
+{
+	struct host_domain *d = s->dom;
+
+	s->port_was_open = true;
+	if (!s->port_closed)
+		return;
+	s->port_closed = false;
+	d->nr_port_closed--;
+	log_info(&h->log, "domain %s: guest opened port %s (channel %d, %s)",
+		 d->name, port_name(s), s->id, how);
+	if (d->grace_due_ns) {
+		d->grace_due_ns = 0;
+		log_info(&h->log, "domain %s: back within its grace period; "
+			 "its wishes stay", d->name);
+		host_timer_arm(h);
+	}
+}
+
 static int handle_frame(struct vpwr_host *h, struct host_source *s,
 			const uint8_t *frame, size_t len)
 {
@@ -865,6 +952,8 @@ static int channel_input(struct vpwr_host *h, struct host_source *s)
 			return s->rx.len ? -VPWR_E_PROTO : -VPWR_E_CLOSED;
 		if (n < 0)
 			return (int)n;
+		if (s->port_closed)
+			port_opened(h, s, "sent data");
 		vpwr_framer_commit(&s->rx, (size_t)n);
 		while ((len = vpwr_framer_next(&s->rx, &frame, &err)) > 0) {
 			rc = handle_frame(h, s, frame, (size_t)len);
@@ -1019,8 +1108,11 @@ static void listener_input(struct vpwr_host *h, struct host_source *s)
 			vpwr_channel_free(ch);
 			continue;
 		}
-		if (vpwr_host_add_channel(h, s->dom->name, ch) > 0)
+		if (vpwr_host_add_channel(h, s->dom->name, ch) > 0) {
 			h->sources->origin = s->serial; /* put first */
+			if (s->discovered)
+				sync_ports(h, s->dom->name);
+		}
 	}
 }
 
@@ -1125,6 +1217,76 @@ static void sync_channels(struct vpwr_host *h)
 	}
 }
 
+/* The listener or connector of the resolver's list that made channel s. */
+static const struct host_source *channel_endpoint(const struct vpwr_host *h,
+						  const struct host_source *s)
+{
+	if (s->link)
+		return s->link->discovered ? s->link : NULL;
+	for (const struct host_source *e = h->sources; e && s->origin;
+	     e = e->next)
+		if (e->kind == SRC_LISTENER && e->serial == s->origin)
+			return e->discovered ? e : NULL;
+	return NULL;
+}
+
+static int port_one(const struct vpwr_resolver_channel *c, void *userdata)
+{
+	struct vpwr_host *h = userdata;
+	unsigned events = 0;
+	char uri[4200];
+
+	/* A resolver of an older build, a shut-off domain, or no word. */
+	if (c->sz < offsetof(struct vpwr_resolver_channel, guest_open) +
+			    sizeof(c->guest_open) ||
+	    !c->running || c->guest_open < 0)
+		return 0;
+	if (c->sz >= offsetof(struct vpwr_resolver_channel,
+			      guest_port_events) +
+			     sizeof(c->guest_port_events))
+		events = c->guest_port_events;
+	snprintf(uri, sizeof(uri), "virtio-serial-host:%s", c->path);
+	for (struct host_source *s = h->sources; s; s = s->next) {
+		const struct host_source *e;
+
+		if (s->kind != SRC_CHANNEL || strcmp(s->dom->name, c->domain))
+			continue;
+		e = channel_endpoint(h, s);
+		if (!e || !e->uri || strcmp(e->uri, uri))
+			continue;
+		if (!s->port)
+			s->port = strdup(c->target_name);
+		/* Only a new report counts: the state read again by a refresh
+		 * for something else may be older than the bytes that
+		 * reopened the channel (QEMU holds back its event up to a
+		 * second).  A new event with the same state is one: an open
+		 * and a close within QEMU's window show as "closed" again,
+		 * after the bytes of the process in between reopened it. */
+		if (s->port_report == c->guest_open &&
+		    s->port_report_events == events)
+			continue;
+		s->port_report = c->guest_open;
+		s->port_report_events = events;
+		if (c->guest_open)
+			port_opened(h, s, "libvirt");
+		else
+			port_closed(h, s);
+	}
+	return 0;
+}
+
+/* Apply what the resolver says of the guests' ports (domain NULL: all). */
+static void sync_ports(struct vpwr_host *h, const char *domain)
+{
+	int rc;
+
+	if (!h->opts.auto_channels)
+		return;
+	rc = vpwr_resolver_foreach_channel(h->resolver, domain, port_one, h);
+	if (rc < 0 && rc != -ENOTSUP && rc != -VPWR_E_NO_DOMAIN)
+		log_warn(&h->log, "listing channels: %s", vpwr_strerror(rc));
+}
+
 VPWR_API int vpwr_host_refresh(struct vpwr_host *h)
 {
 	int rc;
@@ -1164,6 +1326,8 @@ VPWR_API int vpwr_host_refresh(struct vpwr_host *h)
 	} else if (h->resync && h->opts.auto_channels) {
 		sync_channels(h); /* a detached discovered channel */
 	}
+	/* Even with nothing changed: see port_one(). */
+	sync_ports(h, NULL);
 	return rc;
 }
 
@@ -1345,6 +1509,7 @@ void host_foreach_channel(struct vpwr_host *h,
 		ci.codec = c ? vpwr_codec_name(c) : NULL;
 		ci.notify = s->notify;
 		ci.connector = s->link != NULL;
+		ci.guest_closed = s->port_closed;
 		ci.tx_queued = s->tx_len;
 		vpwr_channel_peer(s->ch, &ci.peer);
 		fn(&ci, userdata);

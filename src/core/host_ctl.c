@@ -137,11 +137,12 @@ static json_t *cmd_domains(struct vpwr_host *h)
 
 static void channel_json(const struct host_channel_info *ci, void *ud)
 {
-	json_t *o = json_pack("{s:i, s:s, s:s, s:s, s:b, s:b, s:I}", "id",
-			      ci->id, "domain", ci->domain, "transport",
+	json_t *o = json_pack("{s:i, s:s, s:s, s:s, s:b, s:b, s:b, s:I}",
+			      "id", ci->id, "domain", ci->domain, "transport",
 			      ci->scheme, "codec",
 			      ci->codec ? ci->codec : "", "notify", ci->notify,
-			      "connector", ci->connector, "tx_queued",
+			      "connector", ci->connector, "guest_closed",
+			      ci->guest_closed, "tx_queued",
 			      (json_int_t)ci->tx_queued);
 
 	if (!o)

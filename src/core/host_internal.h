@@ -72,6 +72,9 @@ struct host_domain {
 	char name[HOST_DOMAIN_NAME_MAX];
 	unsigned nr_vcpus;
 	unsigned nr_channels;       /* open channels */
+	unsigned nr_port_closed;    /* ... of which the guest closed its
+				       port (QEMU keeps the socket): they
+				       hold no wishes up */
 	unsigned nr_listeners;      /* listeners that make channels for it */
 	struct vcpu_request *req;  /* nr_vcpus entries: direct requests */
 	struct vcpu_request *pol;  /* nr_vcpus entries: what policies want */
@@ -234,6 +237,7 @@ struct host_channel_info {
 	const char *codec;         /* NULL until detected */
 	bool notify;
 	bool connector;            /* the host connected it (and reconnects) */
+	bool guest_closed;         /* the guest closed its port (libvirt) */
 	size_t tx_queued;
 	struct vpwr_peer peer;
 };

@@ -87,6 +87,7 @@ VPWR_API int vpwr_resolver_open(const char *uri,
 	r->ops = ops;
 	r->log = log;
 	r->module = module;
+	r->port_events = o.port_events != 0;
 	err = ops->open(r, colon + 1);
 	if (err) {
 		vpwr_resolver_free(r);

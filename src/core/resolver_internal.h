@@ -69,6 +69,7 @@ struct vpwr_resolver {
 	void *priv;                /* the scheme's */
 	void *module;              /* dlopen() handle of the module `ops`
 				    * lives in (libvirt:), or NULL */
+	bool port_events;          /* vpwr_resolver_opts.port_events */
 };
 
 /* The registered schemes. */

@@ -14,6 +14,15 @@
  * reference for the resolver, one per registered event callback.  The
  * close callback needs none: libvirt runs it and its unregistration under
  * one lock.
+ *
+ * Port events (opts.port_events).  QEMU's VSERPORT_CHANGE (a guest opened
+ * or closed a virtio-serial port) reaches a libvirt client only as a raw
+ * QEMU monitor event (libvirt-qemu), whose registration libvirt refuses on
+ * a read-only connection.  So for that one event the resolver opens a
+ * second, read-write connection to the same URI; everything else is still
+ * read on the read-only one.  Its callback, like the others, only wakes
+ * the change fd: refresh() reads the port's state from the live XML,
+ * where libvirt keeps it.
  */
 #include <stdatomic.h>
 #include <stdio.h>
@@ -21,6 +30,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <libvirt/libvirt-qemu.h>
 #include <libvirt/virterror.h>
 
 #include "resolver_libvirt.h"
@@ -28,6 +38,7 @@
 struct notify {
 	atomic_int refs;
 	atomic_bool lost;          /* the connection closed under us */
+	atomic_uint port_events;   /* VSERPORT_CHANGE events seen */
 	int efd;                   /* readable: refresh() is worth calling */
 };
 
@@ -37,6 +48,10 @@ enum { EV_LIFECYCLE, EV_TUNABLE, EV_DEVICE_ADDED, EV_DEVICE_REMOVED, EV_NR };
 struct libvirt_resolver {
 	char *uri;                 /* as libvirt resolved it: reconnections */
 	virConnectPtr conn;        /* NULL while reconnection fails */
+	virConnectPtr rw;          /* port events only, or NULL */
+	int port_event_id;         /* -1: not registered */
+	bool said_no_port_events;  /* the warning, once per handle */
+	unsigned port_events;      /* notify->port_events at the last read */
 	struct notify *notify;
 	int event_ids[EV_NR];      /* -1: not registered */
 	bool close_cb;
@@ -60,6 +75,7 @@ static struct notify *notify_new(void)
 	}
 	atomic_init(&n->refs, 1);
 	atomic_init(&n->lost, false);
+	atomic_init(&n->port_events, 0);
 	return n;
 }
 
@@ -115,6 +131,18 @@ static void on_device(virConnectPtr conn, virDomainPtr dom,
 	notify_wake(opaque);
 }
 
+static void on_port(virConnectPtr conn, virDomainPtr dom, const char *event,
+		    long long seconds, unsigned int micros,
+		    const char *details, void *opaque)
+{
+	struct notify *n = opaque;
+
+	(void)conn, (void)dom, (void)event, (void)seconds, (void)micros,
+		(void)details;
+	atomic_fetch_add(&n->port_events, 1);
+	notify_wake(n);
+}
+
 static void on_close(virConnectPtr conn, int reason, void *opaque)
 {
 	struct notify *n = opaque;
@@ -150,6 +178,68 @@ static const struct {
 };
 
 /* -------------------------------------------------------- connection */
+
+/* Say once per handle why there are no port events. */
+static void no_port_events(struct vpwr_resolver *r, const char *why)
+{
+	struct libvirt_resolver *lv = r->priv;
+
+	if (lv->said_no_port_events)
+		return;
+	lv->said_no_port_events = true;
+	log_warn(&r->log, "libvirt: %s: no port events (%s): a guest closing "
+		 "its port is seen only at the next refresh", lv->uri, why);
+}
+
+/*
+ * VSERPORT_CHANGE on a read-write connection of our own (a read-only one
+ * is refused it).  Failure leaves the resolver as it was, without them.
+ */
+static void subscribe_ports(struct vpwr_resolver *r)
+{
+	struct libvirt_resolver *lv = r->priv;
+	char why[320];
+
+	if (!lv->events) {
+		no_port_events(r, "no libvirt event loop");
+		return;
+	}
+	lv->rw = virConnectOpen(lv->uri);
+	if (!lv->rw) {
+		snprintf(why, sizeof(why), "a read-write connection is "
+			 "refused: %s", vpwr_lv_error_message());
+		no_port_events(r, why);
+		return;
+	}
+	virConnSetErrorFunc(lv->rw, NULL, swallow_error);
+	atomic_fetch_add(&lv->notify->refs, 1);
+	lv->port_event_id = virConnectDomainQemuMonitorEventRegister(
+		lv->rw, NULL, "VSERPORT_CHANGE", on_port, lv->notify,
+		notify_unref, 0);
+	if (lv->port_event_id < 0) {
+		/* A failed registration never calls the free callback. */
+		notify_unref(lv->notify);
+		snprintf(why, sizeof(why), "VSERPORT_CHANGE: %s",
+			 vpwr_lv_error_message());
+		virConnectClose(lv->rw);
+		lv->rw = NULL;
+		no_port_events(r, why);
+		return;
+	}
+	log_info(&r->log, "libvirt: %s: port events on", lv->uri);
+}
+
+static void unsubscribe_ports(struct libvirt_resolver *lv)
+{
+	if (!lv->rw)
+		return;
+	if (lv->port_event_id >= 0)
+		virConnectDomainQemuMonitorEventDeregister(lv->rw,
+							   lv->port_event_id);
+	lv->port_event_id = -1;
+	virConnectClose(lv->rw);
+	lv->rw = NULL;
+}
 
 /*
  * Subscribe to the events and the close callback.  Registration fails when
@@ -189,10 +279,13 @@ static void subscribe(struct vpwr_resolver *r)
 	}
 	lv->close_cb = !virConnectRegisterCloseCallback(lv->conn, on_close,
 							lv->notify, NULL);
+	if (r->port_events)
+		subscribe_ports(r);
 }
 
 static void unsubscribe(struct libvirt_resolver *lv)
 {
+	unsubscribe_ports(lv);
 	if (lv->close_cb)
 		virConnectUnregisterCloseCallback(lv->conn, on_close);
 	lv->close_cb = false;
@@ -305,6 +398,7 @@ static int lv_alloc(struct vpwr_resolver *r)
 	r->priv = lv;
 	for (int i = 0; i < EV_NR; i++)
 		lv->event_ids[i] = -1;
+	lv->port_event_id = -1;
 	lv->notify = notify_new();
 	return lv->notify ? 0 : -ENOMEM;
 }
@@ -340,11 +434,15 @@ static int lv_refresh(struct vpwr_resolver *r)
 {
 	struct libvirt_resolver *lv = r->priv;
 	struct vpwr_lv_snapshot snap = { 0 };
+	unsigned port_events;
 	bool changed;
 	int err;
 
 	/* Emptied first: an event during the read re-arms it. */
 	notify_drain(lv->notify);
+	/* Before the read: the state read is at least as new as the events
+	 * counted. */
+	port_events = atomic_load(&lv->notify->port_events);
 	for (int attempt = 0;; attempt++) {
 		if (connection_lost(lv)) {
 			err = reconnect(r);
@@ -358,7 +456,9 @@ static int lv_refresh(struct vpwr_resolver *r)
 		if (attempt || virConnectIsAlive(lv->conn) > 0)
 			return err;
 	}
-	changed = !vpwr_lv_snapshot_equal(&lv->snap, &snap);
+	changed = !vpwr_lv_snapshot_equal(&lv->snap, &snap) ||
+		  port_events != lv->port_events;
+	lv->port_events = port_events;
 	vpwr_lv_snapshot_free(&lv->snap);
 	lv->snap = snap;
 	if (changed)
@@ -434,7 +534,8 @@ static int lv_domain_running(struct vpwr_resolver *r, const char *domain)
 }
 
 /* Report d's channels; *count grows.  Returns fn's non-zero value. */
-static int report_channels(const struct vpwr_lv_domain *d,
+static int report_channels(const struct libvirt_resolver *lv,
+			   const struct vpwr_lv_domain *d,
 			   int (*fn)(const struct vpwr_resolver_channel *ch,
 				     void *userdata),
 			   void *userdata, int *count)
@@ -447,6 +548,9 @@ static int report_channels(const struct vpwr_lv_domain *d,
 			.target_name = d->channels[i].target_name,
 			.source_mode = d->channels[i].source_mode,
 			.running = d->running,
+			.guest_open = d->running ? d->channels[i].guest_open
+						 : -1,
+			.guest_port_events = lv->port_events,
 		};
 		int rc = fn(&ch, userdata);
 
@@ -471,10 +575,11 @@ static int lv_foreach_channel(struct vpwr_resolver *r, const char *domain,
 
 		if (!d)
 			return -VPWR_E_NO_DOMAIN;
-		rc = report_channels(d, fn, userdata, &count);
+		rc = report_channels(r->priv, d, fn, userdata, &count);
 	}
 	for (size_t i = 0; !domain && !rc && i < s->nr; i++)
-		rc = report_channels(&s->domains[i], fn, userdata, &count);
+		rc = report_channels(r->priv, &s->domains[i], fn, userdata,
+				     &count);
 	return rc ? rc : count;
 }
 
@@ -563,6 +668,7 @@ int vpwr_resolver_libvirt_adopt(virConnectPtr conn,
 		return -ENOMEM;
 	r->ops = &vpwr_resolver_libvirt_ops;
 	vpwr_logger_init(&r->log, o.log_fn, o.log_userdata, o.log_level);
+	r->port_events = o.port_events != 0;
 	err = lv_alloc(r);
 	if (!err && virConnectRef(conn) < 0)
 		err = -EINVAL;

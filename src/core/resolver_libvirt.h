@@ -20,6 +20,8 @@ struct vpwr_lv_channel {
 	char *path;
 	char *target_name;
 	int source_mode;           /* enum vpwr_channel_source_mode */
+	int guest_open;            /* live <target state=...>: 1 connected,
+				    * 0 disconnected, -1 not said */
 };
 
 /* An <interface>, or a PCI <hostdev> (mac all zero, type "hostdev"). */
@@ -77,7 +79,7 @@ const char *vpwr_lv_error_message(void);
 /*
  * Fill d->cid, d->channels and d->interfaces from a domain's XML
  * description (d->name and d->running are set: the messages, and whether
- * <target dev> is live).  Returns 0, -ENOMEM, or -VPWR_E_CONFIG (XML that does not
+ * <target dev> and a channel's <target state> are live).  Returns 0, -ENOMEM, or -VPWR_E_CONFIG (XML that does not
  * parse; logged).
  */
 int vpwr_lv_parse_domain_xml(const char *xml, const struct vpwr_logger *log,

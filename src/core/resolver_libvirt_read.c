@@ -103,6 +103,7 @@ static bool channel_equal(const struct vpwr_lv_channel *a,
 			  const struct vpwr_lv_channel *b)
 {
 	return a->source_mode == b->source_mode &&
+	       a->guest_open == b->guest_open &&
 	       !strcmp(a->path, b->path) &&
 	       !strcmp(a->target_name, b->target_name);
 }

@@ -129,6 +129,14 @@ static int parse_channel(const xmlNode *ch, const struct vpwr_logger *log,
 	c.source_mode = mode && !strcmp(mode, "bind")
 				? VPWR_CHANNEL_SOURCE_BIND
 				: VPWR_CHANNEL_SOURCE_CONNECT;
+	/* Whether a guest process has the port open: libvirt keeps it in
+	 * the live XML from QEMU's VSERPORT_CHANGE events; a config has
+	 * none worth reading. */
+	c.guest_open = -1;
+	if (d->running && attr_is(target, "state", "connected"))
+		c.guest_open = 1;
+	else if (d->running && attr_is(target, "state", "disconnected"))
+		c.guest_open = 0;
 	grown = realloc(d->channels, (d->nr_channels + 1) * sizeof(*grown));
 	if (!grown) {
 		err = -ENOMEM;

@@ -206,7 +206,9 @@ scenario_stale() {
 # Under libvirtd (libvirt.sh): 2 vCPUs pinned to pCPUs 0 and 1, the port
 # found by vpwr-hostd in the domain's XML.  At the first pause the host
 # re-pins vCPU 0 to pCPU 1, at the second vCPU 1 to pCPU 0 (a swap): the
-# requests after each must land where the vCPU now runs.
+# requests after each must land where the vCPU now runs.  Then a process
+# sets a request and exits (closes the port): the host, told by libvirt
+# (QEMU's VSERPORT_CHANGE), must drop it while the port stays connected.
 scenario_libvirt() {
 	one lv-caps 0 "$URI" hello query-caps
 	# 4 requests, pause, 2, pause, 2.
@@ -217,6 +219,10 @@ scenario_libvirt() {
 	hold_go lv-a
 	hold_go lv-b
 	hold_end
+	# The host has seen lv-main close the port; 1 request, exit.
+	ctl_wait lv-gone || return
+	one lv-gone 0 "$URI" scale 0 max
+	ctl_wait lv-end
 }
 
 run_scenario() {

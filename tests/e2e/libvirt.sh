@@ -28,7 +28,11 @@
 #               guest's requests and a WORKLOAD policy land on the pinned
 #               pCPUs; `virsh vcpupin --live` moves vCPU 0 to pCPU 1 (the
 #               old pCPU is restored, the next request lands on pCPU 1),
-#               then vCPU 1 to pCPU 0 (its policy follows it); the guest
+#               then vCPU 1 to pCPU 0 (its policy follows it); the
+#               guest's process exits, closing its port (QEMU keeps the
+#               socket; libvirt passes QEMU's VSERPORT_CHANGE, with
+#               --port-events): its wishes go, the channel stays; another
+#               process sets a request and exits: that goes too; the guest
 #               powers off: vpwr-hostd detaches, every pCPU is restored;
 #       boot 2: starts it again (the defined pinning again), and
 #               `virsh destroy`s it while the guest holds its requests.
@@ -247,12 +251,14 @@ check "virsh define: $dom" vsh define "$W/dom.xml"
 # --------------------------------------------------------- vpwr-hostd
 : >"$H"
 timeout -k 5 $((boot_timeout * 2 + 60)) "$hostd" --foreground -v -r "libvirt:$uri" --auto-channels \
-	-b sim --sim-cpus 2 --control "$W/ctl.sock" >>"$H" 2>&1 &
+	--port-events -b sim --sim-cpus 2 --control "$W/ctl.sock" >>"$H" 2>&1 &
 hostd_pid=$!
-check "vpwr-hostd started (libvirt:$uri, --auto-channels, sim, 2 pCPUs)" \
+check "vpwr-hostd started (libvirt:$uri, --auto-channels, --port-events, sim, 2 pCPUs)" \
 	wait_for "$H" '^control socket '
 check "vpwr-hostd: libvirt events on, the domain known" \
 	has_re "$H" "libvirt: $uri: 1 domains, events on"
+check "vpwr-hostd: port events on (VSERPORT_CHANGE on a read-write connection)" \
+	has_re "$H" "libvirt: $uri: port events on"
 ctl() { timeout -k 2 10 "$vpwr_ctl" -s "$W/ctl.sock" "$@"; }
 ctl_json() { ctl --json "$@" >"$W/ctl.json" 2>&1; cat "$W/ctl.json"; }
 # vcpu_pcpus N: the pCPUs of vCPU N as vpwr-hostd sees them.
@@ -376,11 +382,41 @@ go lv-b
 if check "2 more requests" wait_replies 10; then
 	expect_line "$H" "pCPU 1: 3000 -> 800 MHz (limits 800-800 MHz, turbo on, set for $dom)"
 fi
+now_ms() { date +%s%3N; }
+closed_re="domain $dom: guest closed port virtio.serial.port.poweragent.0"
+# lv-main exits: the guest closes its port, QEMU keeps the socket.  Its
+# wishes go (no grace), the channel stays.
+check "lv-main ended in the guest" wait_for "$C" '^E2E-PAUSE lv-gone'
+t_exit=$(now_ms)
+check "lv-main's port close: pCPU 1 restored" wait_for "$H" "pCPU 1: 800 -> 2400 MHz \\(restored\\)"
+check "lv-main's port close: pCPU 0 restored" wait_for "$H" "pCPU 0: 1600 -> 2400 MHz \\(restored\\)"
+t_restored=$(now_ms)
+check "vpwr-hostd: '$closed_re'" has_re "$H" "$closed_re"
+say "lv-main: console pause seen -> both pCPUs restored: $((t_restored - t_exit)) ms (0.1 s polling)"
+check "the channel stayed connected" [ "$(count "$H" "^\\[$dom\\] channel [0-9]+ closed")" -eq 0 ]
+ctl_json channels >/dev/null
+check "vpwr-ctl channels: the guest closed its port" has "$W/ctl.json" '"guest_closed":true'
+# A process of its own for QEMU's VSERPORT_CHANGE (at most one a second per
+# port; within the window an open and a close fold into one "closed").
+sleep 1.2
+n_closed=$(count "$H" "$closed_re")
+go lv-gone
+if check "lv-gone: 1 request" wait_replies 11; then
+	expect_line "$H" "pCPU 1: 2400 -> 3000 MHz (limits 3000-3000 MHz, turbo on, set for $dom)"
+fi
+check "lv-gone exited in the guest" wait_for "$C" '^E2E-OK lv-gone'
+t_exit=$(now_ms)
+check "lv-gone's port close seen by vpwr-hostd" wait_for "$H" "$closed_re" $((n_closed + 1))
+check "lv-gone's port close: pCPU 1 restored" wait_for "$H" "pCPU 1: 3000 -> 2400 MHz \\(restored\\)"
+t_restored=$(now_ms)
+say "lv-gone: exit on the console -> pCPU 1 restored: $((t_restored - t_exit)) ms (0.1 s polling)"
+check "the channel is still connected" [ "$(count "$H" "^\\[$dom\\] channel [0-9]+ closed")" -eq 0 ]
+go lv-end
 wait_off
 check "boot 1: the guest's poweroff ended the domain ('$state')" [ "$state" = "shut off (shutdown)" ]
 check "boot 1: the guest booted and saw its ports" \
 	has_re "$C" '^E2E-READY .* ports: (e2e.control virtio.serial.port.poweragent.0|virtio.serial.port.poweragent.0 e2e.control) '
-for s in lv-caps lv-main; do
+for s in lv-caps lv-main lv-gone; do
 	check "boot 1: step $s passed in the guest" has_re "$C" "^E2E-OK $s\$"
 done
 check "boot 1: no step failed in the guest" eval '! has_re "$C" "^E2E-FAIL"'
@@ -396,14 +432,10 @@ check "boot 1: no request refused" [ "$(count "$H" "^\\[$dom\\] REFUSED")" -eq 0
 check "vpwr-hostd saw the channel close" wait_for "$H" "^\\[$dom\\] channel [0-9]+ closed"
 check "vpwr-hostd detached the channel when the domain stopped" \
 	wait_for "$H" "domain $dom: virtio-serial-host:$W/pa.sock is gone; detaching"
-# Five pCPU changes for the domain in boot 1, none after it stopped (shut
+# Six pCPU changes for the domain in boot 1, none after it stopped (shut
 # off, it reads as its defined pinning: its wishes must not land there).
-check "boot 1: 5 pCPU changes for $dom, none after it stopped" \
-	[ "$(count "$H" "set for $dom\\)\$")" -eq 5 ]
-# The guest powered off right after its last request: what pCPU 0 was
-# until then shows in its restore (the policy of vCPU 1 held it).
-expect_line "$H" "pCPU 0: 1600 -> 2400 MHz (restored)"
-expect_line "$H" "pCPU 1: 800 -> 2400 MHz (restored)"
+check "boot 1: 6 pCPU changes for $dom, none after it stopped" \
+	[ "$(count "$H" "set for $dom\\)\$")" -eq 6 ]
 expect_pcpu "$H" 0 "2400 restored"
 expect_pcpu "$H" 1 "2400 restored"
 ctl_json cpus >/dev/null
@@ -419,7 +451,7 @@ check "vpwr-hostd attached the channel again" \
 	wait_for "$H" "domain $dom: connecting to $W/pa.sock \\(guest port" 2
 check "vpwr-hostd connected to it again" wait_for "$H" "^\\[$dom\\] channel [0-9]+ connected" 2
 # The live re-pins went with boot 1: the defined pinning again.
-if check "6 requests answered before the first pause" wait_replies 16; then
+if check "6 requests answered before the first pause" wait_replies 17; then
 	expect_pcpu "$H" 0 "800 800-800 on"
 	expect_pcpu "$H" 1 "1600 1600-1600 on"
 fi
@@ -433,7 +465,7 @@ check "vpwr-hostd saw the channel close" wait_for "$H" "^\\[$dom\\] channel [0-9
 check "vpwr-hostd detached it" \
 	wait_for "$H" "domain $dom: virtio-serial-host:$W/pa.sock is gone; detaching" 2
 check "boot 2: 2 pCPU changes for $dom, none after it was destroyed" \
-	[ "$(count "$H" "set for $dom\\)\$")" -eq 7 ]
+	[ "$(count "$H" "set for $dom\\)\$")" -eq 8 ]
 expect_pcpu "$H" 0 "2400 restored"
 expect_pcpu "$H" 1 "2400 restored"
 ctl_json cpus >/dev/null
