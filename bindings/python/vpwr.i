@@ -1045,13 +1045,14 @@ out:
 }
 
 static int vpwr_py_resolver_open(const char *uri, const char *module_dir,
+				 unsigned port_events,
 				 struct vpwr_py_log *log,
 				 struct vpwr_resolver **out)
 {
 	VPWR_OPTS(vpwr_resolver_opts, o, .log_fn = vpwr_py_log_fn,
 		  .log_userdata = log,
 		  .log_level = VPWR_PY_LOG_LEVEL(log),
-		  .module_dir = module_dir);
+		  .module_dir = module_dir, .port_events = port_events);
 	return vpwr_resolver_open(uri, &o, out);
 }
 
@@ -1278,11 +1279,12 @@ static PyObject *vpwr_py_virtio_serial_discover(const char *root)
 static int vpwr_py_channel_cb(const struct vpwr_resolver_channel *ch,
 			      void *userdata)
 {
-	PyObject *item = Py_BuildValue("(NNNii)",
+	PyObject *item = Py_BuildValue("(NNNiiiI)",
 				       vpwr_py_str_or_none(ch->domain),
 				       vpwr_py_str_or_none(ch->path),
 				       vpwr_py_str_or_none(ch->target_name),
-				       ch->source_mode, ch->running);
+				       ch->source_mode, ch->running,
+				       ch->guest_open, ch->guest_port_events);
 
 	if (!item || PyList_Append(userdata, item) < 0) {
 		Py_XDECREF(item);
@@ -1293,7 +1295,8 @@ static int vpwr_py_channel_cb(const struct vpwr_resolver_channel *ch,
 }
 
 /*
- * (rc, [(domain, path, target_name, source_mode, running), ...]):
+ * (rc, [(domain, path, target_name, source_mode, running, guest_open,
+ * guest_port_events), ...]):
  * vpwr_resolver_foreach_channel() of `domain` (None: every domain).
  */
 static PyObject *vpwr_py_resolver_channels(struct vpwr_resolver *r,
@@ -1609,7 +1612,8 @@ PyObject *vpwr_py_backend_open_sim(unsigned nr_cpus, PyObject *freqs,
 				   struct vpwr_py_log *log);
 /* vpwr_resolver_open(uri); module_dir may be None (the default). */
 int vpwr_py_resolver_open(const char *uri, const char *module_dir,
-			  struct vpwr_py_log *log, struct vpwr_resolver **out);
+			  unsigned port_events, struct vpwr_py_log *log,
+			  struct vpwr_resolver **out);
 /* vpwr_host_new() with the options as arguments; backend and resolver
  * stay the caller's and must outlive the host.  `cb` (may be None) serves
  * the callbacks whose bit (1 << VPWR_PY_CB_*) is set in `callbacks`. */
@@ -1667,7 +1671,8 @@ PyObject *vpwr_py_channel_peer(struct vpwr_channel *ch);
 /* (rc, [(name, uri), ...]); root may be None. */
 %nothread vpwr_py_virtio_serial_discover;
 PyObject *vpwr_py_virtio_serial_discover(const char *root);
-/* (rc, [(domain, path, target_name, source_mode, running), ...]) of
+/* (rc, [(domain, path, target_name, source_mode, running, guest_open,
+ * guest_port_events), ...]) of
  * `domain`, None: of every domain. */
 %nothread vpwr_py_resolver_channels;
 PyObject *vpwr_py_resolver_channels(struct vpwr_resolver *r,

@@ -277,3 +277,24 @@ def test_host_auto_channels(libvirt, qemu_side, sim):
                 if connected:
                     conn, _ = srv.accept()
                     conn.close()
+
+
+def test_port_events_option(caplog):
+    """port_events=True asks for QEMU's port events; the test driver
+    refuses them, which is logged, and the resolver works on."""
+    import logging
+    with caplog.at_level(logging.WARNING, logger="vpwr"):
+        try:
+            r = vpwr.Resolver("libvirt:test://" + NODE_XML, port_events=True)
+        except vpwr.Error as e:
+            if e.errno == errno.EPROTONOSUPPORT:
+                pytest.skip("libvpwr built without libvirt")
+            raise
+    with r:
+        ch = r.channels("pinned")[0]
+        assert ch.guest_open is None           # the test driver keeps none
+        assert ch.guest_port_events == 0
+    assert any("no port events" in rec.getMessage()
+               for rec in caplog.records if rec.name == "vpwr")
+    with pytest.raises(TypeError):
+        vpwr.Resolver("libvirt:test://" + NODE_XML, port_events=1)

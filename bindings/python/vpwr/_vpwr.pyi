@@ -408,6 +408,7 @@ def vpwr_py_resolver_interfaces(
 def vpwr_py_resolver_open(
     uri: str,
     module_dir: Optional[str],
+    port_events: int,
     log: Optional[_LogSink],
 ) -> Tuple[int, Optional[_Ptr]]: ...
 def vpwr_py_set_log_handler(

@@ -106,6 +106,12 @@ class ResolverChannel:
     target_name: str         #: <target name=...>: the guest's port name
     source_mode: Union[ChannelSourceMode, int]
     running: bool            #: the domain runs (else: from its config)
+    #: whether the guest has the port open: True, False, or None (libvirt
+    #: does not say, or the domain does not run)
+    guest_open: Optional[bool] = None
+    #: VSERPORT_CHANGE events seen for the domain (Resolver(...,
+    #: port_events=True)); a new report when it changes
+    guest_port_events: int = 0
 
 
 @dataclass(frozen=True)
@@ -463,7 +469,8 @@ class SimBackend(Backend):
 class Resolver(Handle):
     """Maps a domain's vCPUs to the physical CPUs they run on.
 
-    Resolver(uri, *, module_dir=None) opens any resolver URI
+    Resolver(uri, *, module_dir=None, port_events=False) opens any
+    resolver URI
     ("static:/etc/vpwr/pins.json", "libvirt:qemu:///system", which loads
     the libvirt resolver module and libvirt with it); StaticResolver(path)
     is the usual way to the static one.  Closing it closes a Host using it
@@ -474,16 +481,25 @@ class Resolver(Handle):
     use, where the build tree and an install put it.  vpwr.Error
     EPROTONOSUPPORT when the module is not there or cannot be loaded (the
     reason says which and where), as for a scheme nobody handles.
+    
+    `port_events` (libvirt: URIs only) also subscribes, on a read-write
+    libvirt connection of its own, to QEMU's VSERPORT_CHANGE, so that a
+    guest closing its power-agent port is seen (ResolverChannel.guest_open);
+    where that is refused the resolver logs why and works without it.
     """
 
     _kind = "resolver"
 
-    def __init__(self, uri, *, module_dir=None):
+    def __init__(self, uri, *, module_dir=None, port_events=False):
         uri = as_str(uri, "uri")
         if module_dir is not None:
             module_dir = as_path(module_dir, "module_dir")
+        if not isinstance(port_events, bool):
+            raise TypeError("port_events must be a bool, not %s"
+                            % type(port_events).__name__)
         ref = Ref("resolver", _vpwr.vpwr_resolver_free)
-        rc, ptr = _vpwr.vpwr_py_resolver_open(uri, module_dir, ref.log)
+        rc, ptr = _vpwr.vpwr_py_resolver_open(uri, module_dir,
+                                              int(port_events), ref.log)
         ref.check(rc)
         ref.ptr = ptr
         self._ref = ref
@@ -542,13 +558,15 @@ class Resolver(Handle):
             domain = as_str(domain, "domain")
         _, raw = self._call(_vpwr.vpwr_py_resolver_channels, domain)
         out = []
-        for dom, path, target, mode, running in raw:
+        for dom, path, target, mode, running, gopen, gevents in raw:
             try:
                 mode = ChannelSourceMode(mode)
             except ValueError:
                 pass
             out.append(ResolverChannel(dom, path, target, mode,
-                                       bool(running)))
+                                       bool(running),
+                                       None if gopen < 0 else bool(gopen),
+                                       gevents))
         return out
 
     def interfaces(self, domain: Optional[str] = None
