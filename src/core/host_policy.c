@@ -355,7 +355,7 @@ static bool traffic_needed(const struct vpwr_host *h,
 		return false;
 	/* A domain that does not run has no traffic to count (its taps are
 	 * gone), and its wishes count for nothing until it runs again. */
-	if (!host_domain_running(h, d->name))
+	if (d->ran == 0) /* as of the last refresh: no lookup per sample */
 		return false;
 	if (k == TRAFFIC_OF_TRAFFIC) {
 		if (!held(d, VPWR_POLICY_TRAFFIC))
