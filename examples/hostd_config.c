@@ -26,25 +26,83 @@ static const char *const level_names[] = { [VPWR_LOG_ERR] = "error",
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/*
+ * Every scalar setting, once: how the file names it (a section and a key:
+ * "limits.rate_per_s"), its type, where it lives, its default, and whether
+ * SIGHUP can change it.  Reading, merging, defaults, freeing and the
+ * reload's comparison all walk this table.
+ */
+enum field_kind { F_STR, F_COUNT, F_BOOL, F_NAME };
+
+struct field {
+	const char *name;
+	enum field_kind kind;
+	size_t off;
+	long dflt;                                /* numbers */
+	int (*parse)(const char *s, long *v);     /* F_NAME */
+	const char *choices;                      /* F_NAME */
+	bool reloadable;
+};
+
+#define STR(n, m) { n, F_STR, offsetof(struct hostd_config, m), 0, NULL, NULL, false }
+#define NUM(n, k, m, d) { n, k, offsetof(struct hostd_config, m), d, NULL, NULL, false }
+#define NAME(n, m, d, p, ch, rl) { n, F_NAME, offsetof(struct hostd_config, m), d, p, ch, rl }
+
+static const struct field fields[] = {
+	STR("backend", backend),
+	STR("sysfs_root", sysfs_root),
+	STR("state_file", state_file),
+	STR("resolver", resolver),
+	STR("watch_dir", watch_dir),
+	STR("control", control),
+	STR("pid_file", pid_file),
+	STR("time_zone", time_zone),
+	NUM("sim.cpus", F_COUNT, sim_cpus, 0),
+	NUM("sim.wallclock", F_BOOL, sim_wallclock, 0),
+	NUM("auto_channels", F_BOOL, auto_channels, 0),
+	NUM("port_events", F_BOOL, port_events, 0),
+	NAME("mode", mode, VPWR_ARB_PERFORMANCE, hostd_parse_mode,
+	     "performance, powersave, exclusive", false),
+	NUM("allow_shared", F_BOOL, allow_shared, 0),
+	NUM("limits.max_channels", F_COUNT, max_channels, 0),
+	NUM("limits.max_domain_channels", F_COUNT, max_domain_channels, 0),
+	NUM("limits.rate_per_s", F_COUNT, rate_per_s, 1000),
+	NUM("limits.rate_burst", F_COUNT, rate_burst, 0),
+	NUM("traffic_period_ms", F_COUNT, traffic_period_ms, 0),
+	NUM("grace_ms", F_COUNT, grace_ms, 0),
+	NAME("log.level", log_level, VPWR_LOG_WARNING, hostd_parse_level,
+	     "error, warning, notice, info, debug", true),
+	NAME("log.target", log_target, HOSTD_LOG_AUTO, hostd_parse_target,
+	     "auto, stderr, journal, syslog", false),
+};
+
+#undef STR
+#undef NUM
+#undef NAME
+
+static char **str_at(const struct hostd_config *c, const struct field *f)
+{
+	return (char **)((const char *)c + f->off);
+}
+
+static long *num_at(const struct hostd_config *c, const struct field *f)
+{
+	return (long *)((const char *)c + f->off);
+}
+
 void hostd_config_init(struct hostd_config *c)
 {
 	memset(c, 0, sizeof(*c));
-	c->sim_cpus = c->sim_wallclock = c->auto_channels = HOSTD_UNSET;
-	c->mode = c->allow_shared = c->port_events = HOSTD_UNSET;
-	c->max_channels = c->max_domain_channels = HOSTD_UNSET;
-	c->rate_per_s = c->rate_burst = HOSTD_UNSET;
-	c->traffic_period_ms = c->grace_ms = HOSTD_UNSET;
-	c->log_level = c->log_target = HOSTD_UNSET;
+	for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
+		if (fields[i].kind != F_STR)
+			*num_at(c, &fields[i]) = HOSTD_UNSET;
 }
 
 void hostd_config_free(struct hostd_config *c)
 {
-	char **strs[] = { &c->backend, &c->sysfs_root, &c->state_file,
-			  &c->resolver, &c->watch_dir, &c->control,
-			  &c->pid_file, &c->time_zone };
-
-	for (size_t i = 0; i < ARRAY_SIZE(strs); i++)
-		free(*strs[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
+		if (fields[i].kind == F_STR)
+			free(*str_at(c, &fields[i]));
 	for (size_t i = 0; i < c->nr_channels; i++) {
 		free(c->channels[i].domain);
 		free(c->channels[i].uri);
@@ -267,84 +325,69 @@ static int get_name(struct reader *r, const char *key, json_t *v, long *out,
 	return 0;
 }
 
-static int read_sim(struct reader *r, struct hostd_config *c, json_t *o)
+static const struct field *field_named(const char *name)
 {
-	const char *k;
-	json_t *v;
-
-	if (!json_is_object(o))
-		return bad(r, "\"sim\" must be an object");
-	json_object_foreach(o, k, v) {
-		if (!strcmp(k, "cpus")) {
-			if (get_count(r, "sim.cpus", v, &c->sim_cpus) < 0)
-				return -1;
-		} else if (!strcmp(k, "wallclock")) {
-			if (get_bool(r, "sim.wallclock", v, &c->sim_wallclock) < 0)
-				return -1;
-		} else {
-			return bad(r, "unknown key \"sim.%s\" (cpus, "
-				   "wallclock)", k);
-		}
-	}
-	return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
+		if (!strcmp(fields[i].name, name))
+			return &fields[i];
+	return NULL;
 }
 
-static int read_limits(struct reader *r, struct hostd_config *c, json_t *o)
+static int read_field(struct reader *r, struct hostd_config *c,
+		      const struct field *f, json_t *v)
 {
-	static const struct {
-		const char *key;
-		size_t off;
-	} keys[] = {
-		{ "max_channels", offsetof(struct hostd_config, max_channels) },
-		{ "max_domain_channels",
-		  offsetof(struct hostd_config, max_domain_channels) },
-		{ "rate_per_s", offsetof(struct hostd_config, rate_per_s) },
-		{ "rate_burst", offsetof(struct hostd_config, rate_burst) },
-	};
-	const char *k;
-	json_t *v;
-
-	if (!json_is_object(o))
-		return bad(r, "\"limits\" must be an object");
-	json_object_foreach(o, k, v) {
-		size_t i;
-		char name[64];
-
-		for (i = 0; i < ARRAY_SIZE(keys); i++)
-			if (!strcmp(k, keys[i].key))
-				break;
-		if (i == ARRAY_SIZE(keys))
-			return bad(r, "unknown key \"limits.%s\" (max_channels, "
-				   "max_domain_channels, rate_per_s, "
-				   "rate_burst)", k);
-		snprintf(name, sizeof(name), "limits.%s", k);
-		if (get_count(r, name, v, (long *)((char *)c + keys[i].off)) < 0)
-			return -1;
+	switch (f->kind) {
+	case F_STR:
+		return get_string(r, f->name, v, str_at(c, f));
+	case F_COUNT:
+		return get_count(r, f->name, v, num_at(c, f));
+	case F_BOOL:
+		return get_bool(r, f->name, v, num_at(c, f));
+	default:
+		return get_name(r, f->name, v, num_at(c, f), f->parse,
+				f->choices);
 	}
-	return 0;
 }
 
-static int read_log(struct reader *r, struct hostd_config *c, json_t *o)
+/* Whether some setting lives in section `sect` ("sim", "limits", "log"). */
+static bool is_section(const char *sect)
 {
+	size_t n = strlen(sect);
+
+	for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
+		if (!strncmp(fields[i].name, sect, n) && fields[i].name[n] == '.')
+			return true;
+	return false;
+}
+
+static int read_section(struct reader *r, struct hostd_config *c,
+			const char *sect, json_t *o)
+{
+	size_t n = strlen(sect);
 	const char *k;
 	json_t *v;
 
 	if (!json_is_object(o))
-		return bad(r, "\"log\" must be an object");
+		return bad(r, "\"%s\" must be an object", sect);
 	json_object_foreach(o, k, v) {
-		if (!strcmp(k, "level")) {
-			if (get_name(r, "log.level", v, &c->log_level,
-				     hostd_parse_level,
-				     "error, warning, notice, info, debug") < 0)
+		const struct field *f;
+		char name[64], keys[256] = "";
+
+		snprintf(name, sizeof(name), "%s.%s", sect, k);
+		f = field_named(name);
+		if (f) {
+			if (read_field(r, c, f, v) < 0)
 				return -1;
-		} else if (!strcmp(k, "target")) {
-			if (get_name(r, "log.target", v, &c->log_target,
-				     hostd_parse_target,
-				     "auto, stderr, journal, syslog") < 0)
-				return -1;
-		} else {
-			return bad(r, "unknown key \"log.%s\" (level, target)", k);
+			continue;
 		}
+		for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
+			if (!strncmp(fields[i].name, sect, n) &&
+			    fields[i].name[n] == '.')
+				snprintf(keys + strlen(keys),
+					 sizeof(keys) - strlen(keys), "%s%s",
+					 keys[0] ? ", " : "",
+					 fields[i].name + n + 1);
+		return bad(r, "unknown key \"%s\" (%s)", name, keys);
 	}
 	return 0;
 }
@@ -447,27 +490,6 @@ int hostd_config_load(struct hostd_config *c, const char *path, char *err,
 		      size_t errlen)
 {
 	struct reader r = { path, err, errlen };
-	static const struct {
-		const char *key;
-		size_t off;
-	} strs[] = {
-		{ "backend", offsetof(struct hostd_config, backend) },
-		{ "sysfs_root", offsetof(struct hostd_config, sysfs_root) },
-		{ "state_file", offsetof(struct hostd_config, state_file) },
-		{ "resolver", offsetof(struct hostd_config, resolver) },
-		{ "watch_dir", offsetof(struct hostd_config, watch_dir) },
-		{ "control", offsetof(struct hostd_config, control) },
-		{ "pid_file", offsetof(struct hostd_config, pid_file) },
-		{ "time_zone", offsetof(struct hostd_config, time_zone) },
-	}, nums[] = {
-		{ "traffic_period_ms",
-		  offsetof(struct hostd_config, traffic_period_ms) },
-		{ "grace_ms", offsetof(struct hostd_config, grace_ms) },
-	}, bools[] = {
-		{ "auto_channels", offsetof(struct hostd_config, auto_channels) },
-		{ "port_events", offsetof(struct hostd_config, port_events) },
-		{ "allow_shared", offsetof(struct hostd_config, allow_shared) },
-	};
 	json_error_t jerr;
 	const char *k;
 	json_t *root, *v;
@@ -485,48 +507,18 @@ int hostd_config_load(struct hostd_config *c, const char *path, char *err,
 		return bad(&r, "the configuration must be a JSON object");
 	}
 	json_object_foreach(root, k, v) {
-		size_t i;
+		const struct field *f = strchr(k, '.') ? NULL : field_named(k);
 
-		for (i = 0; i < ARRAY_SIZE(strs); i++)
-			if (!strcmp(k, strs[i].key))
-				break;
-		if (i < ARRAY_SIZE(strs)) {
-			rc = get_string(&r, k, v,
-					(char **)((char *)c + strs[i].off));
-			goto next;
-		}
-		for (i = 0; i < ARRAY_SIZE(nums); i++)
-			if (!strcmp(k, nums[i].key))
-				break;
-		if (i < ARRAY_SIZE(nums)) {
-			rc = get_count(&r, k, v,
-				       (long *)((char *)c + nums[i].off));
-			goto next;
-		}
-		for (i = 0; i < ARRAY_SIZE(bools); i++)
-			if (!strcmp(k, bools[i].key))
-				break;
-		if (i < ARRAY_SIZE(bools)) {
-			rc = get_bool(&r, k, v,
-				      (long *)((char *)c + bools[i].off));
-			goto next;
-		}
-		if (!strcmp(k, "mode"))
-			rc = get_name(&r, k, v, &c->mode, hostd_parse_mode,
-				      "performance, powersave, exclusive");
-		else if (!strcmp(k, "sim"))
-			rc = read_sim(&r, c, v);
-		else if (!strcmp(k, "limits"))
-			rc = read_limits(&r, c, v);
-		else if (!strcmp(k, "log"))
-			rc = read_log(&r, c, v);
+		if (f)
+			rc = read_field(&r, c, f, v);
+		else if (is_section(k))
+			rc = read_section(&r, c, k, v);
 		else if (!strcmp(k, "channels"))
 			rc = read_channels(&r, c, v);
 		else if (!strcmp(k, "bounds"))
 			rc = read_bounds(&r, c, v);
 		else
 			rc = bad(&r, "unknown key \"%s\"", k);
-next:
 		if (rc < 0)
 			break;
 	}
@@ -553,30 +545,16 @@ static int over_str(char **dst, const char *src)
 int hostd_config_overlay(struct hostd_config *c,
 			 const struct hostd_config *o)
 {
-	long *dn[] = { &c->sim_cpus, &c->sim_wallclock, &c->auto_channels,
-		       &c->mode, &c->allow_shared, &c->max_channels,
-		       &c->max_domain_channels, &c->rate_per_s, &c->rate_burst,
-		       &c->traffic_period_ms, &c->grace_ms, &c->log_level,
-		       &c->log_target, &c->port_events };
-	const long *on[] = { &o->sim_cpus, &o->sim_wallclock,
-			     &o->auto_channels, &o->mode, &o->allow_shared,
-			     &o->max_channels, &o->max_domain_channels,
-			     &o->rate_per_s, &o->rate_burst,
-			     &o->traffic_period_ms, &o->grace_ms,
-			     &o->log_level, &o->log_target, &o->port_events };
+	for (size_t i = 0; i < ARRAY_SIZE(fields); i++) {
+		const struct field *f = &fields[i];
 
-	for (size_t i = 0; i < ARRAY_SIZE(dn); i++)
-		if (*on[i] != HOSTD_UNSET)
-			*dn[i] = *on[i];
-	if (over_str(&c->backend, o->backend) < 0 ||
-	    over_str(&c->sysfs_root, o->sysfs_root) < 0 ||
-	    over_str(&c->state_file, o->state_file) < 0 ||
-	    over_str(&c->resolver, o->resolver) < 0 ||
-	    over_str(&c->watch_dir, o->watch_dir) < 0 ||
-	    over_str(&c->control, o->control) < 0 ||
-	    over_str(&c->pid_file, o->pid_file) < 0 ||
-	    over_str(&c->time_zone, o->time_zone) < 0)
-		return -1;
+		if (f->kind == F_STR) {
+			if (over_str(str_at(c, f), *str_at(o, f)) < 0)
+				return -1;
+		} else if (*num_at(o, f) != HOSTD_UNSET) {
+			*num_at(c, f) = *num_at(o, f);
+		}
+	}
 	for (size_t i = 0; i < o->nr_channels; i++)
 		if (push_channel(c, o->channels[i].domain, o->channels[i].uri,
 				 o->channels[i].connect) < 0)
@@ -588,32 +566,16 @@ int hostd_config_overlay(struct hostd_config *c,
 	return 0;
 }
 
-static void dflt(long *v, long d)
-{
-	if (*v == HOSTD_UNSET)
-		*v = d;
-}
-
 int hostd_config_finish(struct hostd_config *c, char *err, size_t errlen)
 {
 	if (!c->backend && over_str(&c->backend, "sim") < 0) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	dflt(&c->sim_cpus, 0);
-	dflt(&c->sim_wallclock, 0);
-	dflt(&c->auto_channels, 0);
-	dflt(&c->port_events, 0);
-	dflt(&c->mode, VPWR_ARB_PERFORMANCE);
-	dflt(&c->allow_shared, 0);
-	dflt(&c->max_channels, 0);
-	dflt(&c->max_domain_channels, 0);
-	dflt(&c->rate_per_s, 1000);
-	dflt(&c->rate_burst, 0);
-	dflt(&c->traffic_period_ms, 0);
-	dflt(&c->grace_ms, 0);
-	dflt(&c->log_level, VPWR_LOG_WARNING);
-	dflt(&c->log_target, HOSTD_LOG_AUTO);
+	for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
+		if (fields[i].kind != F_STR &&
+		    *num_at(c, &fields[i]) == HOSTD_UNSET)
+			*num_at(c, &fields[i]) = fields[i].dflt;
 	if (!c->resolver) {
 		snprintf(err, errlen, "no resolver: give \"resolver\" in the "
 			 "configuration or --resolver");
@@ -626,6 +588,29 @@ int hostd_config_finish(struct hostd_config *c, char *err, size_t errlen)
 		return -1;
 	}
 	return 0;
+}
+
+void hostd_config_fixed_changes(const struct hostd_config *a,
+				const struct hostd_config *b,
+				void (*fn)(const char *name, void *ud),
+				void *ud)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(fields); i++) {
+		const struct field *f = &fields[i];
+		bool same;
+
+		if (f->reloadable)
+			continue;
+		if (f->kind == F_STR) {
+			const char *x = *str_at(a, f), *y = *str_at(b, f);
+
+			same = !x == !y && (!x || !strcmp(x, y));
+		} else {
+			same = *num_at(a, f) == *num_at(b, f);
+		}
+		if (!same)
+			fn(f->name, ud);
+	}
 }
 
 /* ----------------------------------------------------------- dumping */

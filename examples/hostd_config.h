@@ -89,6 +89,13 @@ bool hostd_channel_equal(const struct hostd_channel *a,
 bool hostd_bound_equal(const struct hostd_bound *a,
 		       const struct hostd_bound *b);
 
+/* fn(name) for each setting SIGHUP cannot change whose value differs
+ * between a and b ("backend", "limits.rate_per_s", ...). */
+void hostd_config_fixed_changes(const struct hostd_config *a,
+				const struct hostd_config *b,
+				void (*fn)(const char *name, void *ud),
+				void *ud);
+
 /* The whole configuration as JSON text (malloc'd), for --print-config. */
 char *hostd_config_dump(const struct hostd_config *c);
 

@@ -461,53 +461,11 @@ static int apply_bound(const struct hostd_bound *b, bool clear)
 }
 
 /* What SIGHUP cannot change: said, and left as it runs. */
-static void reload_warn_fixed(const struct hostd_config *o,
-			      const struct hostd_config *n)
+static void reload_warn_fixed(const char *name, void *ud)
 {
-	static const struct {
-		const char *name;
-		size_t off;
-	} strs[] = {
-		{ "backend", offsetof(struct hostd_config, backend) },
-		{ "sysfs_root", offsetof(struct hostd_config, sysfs_root) },
-		{ "state_file", offsetof(struct hostd_config, state_file) },
-		{ "resolver", offsetof(struct hostd_config, resolver) },
-		{ "watch_dir", offsetof(struct hostd_config, watch_dir) },
-		{ "control", offsetof(struct hostd_config, control) },
-		{ "pid_file", offsetof(struct hostd_config, pid_file) },
-		{ "time_zone", offsetof(struct hostd_config, time_zone) },
-	}, nums[] = {
-		{ "sim.cpus", offsetof(struct hostd_config, sim_cpus) },
-		{ "sim.wallclock", offsetof(struct hostd_config, sim_wallclock) },
-		{ "auto_channels", offsetof(struct hostd_config, auto_channels) },
-		{ "port_events", offsetof(struct hostd_config, port_events) },
-		{ "mode", offsetof(struct hostd_config, mode) },
-		{ "allow_shared", offsetof(struct hostd_config, allow_shared) },
-		{ "limits.max_channels",
-		  offsetof(struct hostd_config, max_channels) },
-		{ "limits.max_domain_channels",
-		  offsetof(struct hostd_config, max_domain_channels) },
-		{ "limits.rate_per_s", offsetof(struct hostd_config, rate_per_s) },
-		{ "limits.rate_burst", offsetof(struct hostd_config, rate_burst) },
-		{ "traffic_period_ms",
-		  offsetof(struct hostd_config, traffic_period_ms) },
-		{ "grace_ms", offsetof(struct hostd_config, grace_ms) },
-		{ "log.target", offsetof(struct hostd_config, log_target) },
-	};
-
-	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
-		const char *a = *(char *const *)((const char *)o + strs[i].off);
-		const char *b = *(char *const *)((const char *)n + strs[i].off);
-
-		if (!a != !b || (a && strcmp(a, b)))
-			say(VPWR_LOG_WARNING, "reload: %s changed; it takes "
-			    "effect at the next start", strs[i].name);
-	}
-	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++)
-		if (*(const long *)((const char *)o + nums[i].off) !=
-		    *(const long *)((const char *)n + nums[i].off))
-			say(VPWR_LOG_WARNING, "reload: %s changed; it takes "
-			    "effect at the next start", nums[i].name);
+	(void)ud;
+	say(VPWR_LOG_WARNING, "reload: %s changed; it takes effect at the "
+	    "next start", name);
 }
 
 /*
@@ -586,7 +544,7 @@ static void reload(const char *path, const struct hostd_config *cli,
 		    "stays", err);
 		goto out;
 	}
-	reload_warn_fixed(cur, &n);
+	hostd_config_fixed_changes(cur, &n, reload_warn_fixed, NULL);
 	for (i = 0; i < cur->nr_channels; i++) {
 		for (j = 0; j < n.nr_channels; j++)
 			if (hostd_channel_equal(&cur->channels[i],
