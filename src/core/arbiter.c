@@ -52,17 +52,12 @@ struct host_domain *host_domain_get(struct vpwr_host *h, const char *name,
 	return d;
 }
 
-static bool request_active(const struct vcpu_request *r)
-{
-	return r->hi_khz || r->turbo >= 0 || r->epp >= 0;
-}
-
 bool host_domain_has_requests(const struct host_domain *d)
 {
 	if (d->policy_mask)
 		return true;
 	for (unsigned v = 0; v < d->nr_vcpus; v++)
-		if (request_active(&d->req[v]) || request_active(&d->pol[v]))
+		if (host_request_active(&d->req[v]) || host_request_active(&d->pol[v]))
 			return true;
 	return false;
 }
@@ -195,8 +190,8 @@ static void collect(struct vpwr_host *h, const struct vpwr_cpuset *leaders,
 		int running = -1;
 
 		for (unsigned v = 0; v < d->nr_vcpus; v++) {
-			bool req = request_active(&d->req[v]);
-			bool pol = request_active(&d->pol[v]);
+			bool req = host_request_active(&d->req[v]);
+			bool pol = host_request_active(&d->pol[v]);
 
 			if (!req && !pol)
 				continue;

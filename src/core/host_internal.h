@@ -30,6 +30,12 @@ struct vcpu_request {
 
 #define VCPU_REQUEST_NONE ((struct vcpu_request){ .turbo = -1, .epp = -1 })
 
+/* Whether r asks for anything. */
+static inline bool host_request_active(const struct vcpu_request *r)
+{
+	return r->hi_khz || r->turbo >= 0 || r->epp >= 0;
+}
+
 /* What a policy wants for a vCPU: nothing, or a step of its table. */
 enum policy_level {
 	LEVEL_NONE = 0,

@@ -780,8 +780,7 @@ static void revalidate_returning(struct vpwr_host *h, struct host_domain *d)
 	d->ran = 1;
 	vpwr_cpuset_zero(&d->blocked);
 	for (unsigned v = 0; v < d->nr_vcpus; v++) {
-		bool req = d->req[v].lo_khz || d->req[v].hi_khz ||
-			   d->req[v].turbo >= 0 || d->req[v].epp >= 0;
+		bool req = host_request_active(&d->req[v]);
 
 		if ((!req && !vcpu_level(d, v)) ||
 		    host_vcpu_allowed(h, d, v, why, sizeof(why)))
